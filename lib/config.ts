@@ -1,0 +1,392 @@
+/**
+ * The one typed deploy configuration, read from CDK context keys prefixed `certyo:`.
+ *
+ * Values come from `cdk.json` (JSON types) or from `-c key=value` (always strings), so every
+ * parser accepts both. All problems are collected and reported in one error that names each
+ * key, the value given and what was expected, so a user fixes everything in one go.
+ */
+
+export const CONTEXT_PREFIX = 'certyo:';
+
+export type ForwardingMode = 'direct' | 'batched';
+export type LambdaArchitecture = 'arm64' | 'x86_64';
+export type TtlDeletePolicy = 'ingest' | 'skip';
+export type WorkflowType = 'STANDARD' | 'EXPRESS';
+export type VerifyPolicy =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sample'; readonly fraction: number }
+  | { readonly kind: 'batch' };
+export type ProxyScope = 'ingest' | 'verify' | 'read' | 'admin';
+
+export interface StreamTableConfig {
+  readonly tableName: string;
+  readonly streamArn: string;
+}
+
+export interface ProxyConsumerConfig {
+  readonly name: string;
+  readonly scopes: readonly ProxyScope[];
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly monthlyQuota?: number;
+}
+
+export interface CertyoConfig {
+  readonly apiUrl: string;
+  readonly tenantId: string;
+  readonly secretName: string;
+  readonly busName: string;
+  readonly lambdaArchitecture: LambdaArchitecture;
+  readonly logRetentionDays: number;
+  readonly metricsNamespace: string;
+  readonly alarmEmail?: string;
+  readonly forwarding: {
+    readonly mode: ForwardingMode;
+    readonly detailType: string;
+    readonly sources: readonly string[];
+    readonly apiDestinationRateLimitPerSecond: number;
+    readonly batchSize: number;
+    readonly batchWindowSeconds: number;
+  };
+  readonly s3: {
+    readonly enabled: boolean;
+    readonly bucketName?: string;
+    readonly prefix?: string;
+    readonly suffix?: string;
+    readonly recordIdField: string;
+  };
+  readonly dynamodb: {
+    readonly enabled: boolean;
+    readonly tables: readonly StreamTableConfig[];
+    readonly database: string;
+    readonly ttlDeletes: TtlDeletePolicy;
+    readonly writeBack: boolean;
+    readonly batchSize: number;
+    readonly batchWindowSeconds: number;
+  };
+  readonly verify: {
+    readonly policy: VerifyPolicy;
+    readonly waitSeconds: number;
+    readonly maxAttempts: number;
+    readonly workflowType: WorkflowType;
+  };
+  readonly apiProxy: {
+    readonly enabled: boolean;
+    readonly consumers: readonly ProxyConsumerConfig[];
+  };
+}
+
+/** Thrown by a parser: `expected` completes the sentence "expected ...". */
+class InvalidValue extends Error {
+  constructor(readonly expected: string) {
+    super(expected);
+  }
+}
+
+/** One error for every invalid key, each line naming the key, the value and what was expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid Certyo configuration (cdk.json "context" or -c key=value):\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parser<T> = (raw: unknown) => T;
+
+const text: Parser<string> = (raw) => {
+  if (typeof raw !== 'string') throw new InvalidValue('a string');
+  return raw;
+};
+
+const nonEmpty: Parser<string> = (raw) => {
+  const value = text(raw).trim();
+  if (value === '') throw new InvalidValue('a non-empty string');
+  return value;
+};
+
+const optionalText: Parser<string | undefined> = (raw) => {
+  const value = text(raw).trim();
+  return value === '' ? undefined : value;
+};
+
+const httpUrl: Parser<string> = (raw) => {
+  const value = nonEmpty(raw);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidValue('an absolute http(s) URL such as https://www.certyos.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InvalidValue('an absolute http(s) URL such as https://www.certyos.com');
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new InvalidValue('the API origin only, without a path (the /api/v1 paths are added for you)');
+  }
+  return url.origin;
+};
+
+const boolean: Parser<boolean> = (raw) => {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new InvalidValue('true or false');
+};
+
+function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidValue(`a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(...choices: readonly T[]): Parser<T> {
+  return (raw) => {
+    if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) {
+      throw new InvalidValue(`one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+    }
+    return raw as T;
+  };
+}
+
+const email: Parser<string | undefined> = (raw) => {
+  const value = optionalText(raw);
+  if (value !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) throw new InvalidValue('an e-mail address');
+  return value;
+};
+
+/** JSON arrays arrive as arrays from cdk.json and as JSON text from `-c`. */
+function jsonArray<T>(item: (raw: unknown, index: number) => T, shape: string): Parser<T[]> {
+  return (raw) => {
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new InvalidValue(`a JSON array of ${shape}`);
+      }
+    }
+    if (!Array.isArray(value)) throw new InvalidValue(`a JSON array of ${shape}`);
+    return value.map((entry, index) => item(entry, index));
+  };
+}
+
+function objectField(entry: unknown, index: number, field: string, shape: string): unknown {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new InvalidValue(`a JSON array of ${shape}; item ${index} is not an object`);
+  }
+  return (entry as Record<string, unknown>)[field];
+}
+
+const stringList = jsonArray((entry, index) => {
+  if (typeof entry !== 'string' || entry.trim() === '') {
+    throw new InvalidValue(`a JSON array of non-empty strings; item ${index} is not one`);
+  }
+  return entry;
+}, 'strings');
+
+const TABLE_SHAPE = '{"tableName", "streamArn"} objects';
+const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/stream\/\S+$/;
+const streamTables = jsonArray((entry, index): StreamTableConfig => {
+  const tableName = objectField(entry, index, 'tableName', TABLE_SHAPE);
+  const streamArn = objectField(entry, index, 'streamArn', TABLE_SHAPE);
+  if (typeof tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+    throw new InvalidValue(`a JSON array of ${TABLE_SHAPE}; item ${index} has no valid tableName`);
+  }
+  if (typeof streamArn !== 'string' || !STREAM_ARN.test(streamArn) || !streamArn.includes(`:table/${tableName}/stream/`)) {
+    throw new InvalidValue(
+      `a JSON array of ${TABLE_SHAPE}; item ${index} needs the streamArn of table ${tableName} (arn:aws:dynamodb:<region>:<account>:table/${tableName}/stream/<label>)`,
+    );
+  }
+  return { tableName, streamArn };
+}, TABLE_SHAPE);
+
+const SCOPES: readonly ProxyScope[] = ['ingest', 'verify', 'read', 'admin'];
+const CONSUMER_SHAPE = '{"name", "scopes", "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
+const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
+  const name = objectField(entry, index, 'name', CONSUMER_SHAPE);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new InvalidValue(`a JSON array of ${CONSUMER_SHAPE}; item ${index} needs a name of letters, digits, _ or -`);
+  }
+  const scopes = objectField(entry, index, 'scopes', CONSUMER_SHAPE);
+  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => SCOPES.includes(s as ProxyScope))) {
+    throw new InvalidValue(`consumer "${name}" to have scopes, a non-empty list of ${SCOPES.join(', ')}`);
+  }
+  const number = (field: string, fallback: number | undefined, min: number, max: number): number | undefined => {
+    const raw = objectField(entry, index, field, CONSUMER_SHAPE);
+    if (raw === undefined) return fallback;
+    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+      throw new InvalidValue(`consumer "${name}" to have ${field} as a whole number from ${min} to ${max}`);
+    }
+    return raw;
+  };
+  const rateLimit = number('rateLimit', 100, 1, 10_000) as number;
+  return {
+    name,
+    scopes: [...new Set(scopes as ProxyScope[])],
+    rateLimit,
+    burstLimit: number('burstLimit', rateLimit * 2, 1, 5_000) as number,
+    monthlyQuota: number('monthlyQuota', undefined, 1, 1_000_000_000),
+  };
+}, CONSUMER_SHAPE);
+
+const verifyPolicy: Parser<VerifyPolicy> = (raw) => {
+  const expected = '"all", "none", "batch" or "sample:<fraction between 0 and 1>" such as "sample:0.01"';
+  if (raw === 'all' || raw === 'none' || raw === 'batch') return { kind: raw };
+  if (typeof raw === 'string' && raw.startsWith('sample:')) {
+    const fraction = Number(raw.slice('sample:'.length));
+    if (raw.length > 'sample:'.length && Number.isFinite(fraction) && fraction > 0 && fraction <= 1) {
+      return { kind: 'sample', fraction };
+    }
+  }
+  throw new InvalidValue(expected);
+};
+
+export interface SettingDefinition {
+  /** Full context key, `certyo:` included. */
+  readonly key: string;
+  /** Default as written in documentation; `undefined` means "not set". */
+  readonly defaultValue: unknown;
+  readonly description: string;
+  readonly parse: Parser<unknown>;
+}
+
+/** `defaultValue` is written as a user would write it in cdk.json, and parsed like one. */
+function setting<T>(key: string, defaultValue: unknown, parse: Parser<T>, description: string): SettingDefinition {
+  return { key: CONTEXT_PREFIX + key, defaultValue, parse, description };
+}
+
+/**
+ * Every supported key, its default and what it means. The README's configuration table lists
+ * exactly these (a test checks it), so adding a key here without documenting it fails the build.
+ */
+export const SETTINGS: readonly SettingDefinition[] = [
+  setting('apiUrl', 'https://www.certyos.com', httpUrl, 'Certyo API origin (no path).'),
+  setting('tenantId', undefined, nonEmpty, 'Your Certyo tenant id, used when a record does not carry one. Required.'),
+  setting('secretName', 'certyo/api-key', nonEmpty, 'Secrets Manager secret holding `{"apiKey": "..."}`. Imported by name; never created with a value.'),
+  setting('busName', 'domain-events', nonEmpty, 'Name of the EventBridge bus the stack creates for producers.'),
+  setting('lambdaArchitecture', 'arm64', oneOf<LambdaArchitecture>('arm64', 'x86_64'), 'CPU architecture of every Lambda.'),
+  setting('logRetentionDays', 30, integer(1, 3653), 'CloudWatch Logs retention of every log group the stack creates.'),
+  setting('metricsNamespace', 'Certyo', nonEmpty, 'CloudWatch namespace of the custom metrics.'),
+  setting('alarmEmail', undefined, email, 'Optional e-mail address subscribed to the operations (alarm) topic.'),
+  setting('forwardingMode', 'direct', oneOf<ForwardingMode>('direct', 'batched'), '`direct`: API Destination, one request per event. `batched`: SQS + forwarder Lambda, up to 1,000 records per request.'),
+  setting('detailType', 'Certyo Record', nonEmpty, 'EventBridge `detail-type` of the events to anchor.'),
+  setting('eventSources', [], stringList, 'EventBridge `source` values to accept (JSON array); empty accepts any source.'),
+  setting('apiDestination.rateLimitPerSecond', 1, integer(1, 300), 'API Destination invocation rate limit (1 is the minimum EventBridge allows).'),
+  setting('batched.batchSize', 10000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation.'),
+  setting('batched.batchWindowSeconds', 60, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder.'),
+  setting('s3.enabled', true, boolean, 'Create the S3 ingest path.'),
+  setting('s3.bucketName', undefined, optionalText, 'Existing bucket to ingest from; unset creates an encrypted, versioned bucket.'),
+  setting('s3.prefix', undefined, optionalText, 'Only objects whose key starts with this prefix are ingested.'),
+  setting('s3.suffix', undefined, optionalText, 'Only objects whose key ends with this suffix are ingested.'),
+  setting('s3.recordIdField', 'id', nonEmpty, 'Dot path of the record id inside each record of a file.'),
+  setting('dynamodb.enabled', true, boolean, 'Create the DynamoDB stream ingest path.'),
+  setting('dynamodb.tables', [], streamTables, 'Existing tables to capture (JSON array of `{"tableName","streamArn"}`); empty creates a demo table.'),
+  setting('dynamodb.database', 'dynamodb', nonEmpty, 'Certyo `database` of records from DynamoDB.'),
+  setting('dynamodb.ttlDeletes', 'ingest', oneOf<TtlDeletePolicy>('ingest', 'skip'), 'What to do with deletions made by DynamoDB TTL.'),
+  setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item.'),
+  setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
+  setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
+  setting('verify.policy', 'all', verifyPolicy, 'Which accepted records get a verification workflow: `all`, `none`, `batch` or `sample:<fraction>`.'),
+  setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
+  setting('verify.maxAttempts', 10, integer(1, 100), 'Verification attempts before a `failed` notification with reason `timeout`.'),
+  setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),
+  setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
+  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`).'),
+];
+
+function describe(raw: unknown): string {
+  const json = JSON.stringify(raw);
+  return json === undefined ? String(raw) : json;
+}
+
+/** Reads and validates every `certyo:` key; throws one ConfigError listing all problems. */
+export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoConfig {
+  const problems: string[] = [];
+  const known = new Set(SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(context)) {
+    if (key.startsWith(CONTEXT_PREFIX) && !known.has(key)) {
+      problems.push(`${key}: unknown key (known keys: ${[...known].join(', ')})`);
+    }
+  }
+  const values = new Map<string, unknown>();
+  for (const s of SETTINGS) {
+    const raw = context[s.key];
+    if (raw === undefined || raw === null) {
+      if (s.defaultValue === undefined && s.parse === nonEmpty) {
+        problems.push(`${s.key} is not set: expected a non-empty string`);
+      } else {
+        values.set(s.key, s.defaultValue === undefined ? undefined : s.parse(s.defaultValue));
+      }
+      continue;
+    }
+    try {
+      values.set(s.key, s.parse(raw));
+    } catch (error) {
+      if (!(error instanceof InvalidValue)) throw error;
+      problems.push(`${s.key} = ${describe(raw)}: expected ${error.expected}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const get = <T>(key: string): T => values.get(CONTEXT_PREFIX + key) as T;
+  const config: CertyoConfig = {
+    apiUrl: get('apiUrl'),
+    tenantId: get('tenantId'),
+    secretName: get('secretName'),
+    busName: get('busName'),
+    lambdaArchitecture: get('lambdaArchitecture'),
+    logRetentionDays: get('logRetentionDays'),
+    metricsNamespace: get('metricsNamespace'),
+    alarmEmail: get('alarmEmail'),
+    forwarding: {
+      mode: get('forwardingMode'),
+      detailType: get('detailType'),
+      sources: get('eventSources'),
+      apiDestinationRateLimitPerSecond: get('apiDestination.rateLimitPerSecond'),
+      batchSize: get('batched.batchSize'),
+      batchWindowSeconds: get('batched.batchWindowSeconds'),
+    },
+    s3: {
+      enabled: get('s3.enabled'),
+      bucketName: get('s3.bucketName'),
+      prefix: get('s3.prefix'),
+      suffix: get('s3.suffix'),
+      recordIdField: get('s3.recordIdField'),
+    },
+    dynamodb: {
+      enabled: get('dynamodb.enabled'),
+      tables: get('dynamodb.tables'),
+      database: get('dynamodb.database'),
+      ttlDeletes: get('dynamodb.ttlDeletes'),
+      writeBack: get('dynamodb.writeBack'),
+      batchSize: get('dynamodb.batchSize'),
+      batchWindowSeconds: get('dynamodb.batchWindowSeconds'),
+    },
+    verify: {
+      policy: get('verify.policy'),
+      waitSeconds: get('verify.waitSeconds'),
+      maxAttempts: get('verify.maxAttempts'),
+      workflowType: get('verify.workflowType'),
+    },
+    apiProxy: {
+      enabled: get('apiProxy.enabled'),
+      consumers: get('apiProxy.consumers'),
+    },
+  };
+  checkCombinations(config);
+  return config;
+}
+
+function checkCombinations(config: CertyoConfig): void {
+  // SQS caps a batching window at 300 s and a batch above 10 messages needs a window of at least 1 s.
+  if (config.forwarding.batchSize > 10 && config.forwarding.batchWindowSeconds < 1) {
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}batched.batchWindowSeconds = ${config.forwarding.batchWindowSeconds}: expected at least 1 when ${CONTEXT_PREFIX}batched.batchSize (${config.forwarding.batchSize}) is above 10 (an SQS event source rule)`,
+    ]);
+  }
+}

@@ -1,0 +1,85 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
+import { CertyoConfig } from '../config';
+
+export interface CertyoFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
+  readonly lambdaName: string;
+  readonly config: CertyoConfig;
+  /**
+   * The Certyo API-key secret. When given, the function may read it (that secret only) and
+   * gets `CERTYO_SECRET_ARN`.
+   * @default - the function cannot read the Certyo key
+   */
+  readonly apiKeySecret?: ISecret;
+  /** @default - none beyond the Certyo runtime contract */
+  readonly environment?: Record<string, string>;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default - none */
+  readonly description?: string;
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
+ * offers, the configured architecture (ARM64 by default), the shared esbuild definition
+ * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
+ * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
+ * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
+ */
+export class CertyoFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: CertyoFunctionProps) {
+    const timeout = props.timeout ?? Duration.seconds(60);
+    if (timeout.toSeconds() < 1 || timeout.toSeconds() > 900) {
+      throw new Error(`CertyoFunction ${id}: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
+    }
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.config.logRetentionDays as RetentionDays,
+    });
+    super(scope, id, {
+      entry: lambdaEntry(props.lambdaName),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: props.config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
+      bundling: LAMBDA_BUNDLING,
+      timeout,
+      memorySize: props.memorySize ?? 512,
+      description: props.description,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        CERTYO_API_URL: props.config.apiUrl,
+        CERTYO_TENANT_ID: props.config.tenantId,
+        POWERTOOLS_SERVICE_NAME: props.lambdaName,
+        POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
+        ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
+        ...props.environment,
+      },
+    });
+    props.apiKeySecret?.grantRead(this);
+
+    const partition = Stack.of(this).partition === 'aws' ? '<AWS::Partition>' : Stack.of(this).partition;
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
+      reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events, which every Lambda needs for its own log group.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; CDK adds them for active tracing.',
+    });
+  }
+}

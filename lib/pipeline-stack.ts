@@ -1,0 +1,38 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CertyoConfig } from './config';
+import { OperationsTopic } from './constructs/operations-topic';
+
+export interface CertyoPipelineStackProps extends StackProps {
+  readonly config: CertyoConfig;
+}
+
+/**
+ * Everything that moves records into Certyo and reports back. Composes constructs only;
+ * each capability lives in `lib/constructs/`.
+ */
+export class CertyoPipelineStack extends Stack {
+  public readonly config: CertyoConfig;
+  public readonly bus: EventBus;
+  /** The Certyo API key, imported by name: the stack never holds or creates its value. */
+  public readonly apiKeySecret: ISecret;
+  public readonly operations: OperationsTopic;
+
+  constructor(scope: Construct, id: string, props: CertyoPipelineStackProps) {
+    super(scope, id, props);
+    this.config = props.config;
+
+    this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
+    this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
+    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail });
+
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'PutEvents here to anchor records' });
+    new CfnOutput(this, 'CertyoSecretName', {
+      value: props.config.secretName,
+      description: 'Create this secret as {"apiKey": "..."} before the first deploy',
+    });
+    new CfnOutput(this, 'OperationsTopicArn', { value: this.operations.topic.topicArn, description: 'Alarms are published here' });
+  }
+}

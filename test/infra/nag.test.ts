@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { formatFindings, readFindings, synth, synthesizeApp } from '../helpers/synth';
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each([
+    ['default configuration', {}],
+    ['batched forwarding', { 'certyo:forwardingMode': 'batched' }],
+    [
+      'existing tables, existing bucket, proxy consumers',
+      {
+        'certyo:dynamodb.tables': [
+          { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000' },
+        ],
+        'certyo:s3.bucketName': 'existing-records-bucket',
+        'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest', 'read'] }],
+        'certyo:alarmEmail': 'ops@example.com',
+      },
+    ],
+  ])('reports no unacknowledged finding for %s', (_name, overrides) => {
+    // Act
+    const { findings } = synth(overrides);
+
+    // Assert
+    expect(formatFindings(findings)).toBe('(none)');
+  });
+
+  it('is live: a deliberately non-compliant resource is reported', () => {
+    // Arrange: a test-only stack with an unencrypted queue that allows plain HTTP.
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-nag-'));
+    const app = new App({ outdir });
+    new Queue(new Stack(app, 'NonCompliant'), 'PlainQueue');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act
+    synthesizeApp(app);
+
+    // Assert
+    const rules = readFindings(outdir).map((f) => f.rule);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+  });
+});

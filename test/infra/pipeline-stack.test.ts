@@ -1,0 +1,39 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synth } from '../helpers/synth';
+
+describe('CertyoPipelineStack', () => {
+  const synthesized = synth();
+  const template = synthesized.template('CertyoPipelineStack');
+
+  it('creates the domain-events bus by default', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'domain-events' });
+  });
+
+  it('names the bus from certyo:busName', () => {
+    const custom = synth({ 'certyo:busName': 'orders-events' }).template('CertyoPipelineStack');
+    custom.hasResourceProperties('AWS::Events::EventBus', { Name: 'orders-events' });
+  });
+
+  it('references the Certyo secret by name and never creates one', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const json = JSON.stringify(template.toJSON());
+    expect(json).toContain('certyo/api-key');
+  });
+
+  it('encrypts the operations topic and allows only SSL', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('writes the templates into the cloud assembly', () => {
+    expect(fs.existsSync(path.join(synthesized.outdir, 'CertyoPipelineStack.template.json'))).toBe(true);
+  });
+});

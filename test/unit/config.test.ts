@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, SETTINGS } from '../../lib/config';
+
+const valid = { 'certyo:tenantId': 'acme-corp' };
+
+function problemsOf(context: Record<string, unknown>): string {
+  try {
+    loadConfig(context);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid);
+
+    expect(config).toMatchObject({
+      apiUrl: 'https://www.certyos.com',
+      tenantId: 'acme-corp',
+      secretName: 'certyo/api-key',
+      busName: 'domain-events',
+      lambdaArchitecture: 'arm64',
+      forwarding: { mode: 'direct', detailType: 'Certyo Record', sources: [], apiDestinationRateLimitPerSecond: 1 },
+      verify: { policy: { kind: 'all' }, waitSeconds: 90, workflowType: 'STANDARD' },
+      dynamodb: { tables: [], ttlDeletes: 'ingest', writeBack: false },
+    });
+  });
+
+  it('accepts -c strings for numbers, booleans and JSON lists', () => {
+    const config = loadConfig({
+      ...valid,
+      'certyo:logRetentionDays': '14',
+      'certyo:dynamodb.writeBack': 'true',
+      'certyo:eventSources': '["com.acme.billing"]',
+      'certyo:verify.policy': 'sample:0.05',
+      'certyo:apiProxy.consumers': '[{"name":"billing","scopes":["ingest"]}]',
+    });
+
+    expect(config.logRetentionDays).toBe(14);
+    expect(config.dynamodb.writeBack).toBe(true);
+    expect(config.forwarding.sources).toEqual(['com.acme.billing']);
+    expect(config.verify.policy).toEqual({ kind: 'sample', fraction: 0.05 });
+    expect(config.apiProxy.consumers).toEqual([{ name: 'billing', scopes: ['ingest'], rateLimit: 100, burstLimit: 200 }]);
+  });
+
+  it('normalises the API URL to its origin', () => {
+    expect(loadConfig({ ...valid, 'certyo:apiUrl': 'http://127.0.0.1:4010/' }).apiUrl).toBe('http://127.0.0.1:4010');
+  });
+
+  it.each([
+    [{ 'certyo:tenantId': '' }, 'certyo:tenantId = "": expected a non-empty string'],
+    [{}, 'certyo:tenantId is not set'],
+    [{ ...valid, 'certyo:apiUrl': 'not-a-url' }, 'certyo:apiUrl = "not-a-url": expected an absolute http(s) URL'],
+    [{ ...valid, 'certyo:apiUrl': 'https://x.example/api/v1' }, 'certyo:apiUrl = "https://x.example/api/v1": expected the API origin only'],
+    [{ ...valid, 'certyo:apiUrl': 'ftp://x.example' }, 'certyo:apiUrl = "ftp://x.example": expected an absolute http(s) URL'],
+    [{ ...valid, 'certyo:forwardingMode': 'fast' }, 'certyo:forwardingMode = "fast": expected one of "direct", "batched"'],
+    [{ ...valid, 'certyo:logRetentionDays': 'soon' }, 'certyo:logRetentionDays = "soon": expected a whole number from 1 to 3653'],
+    [{ ...valid, 'certyo:dynamodb.writeBack': 'yes' }, 'certyo:dynamodb.writeBack = "yes": expected true or false'],
+    [{ ...valid, 'certyo:verify.policy': 'sample:2' }, 'certyo:verify.policy = "sample:2": expected "all", "none", "batch" or "sample:'],
+    [{ ...valid, 'certyo:tenantID': 'x' }, 'certyo:tenantID: unknown key'],
+    [{ ...valid, 'certyo:eventSources': 'billing' }, 'certyo:eventSources = "billing": expected a JSON array of strings'],
+    [
+      { ...valid, 'certyo:dynamodb.tables': [{ tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/other/stream/x' }] },
+      'item 0 needs the streamArn of table orders',
+    ],
+    [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['write'] }] }, 'consumer "a" to have scopes'],
+    [{ ...valid, 'certyo:alarmEmail': 'ops' }, 'certyo:alarmEmail = "ops": expected an e-mail address'],
+    [{ ...valid, 'certyo:batched.batchWindowSeconds': 0 }, 'certyo:batched.batchWindowSeconds = 0: expected at least 1'],
+  ])('rejects %j naming the key, value and expectation', (context, message) => {
+    expect(problemsOf(context)).toContain(message);
+  });
+
+  it('reports every problem at once', () => {
+    const message = problemsOf({ 'certyo:tenantId': '', 'certyo:apiUrl': 'nope' });
+
+    expect(message).toContain('certyo:tenantId');
+    expect(message).toContain('certyo:apiUrl');
+  });
+
+  it('is fully documented: the README configuration table lists every key', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+    const missing = SETTINGS.filter((s) => !readme.includes(`\`${s.key}\``)).map((s) => s.key);
+
+    expect(missing).toEqual([]);
+  });
+
+  it('has working defaults in cdk.json', () => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+
+    expect(() => loadConfig(cdkJson.context)).not.toThrow();
+  });
+});
