@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { IngestManyOutcome, RateLimitedError, RateLimitState } from './certyo-types';
 
 /** The ingest path a metric belongs to (metric dimension `Path`). */
 export type IngestPath = 's3' | 'dynamodb' | 'forwarder' | 'proxy' | 'verify' | 'webhook';
@@ -23,8 +24,27 @@ export function createLogger(serviceName: string): Logger {
 }
 
 export function createMetrics(path: IngestPath, namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Certyo'): Metrics {
-  const metrics = new Metrics({ namespace, serviceName: path, defaultDimensions: { Path: path } });
-  return metrics;
+  return new Metrics({ namespace, serviceName: path, defaultDimensions: { Path: path } });
+}
+
+/**
+ * The ingest metrics every path emits after an `ingestMany`, so the dashboard and the budget
+ * alarm read the same names from every Lambda. `BulkSize` is the average records per request
+ * of this call: the figure that decides how far the 1,000 requests/hour go.
+ */
+export function publishIngestMetrics(metrics: Metrics, outcome: IngestManyOutcome, rateLimit: RateLimitState): void {
+  const replayed = outcome.accepted.filter((a) => a.replayed).length;
+  metrics.addMetric(METRIC_NAMES.recordsAccepted, MetricUnit.Count, outcome.accepted.length - replayed);
+  metrics.addMetric(METRIC_NAMES.recordsReplayed, MetricUnit.Count, replayed);
+  metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, outcome.rejected.length);
+  metrics.addMetric(METRIC_NAMES.certyoRequests, MetricUnit.Count, outcome.requests);
+  metrics.addMetric(METRIC_NAMES.rateLimited, MetricUnit.Count, outcome.stoppedBy instanceof RateLimitedError ? 1 : 0);
+  if (outcome.requests > 0) {
+    metrics.addMetric(METRIC_NAMES.bulkSize, MetricUnit.Count, outcome.accepted.length / outcome.requests);
+  }
+  if (rateLimit.remaining !== undefined) {
+    metrics.addMetric(METRIC_NAMES.rateLimitRemaining, MetricUnit.Count, rateLimit.remaining);
+  }
 }
 
 export { MetricUnit };
