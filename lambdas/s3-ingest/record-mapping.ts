@@ -1,0 +1,94 @@
+/**
+ * One record of a file → one Certyo record. Defaults follow the seed's S3 Lambda (database
+ * `s3-{bucket}`, collection = the key's folder, id from the record's `id`), except where the
+ * seed loses data:
+ * - the idempotency key names the object *version*, not the event's date, so two uploads on
+ *   one day are two versions and an S3 redelivery of the same upload is a replay;
+ * - a record without an id gets `{key}#{index}`, not the file name (which every record of
+ *   the file would share);
+ * - the payload is the record's own text, so numbers beyond 2^53 keep their digits.
+ */
+import { CertyoRecord } from '../shared/certyo-types';
+import { RawJson } from '../shared/json';
+import { FileTask, versionToken } from './file-task';
+import { RawElement } from './json-splitter';
+import { rawAtPath } from './raw-json-path';
+
+export interface MappingOptions {
+  readonly tenantId: string;
+  /** Dot path of the record id. @default 'id' */
+  readonly recordIdPath: string;
+  /** Dot path of the record version. @default 'version' */
+  readonly recordVersionPath: string;
+  /** @default - `s3-{bucket}` */
+  readonly database?: string;
+}
+
+export type MappedRecord = { readonly ok: true; readonly record: CertyoRecord } | { readonly ok: false; readonly reason: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A string or number field as text (numbers verbatim); `undefined` when absent or null. */
+function textField(text: string, path: string): { value?: string; problem?: string } {
+  const raw = rawAtPath(text, path);
+  if (raw === undefined || raw === 'null') return {};
+  const value: unknown = JSON.parse(raw);
+  if (typeof value === 'number') return { value: raw };
+  if (typeof value === 'string') return value.trim() === '' ? { problem: `field "${path}" is an empty string` } : { value };
+  return { problem: `field "${path}" is ${kindOf(value)}, expected a string or a number` };
+}
+
+/** The key's folder, as the seed does (`a/b/c.json` → `a/b`), or `root`. */
+export function collectionOf(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash > 0 ? key.slice(0, slash) : 'root';
+}
+
+export function idempotencyKey(task: FileTask, recordId: string): string {
+  return `s3:${task.bucket}/${task.key}@${versionToken(task)}#${recordId}`;
+}
+
+export function mapRecord(element: RawElement, task: FileTask, options: MappingOptions, maxRecordBytes: number): MappedRecord {
+  if (element.bytes === undefined) {
+    return { ok: false, reason: `record is ${element.size} bytes, more than the ${maxRecordBytes}-byte limit` };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(element.bytes);
+  } catch {
+    return { ok: false, reason: 'record is not valid UTF-8' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `not valid JSON (${(error as Error).message})` };
+  }
+  if (kindOf(parsed) !== 'an object') return { ok: false, reason: `record is ${kindOf(parsed)}, expected a JSON object` };
+
+  const id = textField(text, options.recordIdPath);
+  if (id.problem) return { ok: false, reason: id.problem };
+  const version = textField(text, options.recordVersionPath);
+  if (version.problem) return { ok: false, reason: version.problem };
+  const recordId = id.value ?? `${task.key}#${element.index}`;
+  return {
+    ok: true,
+    record: {
+      tenantId: options.tenantId,
+      database: options.database ?? `s3-${task.bucket}`,
+      collection: collectionOf(task.key),
+      recordId,
+      recordVersion: version.value ?? versionToken(task),
+      recordPayload: new RawJson(text),
+      sourceTimestamp: task.eventTime,
+      operationType: 'upsert',
+      idempotencyKey: idempotencyKey(task, recordId),
+    },
+  };
+}
