@@ -87,21 +87,20 @@ export class MemoryObjects implements ObjectSource {
     this.objects.set(key, { body: options.gzip ? gzipSync(bytes) : bytes, contentEncoding: options.contentEncoding, contentType: options.contentType });
   }
 
+  private async *chunks(body: Buffer): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < body.length; at += this.chunkSize) {
+      const chunk = body.subarray(at, at + this.chunkSize);
+      this.bytesRead += chunk.length;
+      yield chunk;
+    }
+  }
+
   async open(task: FileTask, fromByte?: number): Promise<OpenResult> {
     this.opened.push({ key: task.key, fromByte });
     const object = this.objects.get(task.key);
     if (!object) return { found: false, reason: 'the object was deleted before it was processed' };
-    const chunkSize = this.chunkSize;
     const body = object.body.subarray(fromByte ?? 0);
-    const self = this;
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      for (let at = 0; at < body.length; at += chunkSize) {
-        const chunk = body.subarray(at, at + chunkSize);
-        self.bytesRead += chunk.length;
-        yield chunk;
-      }
-    }
-    return { found: true, object: { body: chunks(), contentEncoding: object.contentEncoding, contentType: object.contentType } };
+    return { found: true, object: { body: this.chunks(body), contentEncoding: object.contentEncoding, contentType: object.contentType } };
   }
 }
 

@@ -1,0 +1,151 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { gzipSync } from 'node:zlib';
+import { continuationBody } from '../../lambdas/s3-ingest/continuation';
+import { BatchDeps, Log, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
+import { harness, Harness, MemoryContinuations, ndjson, TASK } from './s3-ingest-fakes';
+
+const event = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 's3', 'sqs-s3-notifications.json'), 'utf8')) as SQSEvent;
+const NOW = Date.parse('2026-04-13T10:30:10Z');
+
+class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];
+  info(message: string, attributes?: Record<string, unknown>): void {
+    this.lines.push({ level: 'info', message, attributes });
+  }
+  warn(message: string, attributes?: Record<string, unknown>): void {
+    this.lines.push({ level: 'warn', message, attributes });
+  }
+  error(message: string, attributes?: Record<string, unknown>): void {
+    this.lines.push({ level: 'error', message, attributes });
+  }
+}
+
+type Deps = BatchDeps & Harness & { continuations: MemoryContinuations; log: RecordingLog };
+
+function deps(overrides: Partial<BatchDeps> = {}): Deps {
+  return { ...harness({ now: () => NOW, ...overrides }), continuations: new MemoryContinuations(), log: new RecordingLog() } as Deps;
+}
+
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return { ...(event.Records[0] as SQSRecord), messageId, body };
+}
+
+/** The objects the fixture's notifications name, under their decoded keys. */
+function putFixtureObjects(d: Deps): void {
+  d.objects.put('invoices/2026/April batch+1.ndjson', ndjson(3));
+  d.objects.put('exports/café résumé/orders (50% off).json.gz', gzipSync(JSON.stringify([{ id: 'g-1' }, { id: 'g-2' }])));
+  d.objects.put('root-file.json', '{"id":"solo"}');
+}
+
+describe('processQueueBatch', () => {
+  it('ingests every file of the SQS-wrapped notifications and acknowledges the test event', async () => {
+    const d = deps();
+    putFixtureObjects(d);
+
+    const response = await processQueueBatch(event.Records, d);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(d.certyo.calls.flat().map((r) => [r.collection, r.recordId])).toEqual([
+      ['invoices/2026', 'r-0'],
+      ['invoices/2026', 'r-1'],
+      ['invoices/2026', 'r-2'],
+      ['exports/café résumé', 'g-1'],
+      ['exports/café résumé', 'g-2'],
+      ['root', 'solo'],
+    ]);
+    const summaries = d.log.lines.filter((l) => l.message === 'file ingested').map((l) => l.attributes?.summary);
+    expect(summaries).toEqual([
+      expect.objectContaining({ file: 's3://amzn-s3-demo-bucket/invoices/2026/April batch+1.ndjson?versionId=096fKKXTRTtl3on89fVO.nfljtsv6qko', records: 3, accepted: 3, requests: 1, status: 'complete' }),
+      expect.objectContaining({ file: 's3://records-archive/exports/café résumé/orders (50% off).json.gz', records: 2 }),
+      expect.objectContaining({ file: 's3://records-archive/root-file.json', records: 1 }),
+    ]);
+    expect(d.log.lines.some((l) => l.message.startsWith('s3:TestEvent'))).toBe(true);
+  });
+
+  it('continues a rate-limited file after Retry-After and defers later files without reading them', async () => {
+    // Arrange
+    const d = deps();
+    putFixtureObjects(d);
+    d.certyo.rateLimitedCalls.add(1);
+    d.certyo.retryAt = new Date(NOW + 120_000);
+
+    // Act
+    const response = await processQueueBatch(event.Records, d);
+
+    // Assert
+    expect(response.batchItemFailures).toEqual([]);
+    expect(d.certyo.calls).toHaveLength(1);
+    expect(d.objects.opened).toHaveLength(1);
+    expect(d.continuations.sent.map((s) => [s.task.key, s.task.nextIndex, s.delaySeconds])).toEqual([
+      ['invoices/2026/April batch+1.ndjson', 0, 120],
+      ['exports/café résumé/orders (50% off).json.gz', 0, 120],
+      ['root-file.json', 0, 120],
+    ]);
+  });
+
+  it('re-enqueues a continuation whose rate-limit wait is not over, without calling Certyo', async () => {
+    const d = deps();
+    const notBefore = new Date(NOW + 2_000_000).toISOString();
+
+    await processQueueBatch([sqsRecord('m-1', continuationBody({ ...TASK, nextIndex: 5000, notBefore }))], d);
+
+    expect(d.objects.opened).toHaveLength(0);
+    expect(d.continuations.sent).toEqual([{ task: { ...TASK, nextIndex: 5000, notBefore }, delaySeconds: 900 }]);
+  });
+
+  it('runs a continuation whose wait is over from its record index', async () => {
+    const d = deps();
+    d.objects.put(TASK.key, ndjson(10));
+
+    await processQueueBatch([sqsRecord('m-1', continuationBody({ ...TASK, nextIndex: 7, notBefore: new Date(NOW - 1000).toISOString() }))], d);
+
+    expect(d.certyo.calls.flat().map((r) => r.recordId)).toEqual(['r-7', 'r-8', 'r-9']);
+  });
+
+  it('dead-letters a message it cannot understand, with the reason, and goes on', async () => {
+    const d = deps();
+    d.objects.put(TASK.key, ndjson(1));
+
+    const response = await processQueueBatch([sqsRecord('bad-1', '{"Records":[{"eventSource":"aws:s3"}]}'), sqsRecord('good-1', continuationBody(TASK))], d);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(d.deadLetters.letters).toEqual([{ body: '{"Records":[{"eventSource":"aws:s3"}]}', reason: 'Records[0].eventVersion must be a non-empty string', source: 'sqs message bad-1' }]);
+    expect(d.certyo.stored.size).toBe(1);
+  });
+
+  it('fails only the message whose file hit an unexpected error, so SQS redelivers it', async () => {
+    const d = deps();
+    d.objects.put(TASK.key, ndjson(1));
+    const open = d.objects.open.bind(d.objects);
+    d.objects.open = async (task, from) => {
+      if (task.key === 'broken.json') throw new Error('AccessDenied');
+      return open(task, from);
+    };
+
+    const response = await processQueueBatch([sqsRecord('m-1', continuationBody({ ...TASK, key: 'broken.json' })), sqsRecord('m-2', continuationBody(TASK))], d);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(d.log.lines.find((l) => l.level === 'error')?.attributes).toEqual({ messageId: 'm-1', error: 'Error: AccessDenied' });
+    expect(d.certyo.stored.size).toBe(1);
+  });
+
+  it('logs and skips a file deleted before it was read', async () => {
+    const d = deps();
+
+    const response = await processQueueBatch([sqsRecord('m-1', continuationBody(TASK))], d);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(d.log.lines).toEqual([expect.objectContaining({ level: 'warn', message: 'file skipped', attributes: expect.objectContaining({ reason: expect.stringMatching(/deleted/) }) })]);
+  });
+
+  it('defers files at once when the invocation has no time left', async () => {
+    const d = deps({ deadline: NOW - 1 });
+
+    await processQueueBatch([sqsRecord('m-1', continuationBody(TASK))], d);
+
+    expect(d.objects.opened).toHaveLength(0);
+    expect(d.continuations.sent).toEqual([{ task: TASK, delaySeconds: 0 }]);
+  });
+});
