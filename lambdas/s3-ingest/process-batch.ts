@@ -11,9 +11,9 @@ import { EventFormatError, parseQueueMessage, QueueMessage } from './s3-event';
 
 /** The part of Powertools' Logger used here (structured attributes, never record payloads). */
 export interface Log {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
 }
 
 export interface BatchDeps extends FileIngestDeps {

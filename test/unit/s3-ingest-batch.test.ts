@@ -11,13 +11,13 @@ const NOW = Date.parse('2026-04-13T10:30:10Z');
 
 class RecordingLog implements Log {
   readonly lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];
-  info(message: string, attributes?: Record<string, unknown>): void {
+  info(message: string, attributes: Record<string, unknown>): void {
     this.lines.push({ level: 'info', message, attributes });
   }
-  warn(message: string, attributes?: Record<string, unknown>): void {
+  warn(message: string, attributes: Record<string, unknown>): void {
     this.lines.push({ level: 'warn', message, attributes });
   }
-  error(message: string, attributes?: Record<string, unknown>): void {
+  error(message: string, attributes: Record<string, unknown>): void {
     this.lines.push({ level: 'error', message, attributes });
   }
 }
