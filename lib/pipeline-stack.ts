@@ -4,6 +4,7 @@ import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from './config';
 import { OperationsTopic } from './constructs/operations-topic';
+import { S3Ingest } from './constructs/s3-ingest';
 
 export interface CertyoPipelineStackProps extends StackProps {
   readonly config: CertyoConfig;
@@ -19,6 +20,8 @@ export class CertyoPipelineStack extends Stack {
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
+  /** S3 → Certyo ingest; `undefined` when `certyo:s3.enabled` is false. */
+  public readonly s3Ingest?: S3Ingest;
 
   constructor(scope: Construct, id: string, props: CertyoPipelineStackProps) {
     super(scope, id, props);
@@ -27,6 +30,10 @@ export class CertyoPipelineStack extends Stack {
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
     this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail });
+    if (props.config.s3.enabled) {
+      this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
+      new CfnOutput(this, 'IngestBucketName', { value: this.s3Ingest.bucket.bucketName, description: 'Upload JSON, JSON Lines or gzip files here to anchor their records' });
+    }
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'PutEvents here to anchor records' });
     new CfnOutput(this, 'CertyoSecretName', {
