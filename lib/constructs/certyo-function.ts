@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -72,7 +72,9 @@ export class CertyoFunction extends NodejsFunction {
     });
     props.apiKeySecret?.grantRead(this);
 
-    const partition = Stack.of(this).partition === 'aws' ? '<AWS::Partition>' : Stack.of(this).partition;
+    // An environment-agnostic stack's partition is a token, which cdk-nag writes as <AWS::Partition>.
+    const stackPartition = Stack.of(this).partition;
+    const partition = Token.isUnresolved(stackPartition) || stackPartition === 'aws' ? '<AWS::Partition>' : stackPartition;
     Validations.of(this).acknowledge({
       id: `AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
       reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events, which every Lambda needs for its own log group.',
