@@ -1,0 +1,420 @@
+/**
+ * The one Certyo client every Lambda uses (issue 4). It implements `CertyoApi`; handlers build it
+ * once per cold start with `certyoClientFromEnv()`.
+ *
+ * Decisions (README, "Certyo client"):
+ * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
+ *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
+ *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).
+ * - Every record must carry a deterministic `idempotencyKey`, which makes every request safe to
+ *   retry (a retried bulk that the server already applied replays instead of duplicating).
+ * - 429: wait as told (`Retry-After` seconds or HTTP date, else the body's `retryAfter`), 5xx /
+ *   network / timeout: exponential backoff with full jitter. Never sleep past the caller's
+ *   `deadline`: throw `RateLimitedError` / `RetryableError` with `retryAt` instead.
+ * - 401: reload the key from Secrets Manager once (rotation) and retry once, then `AuthError`.
+ * - A 400 on a bulk request: items the `details` name (`items[<i>]...`) are rejected and the rest
+ *   resent; when the details name no item the request is split in halves until the bad items
+ *   are isolated, so one bad record never sends 999 good ones to a dead-letter queue.
+ */
+import { ApiKeyProvider, secretsManagerApiKey } from './api-key';
+import { bulkBody, maxItemBytes, packChunks, SerializedItem } from './bulk-chunks';
+import {
+  AcceptedRecord,
+  AuthError,
+  BulkIngestResponse,
+  CallOptions,
+  CertyoApi,
+  CertyoError,
+  CertyoErrorBody,
+  CertyoRecord,
+  IndexedRecord,
+  IngestManyOutcome,
+  IngestResult,
+  MAX_BULK_ITEMS,
+  NotFoundError,
+  RateLimitedError,
+  RateLimitState,
+  RecordQuery,
+  RejectedRecord,
+  RetryableError,
+  SnapshotDetail,
+  SnapshotLifecycle,
+  ValidationError,
+  VerifyRecordRequest,
+  VerifyRecordResponse,
+} from './certyo-types';
+import { HttpResponse, httpRequest, TransportError } from './http';
+import { stringifyJson } from './json';
+import { parseRateLimitHeaders, parseRetryAfter, retryAtAfter429 } from './rate-limit';
+import { assertValidRecord, findRecordProblem } from './record-validation';
+import { BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay, sleep } from './retry';
+import { readRuntimeEnv } from './runtime-env';
+
+/** Default cap of one bulk body. Well under common API gateway limits (e.g. 10 MB) with room for headers. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Structurally compatible with the Powertools `Logger`. Never given the key or a payload. */
+export interface ClientLog {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface CertyoClientOptions {
+  /** Origin of the API, e.g. `https://www.certyos.com` (a trailing slash is ignored). */
+  readonly apiUrl: string;
+  readonly apiKey: ApiKeyProvider;
+  /** Per HTTP request, including reading the body; also capped by the call's deadline. @default 10_000 */
+  readonly requestTimeoutMs?: number;
+  /** HTTP attempts per call for retryable failures (429, 5xx, network, timeout). @default 5 */
+  readonly maxAttempts?: number;
+  /** @default 1000 (the API's maximum) */
+  readonly maxBulkItems?: number;
+  /** @default 4 MiB */
+  readonly maxBodyBytes?: number;
+  /** @default { baseMs: 200, capMs: 20_000 } */
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** Wait after a 429 that says nothing about when to retry. @default 60_000 */
+  readonly rateLimitFallbackMs?: number;
+  /** @default - no logging */
+  readonly log?: ClientLog;
+  /** Injected for tests. @default Date.now */
+  readonly now?: () => number;
+  /** Injected for tests. @default setTimeout-based sleep */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected for tests (jitter). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The rate budget one call spent. */
+interface RequestCounter {
+  requests: number;
+}
+
+interface RequestSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** `GET /api/Admin/health` is unauthenticated and outside the budget. */
+  readonly authenticated?: boolean;
+}
+
+/** A failure worth another attempt, and the earliest time for it (undefined: back off). */
+interface RetryableFailure {
+  readonly rateLimited: boolean;
+  readonly message: string;
+  readonly status?: number;
+  readonly retryAt?: number;
+}
+
+/** `items[12].recordId is required` → 12. The sandbox names bulk items this way. */
+const ITEM_DETAIL = /^items\[(\d+)\]/;
+
+function parseErrorBody(text: string): Partial<CertyoErrorBody> | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'object' && body !== null ? (body as Partial<CertyoErrorBody>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function queryString(params: Readonly<Record<string, string | undefined>>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export class CertyoClient implements CertyoApi {
+  private readonly apiUrl: string;
+  private readonly apiKey: ApiKeyProvider;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxBulkItems: number;
+  private readonly maxBodyBytes: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly rateLimitFallbackMs: number;
+  private readonly log?: ClientLog;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private state: RateLimitState = {};
+  /** No request is sent before this (epoch ms): set by a 429, or by `X-RateLimit-Remaining: 0`. */
+  private blockedUntil = 0;
+
+  constructor(options: CertyoClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.apiUrl);
+    } catch {
+      throw new Error(`createCertyoClient: apiUrl "${options.apiUrl}" is not a URL`);
+    }
+    this.apiUrl = url.href.replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    this.timeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? 5);
+    this.maxBulkItems = positive('maxBulkItems', options.maxBulkItems ?? MAX_BULK_ITEMS);
+    if (this.maxBulkItems > MAX_BULK_ITEMS) {
+      throw new Error(`createCertyoClient: maxBulkItems must be at most ${MAX_BULK_ITEMS}, got ${this.maxBulkItems}`);
+    }
+    this.maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.rateLimitFallbackMs = options.rateLimitFallbackMs ?? 60_000;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  get rateLimit(): RateLimitState {
+    return this.state;
+  }
+
+  async ingestRecord(record: CertyoRecord, options: CallOptions = {}): Promise<IngestResult> {
+    assertValidRecord(record);
+    return this.json<IngestResult>(
+      // The key goes in the header too: the API accepts either, the header survives proxies that rewrite bodies.
+      { method: 'POST', path: '/api/v1/records', body: stringifyJson(record), headers: { 'Idempotency-Key': record.idempotencyKey } },
+      options,
+    );
+  }
+
+  async ingestMany(records: readonly CertyoRecord[], options: CallOptions = {}): Promise<IngestManyOutcome> {
+    const counter: RequestCounter = { requests: 0 };
+    const accepted: AcceptedRecord[] = [];
+    const rejected: RejectedRecord[] = [];
+    const valid: SerializedItem<IndexedRecord>[] = [];
+    const itemLimit = maxItemBytes(this.maxBodyBytes);
+    records.forEach((record, index) => {
+      const problem = findRecordProblem(record, index);
+      const json = problem ? '' : stringifyJson(record);
+      const bytes = Buffer.byteLength(json);
+      if (problem) rejected.push({ index, record, reason: problem.message });
+      else if (bytes > itemLimit) {
+        rejected.push({ index, record, reason: `record ${JSON.stringify(record.recordId)}: is ${bytes} bytes, more than a bulk body of ${this.maxBodyBytes} bytes can carry` });
+      } else valid.push({ item: { index, record }, json, bytes });
+    });
+
+    const queue = packChunks(valid, this.maxBulkItems, this.maxBodyBytes);
+    let stoppedBy: RateLimitedError | RetryableError | undefined;
+    let unsent: IndexedRecord[] = [];
+    for (let next = 0; next < queue.length; next++) {
+      const chunk = queue[next] as SerializedItem<IndexedRecord>[];
+      try {
+        const response = await this.json<BulkIngestResponse>({ method: 'POST', path: '/api/v1/records/bulk', body: bulkBody(chunk) }, options, counter);
+        matchBulkResponse(chunk, response, accepted, rejected);
+      } catch (error) {
+        if (error instanceof RateLimitedError || error instanceof RetryableError) {
+          stoppedBy = error;
+          unsent = queue.slice(next).flat().map((entry) => entry.item);
+          break;
+        }
+        if (!(error instanceof CertyoError) || error instanceof AuthError) throw error;
+        queue.splice(next + 1, 0, ...this.afterRefusedBulk(chunk, error, rejected));
+      }
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted, rejected, unsent, stoppedBy, requests: counter.requests };
+  }
+
+  /**
+   * A bulk request refused with a non-retryable status: reject the items the 400 names and
+   * return what to send instead. Unattributed 400s and 413s split the chunk in halves (bisection
+   * isolates bad items in log2(n) rounds); anything else rejects the chunk with the status.
+   */
+  private afterRefusedBulk(
+    chunk: SerializedItem<IndexedRecord>[],
+    error: CertyoError,
+    rejected: RejectedRecord[],
+  ): SerializedItem<IndexedRecord>[][] {
+    const details = error instanceof ValidationError ? error.details : [];
+    const named = new Map<number, string[]>();
+    for (const detail of details) {
+      const position = ITEM_DETAIL.exec(detail)?.[1];
+      if (position !== undefined && Number(position) < chunk.length) {
+        named.set(Number(position), [...(named.get(Number(position)) ?? []), detail]);
+      }
+    }
+    if (error instanceof ValidationError && named.size > 0) {
+      for (const [position, reasons] of named) {
+        const entry = chunk[position] as SerializedItem<IndexedRecord>;
+        rejected.push({ ...entry.item, reason: `Certyo rejected record ${JSON.stringify(entry.item.record.recordId)}: ${reasons.join('; ')}` });
+      }
+      const rest = chunk.filter((_, position) => !named.has(position));
+      return rest.length > 0 ? [rest] : [];
+    }
+    if ((error instanceof ValidationError || error.status === 413) && chunk.length > 1) {
+      const half = Math.ceil(chunk.length / 2);
+      return [chunk.slice(0, half), chunk.slice(half)];
+    }
+    const reason = [error.message, ...details].join('; ');
+    for (const entry of chunk) rejected.push({ ...entry.item, reason });
+    return [];
+  }
+
+  verifyRecord(request: VerifyRecordRequest, options: CallOptions = {}): Promise<VerifyRecordResponse> {
+    return this.json({ method: 'POST', path: '/api/v1/verify/record', body: stringifyJson(request) }, options);
+  }
+
+  getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<SnapshotDetail> {
+    return this.json({ method: 'GET', path: `/api/v1/snapshots/${encodeURIComponent(snapshotId)}` }, options);
+  }
+
+  getSnapshotLifecycle(snapshotId: string, options: CallOptions = {}): Promise<SnapshotLifecycle> {
+    return this.json({ method: 'GET', path: `/api/v1/snapshots/${encodeURIComponent(snapshotId)}/lifecycle` }, options);
+  }
+
+  retrySnapshot(snapshotId: string, options: CallOptions = {}): Promise<unknown> {
+    return this.json({ method: 'POST', path: `/api/v1/snapshots/${encodeURIComponent(snapshotId)}/retry` }, options);
+  }
+
+  queryRecords(query: RecordQuery, options: CallOptions = {}): Promise<unknown> {
+    return this.json({ method: 'GET', path: `/api/v1/records${queryString({ ...query })}` }, options);
+  }
+
+  verificationHistory(query: { tenantId: string; recordId?: string }, options: CallOptions = {}): Promise<unknown> {
+    return this.json({ method: 'GET', path: `/api/v1/verify/history${queryString(query)}` }, options);
+  }
+
+  health(options: CallOptions = {}): Promise<unknown> {
+    return this.json({ method: 'GET', path: '/api/Admin/health', authenticated: false }, options);
+  }
+
+  private async json<T>(spec: RequestSpec, options: CallOptions, counter: RequestCounter = { requests: 0 }): Promise<T> {
+    const response = await this.send(spec, options, counter);
+    if (response.text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new CertyoError(`${spec.method} ${spec.path} answered ${response.status} with a body that is not JSON`, response.status);
+    }
+  }
+
+  /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses. */
+  private async send(spec: RequestSpec, options: CallOptions, counter: RequestCounter): Promise<HttpResponse> {
+    const { deadline } = options;
+    const authenticated = spec.authenticated !== false;
+    const what = `${spec.method} ${spec.path.split('?')[0]}`;
+    let failures = 0;
+    let refreshedKey = false;
+    for (;;) {
+      if (authenticated && this.blockedUntil > this.now()) {
+        if (deadline !== undefined && this.blockedUntil > deadline) {
+          throw new RateLimitedError(`${what}: rate limit exhausted until ${new Date(this.blockedUntil).toISOString()}`, new Date(this.blockedUntil));
+        }
+        await this.sleep(this.blockedUntil - this.now());
+      }
+      const startedAt = this.now();
+      if (deadline !== undefined && startedAt >= deadline) {
+        throw new RetryableError(`${what}: deadline reached before the request could be sent`, new Date(startedAt));
+      }
+      const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - startedAt);
+      const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
+      if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
+      if (authenticated) headers['X-API-Key'] = await this.apiKey.get();
+
+      counter.requests += 1;
+      let failure: RetryableFailure;
+      try {
+        const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
+        const outcome = this.classify(what, response);
+        if (outcome === 'ok') return response;
+        if (outcome === 'unauthorized') {
+          if (refreshedKey) throw new AuthError(`${what}: Certyo rejected the API key (401) again after reloading it`, 401);
+          refreshedKey = true;
+          await this.apiKey.refresh();
+          continue;
+        }
+        failure = outcome;
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        failure = { rateLimited: false, message: `${what}: ${error.message}` };
+      }
+
+      failures += 1;
+      const now = this.now();
+      const retryAt = failure.retryAt ?? now + fullJitterDelay(failures - 1, this.backoff, this.random);
+      if (failure.rateLimited) this.blockedUntil = Math.max(this.blockedUntil, retryAt);
+      if (failures >= this.maxAttempts || (deadline !== undefined && retryAt > deadline)) {
+        const reason = failures >= this.maxAttempts ? `after ${failures} attempts` : 'and the deadline comes first';
+        throw failure.rateLimited
+          ? new RateLimitedError(`${failure.message} ${reason}`, new Date(retryAt))
+          : new RetryableError(`${failure.message} ${reason}`, new Date(retryAt), failure.status);
+      }
+      this.log?.warn('Certyo request will be retried', { request: what, status: failure.status, reason: failure.message, retryInMs: retryAt - now });
+      await this.sleep(retryAt - now);
+    }
+  }
+
+  /** Reads rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
+  private classify(what: string, response: HttpResponse): 'ok' | 'unauthorized' | RetryableFailure {
+    const now = this.now();
+    const limits = parseRateLimitHeaders(response.headers, now);
+    if (limits.limit !== undefined || limits.remaining !== undefined || limits.resetAt !== undefined) {
+      this.state = limits;
+      // The next request would be a 429: wait for the window instead of spending a request to learn it.
+      if (limits.remaining === 0 && limits.resetAt) this.blockedUntil = Math.max(this.blockedUntil, limits.resetAt.getTime());
+    }
+    const { status } = response;
+    if (status >= 200 && status < 300) return 'ok';
+    if (status === 401) return 'unauthorized';
+    const body = parseErrorBody(response.text);
+    const message = `${what} answered ${status}${body?.message ? `: ${body.message}` : ''}`;
+    if (status === 429) {
+      return { rateLimited: true, status, message, retryAt: retryAtAfter429(response.headers, body, now, this.rateLimitFallbackMs) };
+    }
+    if (status >= 500) return { rateLimited: false, status, message, retryAt: parseRetryAfter(response.headers.get('retry-after'), now) };
+    if (status === 400) {
+      const details = Array.isArray(body?.details) ? body.details.filter((d): d is string => typeof d === 'string') : [];
+      throw new ValidationError(message, details);
+    }
+    if (status === 404) throw new NotFoundError(message, 404);
+    throw new CertyoError(message, status);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new Error(`createCertyoClient: ${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+/**
+ * Pairs each sent item with its result. Results are matched by `recordId` in order (not only by
+ * position) so a response that leaves an item out cannot shift every later result onto the
+ * wrong record; an item without a result is rejected with Certyo's counts as the reason.
+ */
+function matchBulkResponse(
+  chunk: readonly SerializedItem<IndexedRecord>[],
+  response: BulkIngestResponse | undefined,
+  accepted: AcceptedRecord[],
+  rejected: RejectedRecord[],
+): void {
+  const results = new Map<string, IngestResult[]>();
+  for (const result of Array.isArray(response?.items) ? response.items : []) {
+    if (typeof result?.recordId !== 'string' || typeof result.recordHash !== 'string') continue;
+    results.set(result.recordId, [...(results.get(result.recordId) ?? []), result]);
+  }
+  for (const { item } of chunk) {
+    const result = results.get(item.record.recordId)?.shift();
+    if (result) accepted.push({ ...item, result, replayed: result.idempotencyReplayed === true });
+    else {
+      rejected.push({
+        ...item,
+        reason: `Certyo's bulk response has no result for record ${JSON.stringify(item.record.recordId)} (accepted ${response?.accepted ?? '?'} of ${response?.total ?? '?'})`,
+      });
+    }
+  }
+}
+
+export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
+  return new CertyoClient(options);
+}
+
+/**
+ * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
+ * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401.
+ */
+export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CertyoClientOptions> = {}): CertyoClient {
+  const runtime = readRuntimeEnv(env);
+  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), ...overrides });
+}
