@@ -1,13 +1,22 @@
 /**
- * How ingest handlers hand accepted records to the verification workflow (issue 8 implements
- * the Step Functions side). Handlers depend on this interface only; the workflow construct
- * sets `VERIFY_STATE_MACHINE_ARN` and `VERIFY_POLICY` on the functions it is granted to.
+ * How ingest handlers hand accepted records to the verification workflow
+ * (`statemachines/verify-record.asl.json`). Handlers depend on `VerificationStarter` only; the
+ * workflow construct sets `VERIFY_STATE_MACHINE_ARN` and `VERIFY_POLICY` on the functions it is
+ * granted to, and `verificationStarterFromEnv()` turns them into a starter at cold start.
+ *
+ * Starting is at-least-once and idempotent: the execution name is derived from the record's
+ * idempotency key, so a handler retried after a crash (or a replayed ingest) starts nothing new
+ * — Step Functions answers `ExecutionAlreadyExists`, which counts as started.
  */
-import { AcceptedRecord } from './certyo-types';
+import { createHash } from 'node:crypto';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
+import { stringifyJson } from './json';
+import { EnvironmentError } from './runtime-env';
 
 export interface VerificationStartOutcome {
   readonly started: number;
-  /** Not selected by the policy (`none`, `sample`, `batch`), or already started (replay). */
+  /** Not selected by the policy (`none`, `sample`), or covered by another record's execution (`batch`). */
   readonly skipped: number;
 }
 
@@ -19,3 +28,270 @@ export interface VerificationStarter {
 export const noVerification: VerificationStarter = {
   start: async (accepted) => ({ started: 0, skipped: accepted.length }),
 };
+
+/** `certyo:verify.policy` as the Lambdas see it (`VERIFY_POLICY`). */
+export type VerificationPolicy =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sample'; readonly fraction: number }
+  | { readonly kind: 'batch' };
+
+/** A record a batch execution stands for; listed in its notification. */
+export interface CoveredRecord {
+  readonly database: string;
+  readonly collection: string;
+  readonly recordId: string;
+  readonly recordVersion?: string;
+}
+
+/**
+ * The execution input: the same fields as the `detail` of a forwarding event, so the direct-mode
+ * rule target can pass `$.detail` unchanged, plus what only an ingest Lambda knows.
+ */
+export interface VerificationInput {
+  readonly tenantId: string;
+  readonly database: string;
+  readonly collection: string;
+  readonly recordId: string;
+  readonly recordVersion?: string;
+  /** Sent to Certyo for tamper detection; left out when it would not fit (see `maxPayloadBytes`). */
+  readonly payload?: unknown;
+  readonly recordHash?: string;
+  /** `batch` policy: every record of the bulk request this representative stands for. */
+  readonly covers?: readonly CoveredRecord[];
+}
+
+export interface StarterLog {
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface VerificationStarterOptions {
+  readonly stateMachineArn: string;
+  readonly policy: VerificationPolicy;
+  readonly sfn: Pick<SFNClient, 'send'>;
+  /**
+   * StartExecution calls in flight at once. Standard workflows allow a StartExecution burst of
+   * 1,300 and a refill of 300/s per account and region (shared with everything else there), so a
+   * handler starting 1,000 executions must not fire them all at once.
+   * @default 10
+   */
+  readonly concurrency?: number;
+  /**
+   * Largest serialized payload sent for tamper detection. Step Functions caps an execution's
+   * input and every state's data at 256 KiB; the workflow also keeps Certyo's response, so a
+   * larger payload is left out (the record is still verified, without the payload comparison).
+   * @default 131072 (128 KiB)
+   */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Largest serialized `covers` list of one batch execution; a bulk request whose list is
+   * larger is split over several executions. The list travels in the state and in the SNS
+   * notification (also capped at 256 KiB).
+   * @default 131072 (128 KiB)
+   */
+  readonly maxCoversBytes?: number;
+  readonly log?: StarterLog;
+}
+
+/** A `VerificationStarter` whose StartExecution failures are reported after every start was tried. */
+export class VerificationStartError extends Error {
+  constructor(
+    readonly failed: number,
+    readonly attempted: number,
+    readonly firstCause: unknown,
+  ) {
+    super(
+      `${failed} of ${attempted} verification executions could not be started (first error: ${firstCause instanceof Error ? `${firstCause.name}: ${firstCause.message}` : String(firstCause)})`,
+    );
+    this.name = 'VerificationStartError';
+  }
+}
+
+const DEFAULT_CONCURRENCY = 10;
+const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
+const DEFAULT_MAX_COVERS_BYTES = 128 * 1024;
+/**
+ * Largest execution input: Step Functions' 256 KiB limit less room for what the workflow adds
+ * to its state (Certyo's verify response, counters, defaults).
+ */
+const MAX_INPUT_BYTES = 224 * 1024;
+
+/** Parses `VERIFY_POLICY` (same syntax as `certyo:verify.policy`). */
+export function parseVerificationPolicy(text: string): VerificationPolicy {
+  if (text === 'all' || text === 'none' || text === 'batch') return { kind: text };
+  if (text.startsWith('sample:')) {
+    const raw = text.slice('sample:'.length);
+    const fraction = Number(raw);
+    if (raw.trim() !== '' && Number.isFinite(fraction) && fraction > 0 && fraction <= 1) return { kind: 'sample', fraction };
+  }
+  throw new EnvironmentError(
+    `Environment variable VERIFY_POLICY = "${text}" is not one of "all", "none", "batch" or "sample:<fraction between 0 and 1>"`,
+  );
+}
+
+/** The inverse of `parseVerificationPolicy`, for the construct that sets `VERIFY_POLICY`. */
+export function formatVerificationPolicy(policy: VerificationPolicy): string {
+  return policy.kind === 'sample' ? `sample:${policy.fraction}` : policy.kind;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Step Functions names allow at most 80 characters of [0-9A-Za-z_-] (and must stay unique per
+ * state machine for 90 days): a hex SHA-256 of the idempotency key fits and says nothing about
+ * the record. The prefix keeps `all` and `batch` executions of one record apart.
+ */
+export function executionName(kind: 'record' | 'batch', key: string): string {
+  return `${kind === 'record' ? 'r' : 'b'}-${sha256(key).toString('hex')}`;
+}
+
+/**
+ * `sample` picks records from their idempotency key, not at random, so a retried ingest makes
+ * the same choice and the share of verified records is the configured fraction.
+ */
+export function isSampled(idempotencyKey: string, fraction: number): boolean {
+  // 48 bits of the hash as a uniform number in [0, 1).
+  return sha256(idempotencyKey).readUIntBE(0, 6) / 2 ** 48 < fraction;
+}
+
+function covered(accepted: AcceptedRecord): CoveredRecord {
+  const { database, collection, recordId, recordVersion } = accepted.record;
+  return recordVersion === undefined ? { database, collection, recordId } : { database, collection, recordId, recordVersion };
+}
+
+/**
+ * `batch` groups: consecutive accepted records, at most one bulk request's worth (1,000) and
+ * at most `maxCoversBytes` of `covers`. `ingestMany` fills bulk requests in input order, so a
+ * group is (part of) one bulk request.
+ */
+function batchGroups(accepted: readonly AcceptedRecord[], maxCoversBytes: number): AcceptedRecord[][] {
+  const groups: AcceptedRecord[][] = [];
+  let current: AcceptedRecord[] = [];
+  let bytes = 2;
+  for (const record of accepted) {
+    const size = Buffer.byteLength(JSON.stringify(covered(record))) + 1;
+    if (current.length > 0 && (current.length >= MAX_BULK_ITEMS || bytes + size > maxCoversBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 2;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+interface PlannedStart {
+  readonly name: string;
+  readonly input: string;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; never rejects. */
+async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function createVerificationStarter(options: VerificationStarterOptions): VerificationStarter {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxCoversBytes = options.maxCoversBytes ?? DEFAULT_MAX_COVERS_BYTES;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number of at least 1, got ${concurrency}`);
+  const { policy } = options;
+
+  /** The input as JSON text, serialized once so `RawJson` numbers keep their digits. */
+  const inputFor = (representative: AcceptedRecord, covers?: readonly CoveredRecord[]): string => {
+    const { record, result } = representative;
+    const base: VerificationInput = {
+      tenantId: record.tenantId,
+      database: record.database,
+      collection: record.collection,
+      recordId: record.recordId,
+      ...(record.recordVersion === undefined ? {} : { recordVersion: record.recordVersion }),
+      recordHash: result.recordHash,
+      ...(covers === undefined ? {} : { covers }),
+    };
+    const text = JSON.stringify(base);
+    const payload = stringifyJson(record.recordPayload);
+    const payloadBytes = Buffer.byteLength(payload);
+    if (payloadBytes > maxPayloadBytes || Buffer.byteLength(text) + payloadBytes > MAX_INPUT_BYTES) {
+      options.log?.warn('Verifying without the payload: it is larger than the workflow can carry', {
+        recordId: record.recordId,
+        payloadBytes,
+      });
+      return text;
+    }
+    // `base` is a non-empty object literal, so its text ends with "}".
+    return `${text.slice(0, -1)},"payload":${payload}}`;
+  };
+
+  const plan = (accepted: readonly AcceptedRecord[]): PlannedStart[] => {
+    switch (policy.kind) {
+      case 'none':
+        return [];
+      case 'all':
+        return accepted.map((a) => ({ name: executionName('record', a.record.idempotencyKey), input: inputFor(a) }));
+      case 'sample':
+        return accepted
+          .filter((a) => isSampled(a.record.idempotencyKey, policy.fraction))
+          .map((a) => ({ name: executionName('record', a.record.idempotencyKey), input: inputFor(a) }));
+      case 'batch':
+        return batchGroups(accepted, maxCoversBytes).map((group) => {
+          // The last record of a request is the last to reach a snapshot: once it is anchored,
+          // the snapshots holding the earlier records normally are too.
+          const representative = group[group.length - 1] as AcceptedRecord;
+          return {
+            name: executionName('batch', group.map((a) => a.record.idempotencyKey).join('\n')),
+            input: inputFor(representative, group.map(covered)),
+          };
+        });
+    }
+  };
+
+  return {
+    async start(accepted) {
+      // Replayed records are started too: the first attempt may have crashed before starting,
+      // and if it did not, the deterministic name makes this start a no-op.
+      const starts = plan(accepted);
+      let failed = 0;
+      let firstCause: unknown;
+      await forEachBounded(starts, concurrency, async ({ name, input }) => {
+        try {
+          await options.sfn.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name, input }));
+        } catch (error) {
+          if (error instanceof ExecutionAlreadyExists) return;
+          failed++;
+          firstCause ??= error;
+        }
+      });
+      if (failed > 0) throw new VerificationStartError(failed, starts.length, firstCause);
+      const coveredCount = policy.kind === 'batch' ? accepted.length : starts.length;
+      return { started: starts.length, skipped: accepted.length - coveredCount };
+    },
+  };
+}
+
+/**
+ * The starter a handler builds once per cold start: `noVerification` when the function was
+ * not granted a workflow (`VERIFY_STATE_MACHINE_ARN` unset) or the policy is `none`.
+ */
+export function verificationStarterFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  sfn?: Pick<SFNClient, 'send'>,
+  log?: StarterLog,
+): VerificationStarter {
+  const stateMachineArn = env.VERIFY_STATE_MACHINE_ARN?.trim();
+  if (!stateMachineArn) return noVerification;
+  const policy = parseVerificationPolicy(env.VERIFY_POLICY?.trim() || 'all');
+  if (policy.kind === 'none') return noVerification;
+  return createVerificationStarter({ stateMachineArn, policy, sfn: sfn ?? new SFNClient({}), log });
+}
