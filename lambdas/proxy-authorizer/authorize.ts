@@ -1,0 +1,87 @@
+/**
+ * The REQUEST authorizer of the Certyo proxy: identifies the consumer by its API Gateway key,
+ * allows exactly the routes of its scopes, and hands API Gateway the Certyo key to inject.
+ *
+ * Header names, chosen so the consumer's own key is never forwarded to Certyo:
+ * - consumers send their key in `X-Consumer-Key` (not `x-api-key`, which is the same header as
+ *   Certyo's `X-API-Key`);
+ * - the API's key source is `AUTHORIZER`: API Gateway meters and throttles the usage plan of the
+ *   key this authorizer returns as `usageIdentifierKey`, and reads no key header itself;
+ * - the integration sets `X-API-Key` from `context.certyoApiKey` (overriding anything the caller
+ *   sent under that name) and overwrites `X-Consumer-Key` before the request leaves the gateway.
+ */
+import type { APIGatewayAuthorizerWithContextResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { ApiKeyProvider } from '../shared/api-key';
+import { ConsumerDirectory } from './consumers';
+import { allowedResources } from './routes';
+
+export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
+
+/** What the integration and the access log read from `$context.authorizer.*`. */
+export interface ProxyAuthorizerContext {
+  [key: string]: string;
+  readonly consumer: string;
+  /** Space-separated scopes of the consumer. */
+  readonly scopes: string;
+  /** Mapped to the integration's `X-API-Key` header; never logged. */
+  readonly certyoApiKey: string;
+}
+
+export type ProxyAuthorizerResult = APIGatewayAuthorizerWithContextResult<ProxyAuthorizerContext>;
+
+export interface AuthorizerLog {
+  info(message: string, details: Record<string, unknown>): void;
+  warn(message: string, details: Record<string, unknown>): void;
+}
+
+export interface AuthorizerDeps {
+  readonly consumers: ConsumerDirectory;
+  readonly certyoKey: ApiKeyProvider;
+  readonly log: AuthorizerLog;
+}
+
+/**
+ * API Gateway answers 401 only when the authorizer fails with exactly this message; any other
+ * error becomes a 500. The message never includes the presented key.
+ */
+export class Unauthorized extends Error {
+  constructor() {
+    super('Unauthorized');
+    this.name = 'Unauthorized';
+  }
+}
+
+/** Header lookup ignoring case: clients send `x-consumer-key` as often as `X-Consumer-Key`. */
+export function headerValue(headers: APIGatewayRequestAuthorizerEvent['headers'], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  const entry = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
+  const value = entry?.[1]?.trim();
+  return value ? value : undefined;
+}
+
+export async function authorize(event: APIGatewayRequestAuthorizerEvent, deps: AuthorizerDeps): Promise<ProxyAuthorizerResult> {
+  const request = { requestId: event.requestContext?.requestId, sourceIp: event.requestContext?.identity?.sourceIp };
+  const presented = headerValue(event.headers, CONSUMER_KEY_HEADER);
+  if (!presented) {
+    deps.log.warn(`Request without ${CONSUMER_KEY_HEADER} header`, request);
+    throw new Unauthorized();
+  }
+  const consumer = await deps.consumers.identify(presented);
+  if (!consumer) {
+    deps.log.warn('Unknown or disabled consumer key', request);
+    throw new Unauthorized();
+  }
+  const resources = allowedResources(event.methodArn, consumer.scopes);
+  const certyoApiKey = await deps.certyoKey.get();
+  deps.log.info('Consumer authorized', { ...request, consumer: consumer.name, scopes: consumer.scopes, routes: resources.length });
+  return {
+    principalId: consumer.name,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: resources }],
+    },
+    context: { consumer: consumer.name, scopes: consumer.scopes.join(' '), certyoApiKey },
+    // With the API's key source AUTHORIZER, this is the key whose usage plan is metered.
+    usageIdentifierKey: presented,
+  };
+}
