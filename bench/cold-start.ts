@@ -1,0 +1,157 @@
+/**
+ * `coldStart`: for every Lambda, the size of the bundle the stacks deploy (built with the one
+ * bundling definition, `toEsbuildOptions`) and how long loading it takes: the module
+ * initialisation a cold start pays before the first event, i.e. requiring the bundle in a
+ * fresh `node` with the Lambda's `NODE_OPTIONS`, compared with a bare `node -e 0`.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { lambdaNames, toEsbuildOptions } from '../lib/bundling';
+import { CfnTemplate, resourcesOfType } from '../local/harness/synthesized';
+
+export interface ColdStartFigure {
+  readonly bundleKiB: number;
+  /** Median time of `require(bundle)` measured inside the process. */
+  readonly requireMs: number;
+  /** Median wall time of `node -e "require(bundle)"` minus that of `node -e 0`. */
+  readonly overNodeMs: number;
+  /** Where the environment came from: the synthesized function, or discovered from load errors. */
+  readonly environmentFrom: 'template' | 'discovered';
+  /** Variables not in the synthesized template that had to be set (with placeholders) to initialise. */
+  readonly discovered: readonly string[];
+}
+
+export interface ColdStartResult {
+  readonly runs: number;
+  readonly nodeMs: number;
+  readonly lambdas: Readonly<Record<string, ColdStartFigure | { readonly error: string }>>;
+}
+
+/** What every Lambda gets from `CertyoFunction` plus an AWS region and dummy credentials (nothing is called). */
+const BASE_ENV: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--enable-source-maps',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  CERTYO_API_URL: 'https://certyo.invalid',
+  CERTYO_TENANT_ID: 'bench',
+  CERTYO_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:certyo/api-key-AbCdEf',
+  POWERTOOLS_SERVICE_NAME: 'bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'Certyo',
+};
+
+/** A placeholder shaped like what the variable's name suggests. */
+function placeholder(name: string): string {
+  if (name.endsWith('_URL')) return `https://sqs.us-east-1.amazonaws.com/123456789012/${name.toLowerCase()}`;
+  if (name.endsWith('_ARN')) return `arn:aws:states:us-east-1:123456789012:stateMachine:${name.toLowerCase()}`;
+  return 'bench';
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): { ms: number; stdout: string; stderr: string; status: number | null } {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, stdout: run.stdout, stderr: run.stderr, status: run.status };
+}
+
+const REQUIRE_SCRIPT = 'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+
+/**
+ * Function environments from the synthesized templates, by Lambda (`POWERTOOLS_SERVICE_NAME`
+ * is the Lambda's folder name). Values CloudFormation resolves at deploy time (queue URLs,
+ * ARNs) become placeholders of the same shape.
+ */
+export function environmentsFromTemplates(templates: Readonly<Record<string, CfnTemplate>>): Record<string, Record<string, string>> {
+  const environments: Record<string, Record<string, string>> = {};
+  for (const fn of resourcesOfType(templates, 'AWS::Lambda::Function')) {
+    const variables = ((fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const name = variables.POWERTOOLS_SERVICE_NAME;
+    if (typeof name !== 'string') continue;
+    environments[name] = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : placeholder(k)]));
+  }
+  return environments;
+}
+
+/** Loads the bundle once, adding each variable its initialisation names as missing. */
+function discoverEnvironment(bundle: string, known: Readonly<Record<string, string>>): { env: NodeJS.ProcessEnv; added: string[] } | { error: string } {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...BASE_ENV, ...known };
+  const added: string[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const run = timeNode(['-e', REQUIRE_SCRIPT, bundle], env);
+    if (run.status === 0) return { env, added };
+    const missing = /Environment variable (\w+) is not set/.exec(run.stderr)?.[1];
+    if (!missing || env[missing] !== undefined) {
+      const line = run.stderr.split('\n').find((l) => /Error/.test(l)) ?? run.stderr.trim().split('\n')[0] ?? `exit ${run.status}`;
+      return { error: line.trim().slice(0, 300) };
+    }
+    env[missing] = placeholder(missing);
+    added.push(missing);
+  }
+  return { error: 'more than 20 missing environment variables' };
+}
+
+export interface ColdStartOptions {
+  /** Spawns per Lambda (and of `node -e 0`). @default 7 */
+  readonly runs?: number;
+  /** Deployed environment per Lambda, e.g. from `environmentsFromTemplates`. @default {} */
+  readonly environments?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly log?: (line: string) => void;
+}
+
+export async function measureColdStart(options: ColdStartOptions = {}): Promise<ColdStartResult> {
+  const { runs = 7, environments = {}, log = () => undefined } = options;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-bench-bundles-'));
+  try {
+    const nodeEnv = { PATH: process.env.PATH, ...BASE_ENV };
+    const nodeTimes: number[] = [];
+    const lambdas: Record<string, ColdStartFigure | { error: string }> = {};
+    for (const name of lambdaNames()) {
+      const esbuild = toEsbuildOptions(name, outdir);
+      let bytes: number;
+      try {
+        await build({ ...esbuild, logLevel: 'silent' });
+        bytes = fs.statSync(esbuild.outfile).size;
+      } catch (error) {
+        lambdas[name] = { error: `bundling failed: ${(error as Error).message.split('\n')[0]}` };
+        continue;
+      }
+      const known = environments[name];
+      const discovered = discoverEnvironment(esbuild.outfile, known ?? {});
+      if ('error' in discovered) {
+        lambdas[name] = { error: discovered.error };
+        continue;
+      }
+      const requireTimes: number[] = [];
+      const wallTimes: number[] = [];
+      // Interleaved with bare `node -e 0` runs so both see the same machine load.
+      for (let i = 0; i < runs; i++) {
+        nodeTimes.push(timeNode(['-e', '0'], nodeEnv).ms);
+        const run = timeNode(['-e', REQUIRE_SCRIPT, esbuild.outfile], discovered.env);
+        wallTimes.push(run.ms);
+        requireTimes.push(Number(run.stdout));
+      }
+      const figure: ColdStartFigure = {
+        bundleKiB: Math.round((bytes / 1024) * 10) / 10,
+        requireMs: Math.round(median(requireTimes) * 10) / 10,
+        overNodeMs: Math.round((median(wallTimes) - median(nodeTimes)) * 10) / 10,
+        environmentFrom: known ? 'template' : 'discovered',
+        discovered: discovered.added,
+      };
+      lambdas[name] = figure;
+      log(`coldStart ${name}: ${figure.bundleKiB} KiB, require ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0`);
+    }
+    return { runs, nodeMs: Math.round(median(nodeTimes.length > 0 ? nodeTimes : [0]) * 10) / 10, lambdas };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}

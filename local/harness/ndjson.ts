@@ -1,0 +1,74 @@
+/**
+ * Synthetic NDJSON files for the offline run, the benchmarks and the fault suite: record `i`
+ * is always the same bytes, so a file of any size can be produced on the fly (a 1 GiB object
+ * never has to exist in memory or on disk) and every stored record can be checked by id.
+ */
+
+export interface NdjsonSpec {
+  /** Records in the file. */
+  readonly records: number;
+  /** Prefix of every record id (`{prefix}-{i}`), so files do not collide. @default 'rec' */
+  readonly idPrefix?: string;
+  /** Approximate bytes of each line, padded with a `note` field. @default 200 */
+  readonly lineBytes?: number;
+  /**
+   * Every `badEvery`-th line (1-based: lines badEvery, 2·badEvery, …) is broken JSON, which
+   * s3-ingest must dead-letter with its line number while the rest goes through. @default - none
+   */
+  readonly badEvery?: number;
+}
+
+const CHUNK_BYTES = 64 * 1024;
+
+export function recordId(spec: NdjsonSpec, index: number): string {
+  return `${spec.idPrefix ?? 'rec'}-${index}`;
+}
+
+/** Whether the record at `index` (0-based) is written as a broken line. */
+export function isBadLine(spec: NdjsonSpec, index: number): boolean {
+  return spec.badEvery !== undefined && (index + 1) % spec.badEvery === 0;
+}
+
+export function ndjsonLine(spec: NdjsonSpec, index: number): string {
+  const id = recordId(spec, index);
+  if (isBadLine(spec, index)) return `{"id":"${id}","amount":${index}.`;
+  const head = `{"id":"${id}","version":"1","amount":${index % 100_000}.25,"currency":"EUR","customer":"C-${index % 997}","note":"`;
+  const pad = Math.max(0, (spec.lineBytes ?? 200) - head.length - 2);
+  return `${head}${'x'.repeat(pad)}"}`;
+}
+
+/** The file as 64 KiB chunks, generated lazily: memory stays flat whatever `records` is. */
+export async function* ndjsonChunks(spec: NdjsonSpec): AsyncGenerator<Uint8Array> {
+  let parts: string[] = [];
+  let size = 0;
+  for (let i = 0; i < spec.records; i++) {
+    const line = `${ndjsonLine(spec, i)}\n`;
+    parts.push(line);
+    size += line.length;
+    if (size >= CHUNK_BYTES) {
+      yield Buffer.from(parts.join(''), 'utf8');
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length > 0) yield Buffer.from(parts.join(''), 'utf8');
+}
+
+/** The whole file in memory (small files only: local S3 uploads and the baseline). */
+export function ndjsonText(spec: NdjsonSpec): string {
+  let text = '';
+  for (let i = 0; i < spec.records; i++) text += `${ndjsonLine(spec, i)}\n`;
+  return text;
+}
+
+/** The same records as one JSON array: the only multi-record format the seed's Lambda reads. */
+export function jsonArrayText(spec: NdjsonSpec): string {
+  const lines: string[] = [];
+  for (let i = 0; i < spec.records; i++) lines.push(ndjsonLine(spec, i));
+  return `[${lines.join(',\n')}]`;
+}
+
+/** Records needed for a file of about `bytes` bytes. */
+export function recordsForBytes(bytes: number, lineBytes = 200): number {
+  return Math.ceil(bytes / (lineBytes + 1));
+}
