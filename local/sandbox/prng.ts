@@ -1,0 +1,14 @@
+/**
+ * Seeded pseudo-random numbers (mulberry32): the sandbox's fault injection and failed
+ * snapshots must repeat exactly from a seed, so a failing test can be replayed.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
