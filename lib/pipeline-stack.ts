@@ -1,8 +1,9 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from './config';
+import { CertyoConnection } from './constructs/certyo-connection';
 import { OperationsTopic } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
 
@@ -20,6 +21,10 @@ export class CertyoPipelineStack extends Stack {
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
+  /** The EventBridge connection to Certyo (and its key sync), in every forwarding mode. */
+  public readonly certyoConnection: CertyoConnection;
+  /** Authenticates EventBridge API Destinations and Step Functions HTTP Tasks to Certyo. */
+  public readonly connection: Connection;
   /** S3 → Certyo ingest; `undefined` when `certyo:s3.enabled` is false. */
   public readonly s3Ingest?: S3Ingest;
 
@@ -30,6 +35,8 @@ export class CertyoPipelineStack extends Stack {
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
     this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail });
+    this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
+    this.connection = this.certyoConnection.connection;
     if (props.config.s3.enabled) {
       this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
       new CfnOutput(this, 'IngestBucketName', { value: this.s3Ingest.bucket.bucketName, description: 'Upload JSON, JSON Lines or gzip files here to anchor their records' });
