@@ -5,26 +5,26 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IngestManyOutcome, RateLimitedError, RateLimitState } from './certyo-types';
+import { DEFAULT_METRICS_NAMESPACE, IngestPath, METRIC_NAMES, PATH_DIMENSION } from './metric-names';
 
-/** The ingest path a metric belongs to (metric dimension `Path`). */
-export type IngestPath = 's3' | 'dynamodb' | 'forwarder' | 'proxy' | 'verify' | 'webhook';
-
-export const METRIC_NAMES = {
-  recordsAccepted: 'RecordsAccepted',
-  recordsReplayed: 'RecordsReplayed',
-  recordsRejected: 'RecordsRejected',
-  certyoRequests: 'CertyoRequests',
-  rateLimited: 'RateLimited',
-  bulkSize: 'BulkSize',
-  rateLimitRemaining: 'RateLimitRemaining',
-} as const;
+export { INGEST_PATHS, METRIC_NAMES } from './metric-names';
+export type { IngestPath } from './metric-names';
 
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName });
 }
 
-export function createMetrics(path: IngestPath, namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Certyo'): Metrics {
-  return new Metrics({ namespace, serviceName: path, defaultDimensions: { Path: path } });
+/**
+ * Metrics of one ingest path, with `Path` as their only dimension. Powertools adds a `service`
+ * dimension to every metric by default; CloudWatch identifies a metric by its whole dimension
+ * set, so every graph and alarm would have to name `service` too, although it would only
+ * repeat `Path`. The monitoring construct reads exactly `{Path}`.
+ */
+export function createMetrics(path: IngestPath, namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE): Metrics {
+  const metrics = new Metrics({ namespace, serviceName: path });
+  metrics.clearDefaultDimensions();
+  metrics.setDefaultDimensions({ [PATH_DIMENSION]: path });
+  return metrics;
 }
 
 /**

@@ -1,0 +1,29 @@
+/**
+ * The custom-metric contract between the Lambdas, which emit these metrics
+ * (`observability.ts`), and the monitoring construct, which graphs and alarms on them
+ * (`lib/constructs/monitoring.ts`). It has no runtime dependencies so the CDK app can import
+ * it too: with one definition, a renamed metric or dimension cannot leave a dashboard graphing
+ * nothing and an alarm that never fires.
+ */
+
+/** Every path that talks to Certyo, as the value of the `Path` dimension. */
+export const INGEST_PATHS = ['s3', 'dynamodb', 'forwarder', 'proxy', 'webhook', 'verify'] as const;
+
+/** The ingest path a metric belongs to (metric dimension `Path`). */
+export type IngestPath = (typeof INGEST_PATHS)[number];
+
+/** The one dimension of every custom metric. */
+export const PATH_DIMENSION = 'Path';
+
+/** Namespace when neither `POWERTOOLS_METRICS_NAMESPACE` nor `certyo:metricsNamespace` says otherwise. */
+export const DEFAULT_METRICS_NAMESPACE = 'Certyo';
+
+export const METRIC_NAMES = {
+  recordsAccepted: 'RecordsAccepted',
+  recordsReplayed: 'RecordsReplayed',
+  recordsRejected: 'RecordsRejected',
+  certyoRequests: 'CertyoRequests',
+  rateLimited: 'RateLimited',
+  bulkSize: 'BulkSize',
+  rateLimitRemaining: 'RateLimitRemaining',
+} as const;

@@ -1,0 +1,596 @@
+import { Duration, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  CfnAlarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  HorizontalAnnotation,
+  IAlarm,
+  IMetric,
+  IWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { IEventBus, IRule } from 'aws-cdk-lib/aws-events';
+import { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
+import { DashboardSection } from './dashboard-section';
+import { DeadLetterQueue } from './dead-letter-queue';
+import { OperationsTopic } from './operations-topic';
+
+export interface CertyoMonitoringProps {
+  /** Every alarm notifies this topic. */
+  readonly operations: OperationsTopic;
+  /**
+   * Namespace of the custom metrics: the Lambdas' `POWERTOOLS_METRICS_NAMESPACE`, which
+   * `CertyoFunction` sets from `certyo:metricsNamespace`.
+   * @default 'Certyo'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * Requests per hour the Certyo API key allows, shared by everything that uses the key.
+   * @default 1000
+   */
+  readonly hourlyRequestBudget?: number;
+  /**
+   * Share of the hourly budget at which the budget alarms fire: requests counted by the
+   * pipeline reach it, or Certyo reports less than the rest remaining.
+   * @default 0.8
+   */
+  readonly budgetAlarmFraction?: number;
+  /**
+   * A stream consumer whose oldest unprocessed record is older than this alarms. DynamoDB
+   * streams keep records 24 hours; this leaves time to act long before any is lost.
+   * @default Duration.minutes(10)
+   */
+  readonly iteratorAgeThreshold?: Duration;
+  /**
+   * @default - `<stack name>-<region>`: dashboard names are global to the account
+   */
+  readonly dashboardName?: string;
+}
+
+/** An EventBridge rule whose target is the Certyo API Destination (direct forwarding). */
+export interface ApiDestinationRuleOptions {
+  /** The bus the rule is on: AWS/Events names the rules of a custom bus by bus and rule. */
+  readonly eventBus: IEventBus;
+  /** Short name used in graph legends and alarm names, e.g. `direct`. */
+  readonly label: string;
+}
+
+/** A REST API stage, by name, so an API in another stack adds no cross-stack reference. */
+export interface ApiGatewayStageOptions {
+  readonly apiName: string;
+  readonly stageName: string;
+  /** Short name used in graph legends and alarm names, e.g. `proxy`. */
+  readonly label: string;
+}
+
+/** Statistics per minute for flows, per five minutes for alarms, per hour for the budget. */
+const MINUTE = Duration.minutes(1);
+const ALARM_PERIOD = Duration.minutes(5);
+const HOUR = Duration.hours(1);
+/** CloudWatch allows at most 10 metrics in the math expression of an alarm. */
+const MAX_ALARM_METRICS = 10;
+/** API Gateway 5XX share (of requests in five minutes) at which the proxy alarms. */
+const API_5XX_RATE = 0.05;
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+interface Labelled<T> {
+  readonly label: string;
+  readonly item: T;
+}
+
+interface RuleRegistration {
+  readonly label: string;
+  readonly dimensions: Record<string, string>;
+}
+
+/**
+ * The operations view of the pipeline: one CloudWatch dashboard and the alarms that need a
+ * person, all notifying the one operations topic.
+ *
+ * From the start it graphs and alarms on the custom metrics every Lambda emits (`Path`
+ * dimension, `lambdas/shared/metric-names.ts`): Certyo requests per hour against the key's
+ * budget, and Certyo's own count of requests remaining. Other constructs register what they
+ * create, when they create it — functions, dead-letter queues, stream consumers, workflows,
+ * API destinations, API stages — and the dashboard, built at synthesis, shows each of them.
+ * Dead-letter queues already alarm (`DeadLetterQueue`); they are graphed and listed here,
+ * not alarmed twice.
+ */
+export class CertyoMonitoring extends Construct {
+  public readonly dashboard: Dashboard;
+  /**
+   * Requests counted by the pipeline in the last hour (every path's `CertyoRequests`, plus
+   * each registered API Destination's invocation attempts) reached the alarm fraction.
+   */
+  public readonly budgetAlarm: IAlarm;
+  /** Certyo's `X-RateLimit-Remaining`, seen by any Lambda, fell to the rest of the budget. */
+  public readonly rateLimitRemainingAlarm: Alarm;
+  public readonly metricsNamespace: string;
+  public readonly hourlyRequestBudget: number;
+  public readonly budgetAlarmFraction: number;
+
+  private readonly operations: OperationsTopic;
+  private readonly iteratorAgeThreshold: Duration;
+  private readonly labels = new Set<string>();
+  private readonly alarms: IAlarm[] = [];
+  private readonly ingestPaths: IngestPath[] = [];
+  private readonly functions: Labelled<IFunction>[] = [];
+  private readonly deadLetterQueues: Labelled<DeadLetterQueue>[] = [];
+  private readonly streams: Labelled<IFunction>[] = [];
+  private readonly workflows: Labelled<IStateMachine>[] = [];
+  private readonly rules: RuleRegistration[] = [];
+  private readonly apiStages: ApiGatewayStageOptions[] = [];
+
+  constructor(scope: Construct, id: string, props: CertyoMonitoringProps) {
+    super(scope, id);
+    this.operations = props.operations;
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.hourlyRequestBudget = props.hourlyRequestBudget ?? 1000;
+    this.budgetAlarmFraction = props.budgetAlarmFraction ?? 0.8;
+    this.iteratorAgeThreshold = props.iteratorAgeThreshold ?? Duration.minutes(10);
+    validate(id, this.metricsNamespace, this.hourlyRequestBudget, this.budgetAlarmFraction, this.iteratorAgeThreshold);
+
+    const stack = Stack.of(this);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.budgetAlarm = this.createBudgetAlarm();
+    this.rateLimitRemainingAlarm = this.alarm('RateLimitRemainingLow', {
+      metric: new MathExpression({
+        expression: `MIN([${INGEST_PATHS.map((_, i) => `r${i}`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(INGEST_PATHS.map((path, i) => [`r${i}`, this.pathMetric(METRIC_NAMES.rateLimitRemaining, path, 'Minimum', ALARM_PERIOD)])),
+        label: 'Requests remaining (Certyo)',
+        period: ALARM_PERIOD,
+      }),
+      threshold: this.remainingThreshold(),
+      comparisonOperator: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `Certyo reports ${this.remainingThreshold()} or fewer requests left this hour for the API key, counting every user of the key (verification workflow and API proxy included). ` +
+        'New requests will be rate limited: records wait and are retried, none are dropped. Find the biggest consumer on the dashboard; lower certyo:verify.policy to sample:<fraction> or move producers to batched mode.',
+    });
+
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          `# Certyo pipeline\nCertyo allows **${this.hourlyRequestBudget} requests per hour** per API key, shared by every path; a bulk request carries up to 1,000 records. ` +
+          'What each alarm means and what to do: README, "Monitoring and alarms".',
+        width: 24,
+        height: 2,
+      }),
+    );
+    const sections = [
+      new DashboardSection('Alarms', () => [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: Math.max(2, Math.ceil(this.alarms.length / 4) + 1) })]),
+      new DashboardSection('Records by path', () => this.recordWidgets()),
+      new DashboardSection('Certyo request budget', () => this.budgetWidgets()),
+      new DashboardSection('Dead-letter queues', () => this.deadLetterWidgets()),
+      new DashboardSection('Lambda functions', () => this.functionWidgets()),
+      new DashboardSection('Stream consumers', () => this.streamWidgets()),
+      new DashboardSection('Verification workflow', () => this.workflowWidgets()),
+      new DashboardSection('EventBridge API Destination', () => this.ruleWidgets()),
+      new DashboardSection('API proxy', () => this.apiWidgets()),
+    ];
+    // One call per section: a call with several widgets lays them out in a Row at once.
+    for (const section of sections) this.dashboard.addWidgets(section);
+  }
+
+  /**
+   * A Lambda that calls Certyo for an ingest path: its errors and duration are graphed and
+   * alarmed (as `addFunction`), and its path's records, rejections and bulk size are graphed.
+   */
+  addIngestFunction(fn: IFunction, path: IngestPath): Alarm {
+    this.addIngestPath(path);
+    return this.addFunction(fn, path);
+  }
+
+  /**
+   * Graphs an ingest path's custom metrics without a function, e.g. for a path whose Lambda
+   * lives in another stack. Every path already counts towards the budget alarms.
+   */
+  addIngestPath(path: IngestPath): void {
+    if (!INGEST_PATHS.includes(path)) throw new Error(`CertyoMonitoring.addIngestPath: path must be one of ${INGEST_PATHS.join(', ')}, got "${path}"`);
+    if (!this.ingestPaths.includes(path)) this.ingestPaths.push(path);
+  }
+
+  /** Any Lambda of the pipeline: errors (alarm on one in five minutes), throttles and duration. */
+  addFunction(fn: IFunction, label: string): Alarm {
+    this.claim('addFunction', label);
+    this.functions.push({ label, item: fn });
+    return this.alarm(`${label}-errors`, {
+      metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum', label: `${label} errors` }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `The ${label} Lambda failed at least once in five minutes (an error it did not turn into a partial batch failure). ` +
+        'Its messages are retried and dead-lettered after repeated failures; read its log group for the error.',
+    });
+  }
+
+  /** Graphs a dead-letter queue's depth and oldest message; its own alarm is listed, not duplicated. */
+  addDeadLetterQueue(dlq: DeadLetterQueue, label: string): void {
+    this.claim('addDeadLetterQueue', label);
+    this.deadLetterQueues.push({ label, item: dlq });
+    this.alarms.push(dlq.alarm);
+  }
+
+  /** A Lambda reading a DynamoDB or Kinesis stream: alarms when its iterator age passes the threshold. */
+  addStreamSource(fn: IFunction, label: string): Alarm {
+    this.claim('addStreamSource', label);
+    this.streams.push({ label, item: fn });
+    return this.alarm(`${label}-iterator-age`, {
+      metric: this.iteratorAge(fn, label, ALARM_PERIOD),
+      threshold: this.iteratorAgeThreshold.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        `The ${label} stream consumer is more than ${this.iteratorAgeThreshold.toHumanString()} behind; stream records expire after 24 hours. ` +
+        'Check its errors and the Certyo budget (a rate-limited consumer waits); see README, "Monitoring and alarms".',
+    });
+  }
+
+  /** The verification workflow: executions by outcome; alarms on any failed, timed-out or aborted execution. */
+  addWorkflow(stateMachine: IStateMachine, label: string): Alarm {
+    this.claim('addWorkflow', label);
+    this.workflows.push({ label, item: stateMachine });
+    const options = { period: ALARM_PERIOD, statistic: 'Sum' };
+    return this.alarm(`${label}-failures`, {
+      metric: new MathExpression({
+        // FILL: a metric with no data point (nothing failed) must count as 0, not void the sum.
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: {
+          failed: stateMachine.metricFailed(options),
+          timedOut: stateMachine.metricTimedOut(options),
+          aborted: stateMachine.metricAborted(options),
+        },
+        label: `${label} executions failed, timed out or aborted`,
+        period: ALARM_PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `A ${label} execution failed, timed out or was aborted, so a record may have no anchored/failed notification. ` +
+        'Open the failed executions in the Step Functions console; restart one with the same input once the cause is fixed.',
+    });
+  }
+
+  /**
+   * An EventBridge rule whose target is the Certyo API Destination. Graphs its failed,
+   * dead-lettered and retried invocations; alarms when an event could not even be written to
+   * its dead-letter queue (lost); counts its invocation attempts in the budget alarm. The
+   * count covers every target of the rule: a second target that starts the verification
+   * workflow is counted once per event, close to the verification request it leads to.
+   */
+  addApiDestination(rule: IRule, options: ApiDestinationRuleOptions): Alarm {
+    this.claim('addApiDestination', options.label);
+    if (INGEST_PATHS.length + this.rules.length + 1 > MAX_ALARM_METRICS) {
+      throw new Error(`CertyoMonitoring.addApiDestination: the budget alarm can count at most ${MAX_ALARM_METRICS - INGEST_PATHS.length} API Destination rules`);
+    }
+    const registration: RuleRegistration = { label: options.label, dimensions: ruleDimensions(rule, options.eventBus) };
+    this.rules.push(registration);
+    return this.alarm(`${options.label}-events-lost`, {
+      metric: this.ruleMetric(registration, 'InvocationsFailedToBeSentToDlq', ALARM_PERIOD),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `Events of the ${options.label} rule failed permanently AND could not be written to its dead-letter queue: they are lost. ` +
+        'Check the queue policy and encryption of the dead-letter queue; ask producers to re-send events from the alarm period.',
+    });
+  }
+
+  /** An API Gateway REST stage (the Certyo proxy): requests, 4XX, 5XX and latency; alarms on a 5XX share above 5%. */
+  addApiGateway(options: ApiGatewayStageOptions): Alarm {
+    this.claim('addApiGateway', options.label);
+    this.apiStages.push(options);
+    return this.alarm(`${options.label}-5xx`, {
+      metric: this.apiMetric(options, '5XXError', 'Average', ALARM_PERIOD),
+      threshold: API_5XX_RATE,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        `More than ${API_5XX_RATE * 100}% of ${options.label} API requests failed with 5XX in five minutes: Certyo is failing, or the authorizer cannot read the key. ` +
+        "Check the authorizer's log group and Certyo's health endpoint.",
+    });
+  }
+
+  /** Every alarm of the pipeline: those created here and those of registered dead-letter queues. */
+  get allAlarms(): readonly IAlarm[] {
+    return [...this.alarms];
+  }
+
+  private claim(method: string, label: string): void {
+    if (!LABEL.test(label)) throw new Error(`CertyoMonitoring.${method}: label must be 1-64 letters, digits, _ or -, starting with a letter or digit, got "${label}"`);
+    if (this.labels.has(`${method}:${label}`)) throw new Error(`CertyoMonitoring.${method}: label "${label}" is already registered`);
+    this.labels.add(`${method}:${label}`);
+  }
+
+  private alarm(name: string, options: { metric: IMetric; threshold: number; comparisonOperator: ComparisonOperator; description: string }): Alarm {
+    const alarm = new Alarm(this, `Alarm-${name}`, {
+      alarmName: `${Stack.of(this).stackName}-${name}`,
+      alarmDescription: options.description,
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: options.comparisonOperator,
+      evaluationPeriods: 1,
+      // No data means nothing happened (no failure, no request): not a reason to page anyone.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(this.operations.action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /**
+   * An L1 alarm, because the metrics it sums are only all known at synthesis: API
+   * Destination rules are registered after this construct is created, and an L2 alarm renders
+   * its metrics when it is constructed.
+   */
+  private createBudgetAlarm(): IAlarm {
+    const name = 'budget-nearly-exhausted';
+    const cfn = new CfnAlarm(this, `Alarm-${name}`, {
+      alarmName: `${Stack.of(this).stackName}-${name}`,
+      alarmDescription:
+        `The pipeline made ${this.budgetThreshold()} or more of the ${this.hourlyRequestBudget} Certyo requests the key allows per hour (every path's CertyoRequests plus API Destination attempts). ` +
+        'Requests beyond the budget are rate limited and retried later; nothing is dropped, but anchoring slows down. Find the path spending it on the dashboard; see README, "Monitoring and alarms".',
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: this.budgetThreshold(),
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
+      alarmActions: [this.operations.topic.topicArn],
+      metrics: Lazy.any({ produce: () => this.budgetQueries() }),
+    });
+    const alarm = Alarm.fromAlarmArn(this, 'BudgetAlarm', cfn.attrArn);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /** The metric data queries of the budget alarm (`CfnAlarm` validates and renders them after resolving). */
+  private budgetQueries(): CfnAlarm.MetricDataQueryProperty[] {
+    const terms = this.budgetTerms();
+    return [
+      { id: 'requests', expression: this.budgetExpression(terms.length), label: 'Certyo requests in the hour', returnData: true },
+      ...terms.map((metric, i): CfnAlarm.MetricDataQueryProperty => {
+        const stat = metric.toMetricConfig().metricStat;
+        if (!stat) throw new Error('CertyoMonitoring: a budget term must be a plain metric');
+        return {
+          id: `m${i}`,
+          returnData: false,
+          metricStat: {
+            metric: { namespace: stat.namespace, metricName: stat.metricName, dimensions: stat.dimensions?.map((d) => ({ name: d.name, value: String(d.value) })) },
+            period: stat.period.toSeconds(),
+            stat: stat.statistic,
+          },
+        };
+      }),
+    ];
+  }
+
+  /** What the budget alarm sums: every path (a path nobody registered still spends the key) and every API Destination rule. */
+  private budgetTerms(): Metric[] {
+    return [
+      ...INGEST_PATHS.map((path) => this.pathMetric(METRIC_NAMES.certyoRequests, path, 'Sum', HOUR)),
+      ...this.rules.map((rule) => this.ruleMetric(rule, 'InvocationAttempts', HOUR)),
+    ];
+  }
+
+  private budgetExpression(count: number): string {
+    // FILL: paths that made no request have no data point and must add 0.
+    return Array.from({ length: count }, (_, i) => `FILL(m${i}, 0)`).join(' + ');
+  }
+
+  private budgetThreshold(): number {
+    return Math.round(this.hourlyRequestBudget * this.budgetAlarmFraction);
+  }
+
+  private remainingThreshold(): number {
+    return this.hourlyRequestBudget - this.budgetThreshold();
+  }
+
+  private pathMetric(metricName: string, path: IngestPath, statistic: string, period: Duration): Metric {
+    return new Metric({ namespace: this.metricsNamespace, metricName, dimensionsMap: { [PATH_DIMENSION]: path }, statistic, period, label: path });
+  }
+
+  private ruleMetric(rule: RuleRegistration, metricName: string, period: Duration): Metric {
+    return new Metric({ namespace: 'AWS/Events', metricName, dimensionsMap: rule.dimensions, statistic: 'Sum', period, label: `${rule.label} ${metricName}` });
+  }
+
+  private apiMetric(api: ApiGatewayStageOptions, metricName: string, statistic: string, period: Duration): Metric {
+    return new Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiName: api.apiName, Stage: api.stageName },
+      statistic,
+      period,
+      label: `${api.label} ${metricName}`,
+    });
+  }
+
+  private iteratorAge(fn: IFunction, label: string, period: Duration): Metric {
+    return fn.metric('IteratorAge', { statistic: 'Maximum', period, label: `${label} iterator age` });
+  }
+
+  private pathGraph(title: string, metricName: string, statistic: string, period: Duration, extra: Partial<{ leftAnnotations: HorizontalAnnotation[] }> = {}): GraphWidget {
+    return new GraphWidget({
+      title,
+      width: 6,
+      height: 6,
+      left: this.ingestPaths.map((path) => this.pathMetric(metricName, path, statistic, period)),
+      ...extra,
+    });
+  }
+
+  private recordWidgets(): IWidget[] {
+    if (this.ingestPaths.length === 0) return [];
+    return [
+      this.pathGraph('Records accepted / minute', METRIC_NAMES.recordsAccepted, 'Sum', MINUTE),
+      this.pathGraph('Records replayed (idempotent) / minute', METRIC_NAMES.recordsReplayed, 'Sum', MINUTE),
+      this.pathGraph('Records rejected (to DLQ) / minute', METRIC_NAMES.recordsRejected, 'Sum', MINUTE),
+      this.pathGraph('Records per bulk request (avg)', METRIC_NAMES.bulkSize, 'Average', ALARM_PERIOD, {
+        leftAnnotations: [{ value: 1000, label: 'bulk maximum' }],
+      }),
+    ];
+  }
+
+  private budgetWidgets(): IWidget[] {
+    const terms = this.budgetTerms();
+    const total = new MathExpression({
+      expression: this.budgetExpression(terms.length),
+      usingMetrics: Object.fromEntries(terms.map((metric, i) => [`m${i}`, metric])),
+      label: 'all paths (as the budget alarm counts)',
+      period: HOUR,
+    });
+    return [
+      new GraphWidget({
+        title: `Certyo requests / hour (budget ${this.hourlyRequestBudget})`,
+        width: 12,
+        height: 6,
+        // The lines before the total: listed after it, CDK would merge them into its hidden inputs.
+        left: [
+          ...this.ingestPaths.map((path) => this.pathMetric(METRIC_NAMES.certyoRequests, path, 'Sum', HOUR)),
+          ...this.rules.map((rule) => this.ruleMetric(rule, 'InvocationAttempts', HOUR)),
+          total,
+        ],
+        leftAnnotations: [
+          { value: this.hourlyRequestBudget, label: 'hourly budget', color: '#d62728' },
+          { value: this.budgetThreshold(), label: 'budget alarm', color: '#ff7f0e' },
+        ],
+        leftYAxis: { min: 0 },
+      }),
+      this.pathGraph('Rate limited (429) / 5 min', METRIC_NAMES.rateLimited, 'Sum', ALARM_PERIOD),
+      this.pathGraph('Requests remaining (Certyo, min)', METRIC_NAMES.rateLimitRemaining, 'Minimum', ALARM_PERIOD, {
+        leftAnnotations: [{ value: this.remainingThreshold(), label: 'remaining alarm', color: '#ff7f0e' }],
+      }),
+    ];
+  }
+
+  private deadLetterWidgets(): IWidget[] {
+    if (this.deadLetterQueues.length === 0) return [];
+    return [
+      new GraphWidget({
+        title: 'Dead-letter queue depth (messages)',
+        width: 12,
+        height: 6,
+        left: this.deadLetterQueues.map(({ label, item }) => item.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: MINUTE, label })),
+      }),
+      new GraphWidget({
+        title: 'Oldest dead-lettered message (seconds)',
+        width: 12,
+        height: 6,
+        left: this.deadLetterQueues.map(({ label, item }) => item.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: ALARM_PERIOD, label })),
+      }),
+    ];
+  }
+
+  private functionWidgets(): IWidget[] {
+    if (this.functions.length === 0) return [];
+    return [
+      new GraphWidget({
+        title: 'Lambda errors and throttles / 5 min',
+        width: 12,
+        height: 6,
+        left: this.functions.flatMap(({ label, item }) => [
+          item.metricErrors({ statistic: 'Sum', period: ALARM_PERIOD, label: `${label} errors` }),
+          item.metricThrottles({ statistic: 'Sum', period: ALARM_PERIOD, label: `${label} throttles` }),
+        ]),
+      }),
+      new GraphWidget({
+        title: 'Lambda duration (p99, ms)',
+        width: 12,
+        height: 6,
+        left: this.functions.map(({ label, item }) => item.metricDuration({ statistic: 'p99', period: ALARM_PERIOD, label })),
+      }),
+    ];
+  }
+
+  private streamWidgets(): IWidget[] {
+    if (this.streams.length === 0) return [];
+    return [
+      new GraphWidget({
+        title: 'Stream iterator age (max, ms)',
+        width: 12,
+        height: 6,
+        left: this.streams.map(({ label, item }) => this.iteratorAge(item, label, MINUTE)),
+        leftAnnotations: [{ value: this.iteratorAgeThreshold.toMilliseconds(), label: 'alarm', color: '#ff7f0e' }],
+      }),
+    ];
+  }
+
+  private workflowWidgets(): IWidget[] {
+    return this.workflows.map(
+      ({ label, item }) =>
+        new GraphWidget({
+          title: `${label}: executions / 5 min`,
+          width: 12,
+          height: 6,
+          left: [
+            item.metricSucceeded({ statistic: 'Sum', period: ALARM_PERIOD, label: 'succeeded' }),
+            item.metricFailed({ statistic: 'Sum', period: ALARM_PERIOD, label: 'failed' }),
+            item.metricTimedOut({ statistic: 'Sum', period: ALARM_PERIOD, label: 'timed out' }),
+            item.metricAborted({ statistic: 'Sum', period: ALARM_PERIOD, label: 'aborted' }),
+          ],
+        }),
+    );
+  }
+
+  private ruleWidgets(): IWidget[] {
+    return this.rules.map(
+      (rule) =>
+        new GraphWidget({
+          title: `${rule.label}: API Destination invocations / 5 min`,
+          width: 12,
+          height: 6,
+          left: ['FailedInvocations', 'InvocationsSentToDlq', 'InvocationsFailedToBeSentToDlq', 'RetryInvocationAttempts'].map((name) =>
+            this.ruleMetric(rule, name, ALARM_PERIOD),
+          ),
+        }),
+    );
+  }
+
+  private apiWidgets(): IWidget[] {
+    return this.apiStages.flatMap((api) => [
+      new GraphWidget({
+        title: `${api.label}: requests / 5 min`,
+        width: 12,
+        height: 6,
+        left: ['Count', '4XXError', '5XXError'].map((name) => this.apiMetric(api, name, 'Sum', ALARM_PERIOD)),
+      }),
+      new GraphWidget({
+        title: `${api.label}: latency (p99, ms)`,
+        width: 12,
+        height: 6,
+        left: ['Latency', 'IntegrationLatency'].map((name) => this.apiMetric(api, name, 'p99', ALARM_PERIOD)),
+      }),
+    ]);
+  }
+}
+
+/**
+ * AWS/Events names a rule of the default bus by `RuleName`, and a rule of a custom bus by
+ * `EventBusName` and `RuleName`. CloudFormation's `Ref` of a rule on a custom bus (CDK's
+ * `ruleName`) is `<bus>|<rule>`, not the bare rule name, so both values are cut out of it;
+ * with the whole `Ref` as `RuleName` the graphs and alarms would watch a metric that never exists.
+ */
+function ruleDimensions(rule: IRule, eventBus: IEventBus): Record<string, string> {
+  const busName = eventBus.eventBusName;
+  const id = rule.ruleName;
+  if (!Token.isUnresolved(busName) && busName === 'default') return { RuleName: id };
+  if (!Token.isUnresolved(id)) {
+    const [bus, name] = id.includes('|') ? id.split('|') : [busName, id];
+    return { EventBusName: bus ?? busName, RuleName: name ?? id };
+  }
+  return { EventBusName: Fn.select(0, Fn.split('|', id)), RuleName: Fn.select(1, Fn.split('|', id)) };
+}
+
+function validate(id: string, namespace: string, budget: number, fraction: number, iteratorAge: Duration): void {
+  const problems: string[] = [];
+  if (namespace.trim() === '' || namespace.startsWith('AWS/')) problems.push(`metricsNamespace must be non-empty and not start with "AWS/", got "${namespace}"`);
+  if (!Number.isInteger(budget) || budget < 1) problems.push(`hourlyRequestBudget must be a whole number of at least 1, got ${budget}`);
+  if (!(fraction > 0 && fraction < 1)) problems.push(`budgetAlarmFraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  if (iteratorAge.toMilliseconds() < 60_000) problems.push(`iteratorAgeThreshold must be at least 1 minute, got ${iteratorAge.toHumanString()}`);
+  if (problems.length > 0) throw new Error(`CertyoMonitoring ${id}: ${problems.join('; ')}`);
+}
