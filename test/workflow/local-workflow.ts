@@ -1,0 +1,174 @@
+/**
+ * Runs the REAL `statemachines/verify-record.asl.json` in aws-local-stepfunctions, with its two
+ * kinds of Task handled locally the way Step Functions would:
+ * - `arn:aws:states:::http:invoke`: a real HTTP request to `ApiEndpoint` (the local Certyo
+ *   sandbox, or a scripted responder), the Connection's API key added as `X-API-Key`, and a
+ *   non-2xx answer turned into the error `States.Http.StatusCode.<code>`, as the HTTP Task does.
+ * - `arn:aws:states:::sns:publish`: captured as an SNS topic would receive it (Message
+ *   serialized to a string, message attributes checked), so tests read what subscribers get.
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import { renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
+
+/** The library does not export its event types; derive them from `run()`. */
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+type RetryData = Extract<EventLog, { type: 'StateRetried' }>['retry'];
+
+// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); the toolchain runs on Node 20.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export const CONNECTION_ARN = 'arn:aws:events:eu-west-1:123456789012:connection/CertyoConnection/0b1c2d3e';
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:CertyoNotifications';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body?: unknown;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export type HttpResponder = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** A responder that sends the request over real HTTP (e.g. to the sandbox). */
+export const realHttp: HttpResponder = async (request) => {
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+  });
+  const text = await response.text();
+  const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
+  return { status: response.status, body: isJson && text !== '' ? (JSON.parse(text) as unknown) : text, headers: Object.fromEntries(response.headers) };
+};
+
+export interface Notification {
+  readonly message: Record<string, unknown>;
+  readonly attributes: Record<string, { DataType: string; StringValue: string }>;
+}
+
+export interface WorkflowRun {
+  readonly output: unknown;
+  readonly notifications: readonly Notification[];
+  readonly calls: readonly HttpRequest[];
+  readonly events: readonly EventLog[];
+  /** Retries per state, with the retrier that matched. */
+  readonly retries: readonly { state: string; retry: RetryData }[];
+}
+
+export interface RunOptions {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly http?: HttpResponder;
+  /** Called after every HTTP call with its 0-based index, so a test can move the sandbox on. */
+  readonly afterCall?: (index: number, request: HttpRequest, response: HttpResponse) => void | Promise<void>;
+  readonly waitSeconds?: number;
+  readonly maxAttempts?: number;
+  readonly pollIntervalSeconds?: number;
+  readonly tenantId?: string;
+}
+
+class HttpTaskError extends Error {
+  constructor(status: number, cause: string) {
+    super(cause);
+    this.name = `States.Http.StatusCode.${status}`;
+  }
+}
+
+interface HttpTaskInput {
+  ApiEndpoint: string;
+  Method: string;
+  Authentication: { ConnectionArn: string };
+  Headers?: Record<string, string>;
+  RequestBody?: unknown;
+}
+
+export function substitutions(options: Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempts' | 'pollIntervalSeconds' | 'tenantId'>): VerifyRecordSubstitutions {
+  return {
+    ApiUrl: options.apiUrl,
+    ConnectionArn: CONNECTION_ARN,
+    TopicArn: TOPIC_ARN,
+    DefaultTenantId: options.tenantId ?? 'default-tenant',
+    WaitSeconds: String(options.waitSeconds ?? 90),
+    MaxAttempts: String(options.maxAttempts ?? 10),
+    PollIntervalSeconds: String(options.pollIntervalSeconds ?? 30),
+  };
+}
+
+export function loadDefinition(options: Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempts' | 'pollIntervalSeconds' | 'tenantId'>): ConstructorParameters<typeof StateMachine>[0] {
+  return JSON.parse(renderVerifyRecordDefinition(substitutions(options))) as ConstructorParameters<typeof StateMachine>[0];
+}
+
+/** Runs one execution to its end; waits and retry pauses are shortened to a millisecond. */
+export async function runWorkflow(input: unknown, options: RunOptions): Promise<WorkflowRun> {
+  const http = options.http ?? realHttp;
+  const calls: HttpRequest[] = [];
+  const notifications: Notification[] = [];
+
+  const httpTask = async (raw: unknown): Promise<Record<string, unknown>> => {
+    const task = raw as HttpTaskInput;
+    if (task.Authentication?.ConnectionArn !== CONNECTION_ARN) throw new Error(`HTTP task without the Certyo connection: ${JSON.stringify(task.Authentication)}`);
+    const request: HttpRequest = {
+      method: task.Method,
+      url: task.ApiEndpoint,
+      // What the Connection adds: the API key header.
+      headers: { ...(task.Headers ?? {}), 'X-API-Key': options.apiKey },
+      ...(task.RequestBody === undefined ? {} : { body: task.RequestBody }),
+    };
+    calls.push(request);
+    const response = await http(request);
+    await options.afterCall?.(calls.length - 1, request, response);
+    if (response.status >= 300) {
+      throw new HttpTaskError(response.status, JSON.stringify({ StatusCode: response.status, ResponseBody: response.body }));
+    }
+    return { StatusCode: response.status, StatusText: 'OK', Headers: response.headers ?? {}, ResponseBody: response.body ?? '' };
+  };
+
+  const snsPublish = async (raw: unknown): Promise<Record<string, unknown>> => {
+    const publish = raw as { TopicArn: string; Message: unknown; MessageAttributes?: Notification['attributes'] };
+    if (publish.TopicArn !== TOPIC_ARN) throw new Error(`published to ${publish.TopicArn}, not the notifications topic`);
+    // Step Functions serializes a JSON Message; subscribers receive a string.
+    const text = typeof publish.Message === 'string' ? publish.Message : JSON.stringify(publish.Message);
+    for (const [name, attribute] of Object.entries(publish.MessageAttributes ?? {})) {
+      if (attribute.DataType !== 'String' || typeof attribute.StringValue !== 'string') throw new Error(`message attribute ${name} is not a String attribute`);
+    }
+    notifications.push({ message: JSON.parse(text) as Record<string, unknown>, attributes: publish.MessageAttributes ?? {} });
+    return { MessageId: `msg-${notifications.length}`, SdkHttpMetadata: { HttpStatusCode: 200 } };
+  };
+
+  const machine = new StateMachine(loadDefinition(options), { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
+    overrides: {
+      taskResourceLocalHandlers: { Verify: httpTask, CheckSnapshot: httpTask, RetrySnapshot: httpTask, Notify: snsPublish } as never,
+      waitTimeOverrides: { WaitForAnchoring: 1, Backoff: 1 },
+      retryIntervalOverrides: { Verify: 1, CheckSnapshot: 1, RetrySnapshot: 1, Notify: 1 },
+    },
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event);
+  })();
+  const output = await execution.result;
+  await collecting;
+  const retries = events.flatMap((e) => (e.type === 'StateRetried' ? [{ state: e.state.name, retry: e.retry }] : []));
+  return { output, notifications, calls, events, retries };
+}
