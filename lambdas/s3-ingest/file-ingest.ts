@@ -21,7 +21,7 @@ import { ObjectSource } from './object-source';
 export interface BatchLimits {
   /** @default 1000, the bulk endpoint's maximum */
   readonly records: number;
-  /** Estimated request body size at which a batch is sent, below the client's body limit. */
+  /** Largest bulk body (the client's `maxBodyBytes`): a batch always fits one request. */
   readonly bytes: number;
   /** A larger record is rejected without being buffered. */
   readonly recordBytes: number;
@@ -95,19 +95,15 @@ interface StopPoint {
   readonly cause: string;
 }
 
-/** Fields around the payload in a bulk item, with JSON punctuation: an upper bound. */
-const ITEM_OVERHEAD_BYTES = 256;
+/** `{"items":[` and `]}` around the records of a bulk body. */
+const ENVELOPE_BYTES = Buffer.byteLength('{"items":[]}');
 
-function estimateBytes(record: CertyoRecord, payloadBytes: number): number {
-  return (
-    payloadBytes +
-    ITEM_OVERHEAD_BYTES +
-    Buffer.byteLength(record.idempotencyKey) +
-    Buffer.byteLength(record.recordId) +
-    Buffer.byteLength(record.collection) +
-    Buffer.byteLength(record.database) +
-    Buffer.byteLength(record.tenantId)
-  );
+/**
+ * Bytes this record takes in a bulk body, payload included, plus its separating comma: every
+ * field but the payload serialized as the client will, the payload counted by its raw size.
+ */
+function itemBytes(record: CertyoRecord, payloadBytes: number): number {
+  return Buffer.byteLength(stringifyJson({ ...record, recordPayload: 0 })) - 1 + payloadBytes + 1;
 }
 
 function position(line: number, index: number): string {
@@ -189,7 +185,7 @@ export async function ingestFile(task: FileTask, deps: FileIngestDeps): Promise<
   let inFlight: Promise<Sent> | undefined;
   /** First record of the batch in flight: letters after it wait until it is confirmed. */
   let inFlightFrom: number | undefined;
-  let current: Batch = { items: [], bytes: 0 };
+  let current: Batch = { items: [], bytes: ENVELOPE_BYTES };
   let stop: StopPoint | undefined;
   let formatError: FileFormatError | undefined;
   let before: ResumePoint | undefined = task.resume;
@@ -202,6 +198,18 @@ export async function ingestFile(task: FileTask, deps: FileIngestDeps): Promise<
     inFlight = undefined;
     inFlightFrom = undefined;
     return settle(sent);
+  };
+
+  /** Sends the current batch once the one in flight has landed (one in flight, one filling). */
+  const dispatch = async (): Promise<StopPoint | undefined> => {
+    const stopped = await land();
+    if (stopped) return stopped;
+    inFlight = send(current);
+    inFlightFrom = current.items[0]?.index;
+    // Settled by `land`; this only keeps a failure from being reported as unhandled meanwhile.
+    inFlight.catch(() => undefined);
+    current = { items: [], bytes: ENVELOPE_BYTES };
+    return undefined;
   };
 
   const frontier = (next: number): number => inFlightFrom ?? current.items[0]?.index ?? next;
@@ -222,15 +230,18 @@ export async function ingestFile(task: FileTask, deps: FileIngestDeps): Promise<
         break;
       }
       summary.records++;
-      addElement(element, here);
-      if (current.items.length >= deps.limits.records || current.bytes >= deps.limits.bytes) {
-        stop = await land();
+      const item = toItem(element, here);
+      if (!item) continue;
+      // A batch is sent before this record would push its body past the limit, or once full.
+      if (current.items.length > 0 && current.bytes + item.bytes > deps.limits.bytes) {
+        stop = await dispatch();
         if (stop) break;
-        inFlight = send(current);
-        inFlightFrom = current.items[0]?.index;
-        // Settled by `land`; this only keeps a failure from being reported as unhandled meanwhile.
-        inFlight.catch(() => undefined);
-        current = { items: [], bytes: 0 };
+      }
+      current.items.push(item.item);
+      current.bytes += item.bytes;
+      if (current.items.length >= deps.limits.records) {
+        stop = await dispatch();
+        if (stop) break;
       }
       if (letters.size >= LETTER_FLUSH_SIZE) await letters.flush(frontier(element.index + 1));
     }
@@ -260,14 +271,14 @@ export async function ingestFile(task: FileTask, deps: FileIngestDeps): Promise<
   }
   return { status: 'complete', summary };
 
-  function addElement(element: RawElement, here: ResumePoint | undefined): void {
+  /** Maps a record; a bad one is rejected (dead-lettered once confirmed) and yields nothing. */
+  function toItem(element: RawElement, here: ResumePoint | undefined): { item: Item; bytes: number } | undefined {
     const mapped = mapRecord(element, task, deps.mapping, deps.limits.recordBytes);
     if (!mapped.ok) {
       unparsable++;
       reject(element.index, element.line, (element.bytes ?? element.excerpt).toString('utf8'), mapped.reason);
-      return;
+      return undefined;
     }
-    current.items.push({ index: element.index, line: element.line, before: here, record: mapped.record });
-    current.bytes += estimateBytes(mapped.record, element.size);
+    return { item: { index: element.index, line: element.line, before: here, record: mapped.record }, bytes: itemBytes(mapped.record, element.size) };
   }
 }

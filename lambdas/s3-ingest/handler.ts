@@ -5,11 +5,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { IngestManyOutcome } from '../shared/certyo-types';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
 import { createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { readRuntimeEnv } from '../shared/runtime-env';
-import { noVerification } from '../shared/verification-starter';
+import { verificationStarterFromEnv } from '../shared/verification-starter';
 import { sqsContinuationQueue } from './continuation';
 import { s3ObjectSource } from './object-source';
 import { processQueueBatch } from './process-batch';
@@ -21,7 +22,8 @@ const SAFETY_MS = 20_000;
 const logger = createLogger('s3-ingest');
 const metrics = createMetrics('s3');
 const settings = readS3IngestSettings(readRuntimeEnv().tenantId);
-const certyo = certyoClientFromEnv();
+const warn = { warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}) };
+const certyo = certyoClientFromEnv(process.env, { maxBodyBytes: settings.limits.bytes, log: warn });
 // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const deps = {
@@ -29,9 +31,9 @@ const deps = {
   objects: s3ObjectSource(new S3Client({})),
   deadLetters: sqsDeadLetterSink(settings.rejectedQueueUrl, sqs),
   continuations: sqsContinuationQueue(settings.ingestQueueUrl, sqs),
-  verification: noVerification,
+  verification: verificationStarterFromEnv(process.env, undefined, warn),
   reporter: {
-    batchSent: (outcome: Parameters<typeof publishIngestMetrics>[1]) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
+    batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     recordsRejected: (count: number) => metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, count),
   },
   mapping: settings.mapping,

@@ -2,6 +2,7 @@
  * The s3-ingest function's own environment (set by `lib/constructs/s3-ingest.ts`), validated at
  * cold start with errors naming the variable.
  */
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/certyo-client';
 import { MAX_BULK_ITEMS } from '../shared/certyo-types';
 import { EnvironmentError, requireEnv } from '../shared/runtime-env';
 import { BatchLimits } from './file-ingest';
@@ -13,14 +14,10 @@ export interface S3IngestSettings {
   /** Where bad records, lines and files go with their reason. */
   readonly rejectedQueueUrl: string;
   readonly mapping: MappingOptions;
+  /** `limits.bytes` is also the client's `maxBodyBytes`, so a batch is always one request. */
   readonly limits: BatchLimits;
 }
 
-/**
- * Estimated request body at which a batch is sent: well under what an API gateway in front
- * of Certyo accepts, while 1,000 records of up to ~3.5 KiB still fit in one request.
- */
-export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 /** A bigger record is rejected (with its reason) instead of being buffered. */
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -33,7 +30,7 @@ function bytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 }
 
 export function readS3IngestSettings(tenantId: string, env: NodeJS.ProcessEnv = process.env): S3IngestSettings {
-  const batchBytes = bytes(env, 'BATCH_MAX_BYTES', DEFAULT_BATCH_BYTES);
+  const batchBytes = bytes(env, 'BATCH_MAX_BYTES', DEFAULT_MAX_BODY_BYTES);
   return {
     ingestQueueUrl: requireEnv('INGEST_QUEUE_URL', env),
     rejectedQueueUrl: requireEnv('REJECTED_QUEUE_URL', env),

@@ -1,4 +1,5 @@
-import { DEFAULT_BATCH_BYTES, readS3IngestSettings } from '../../lambdas/s3-ingest/settings';
+import { readS3IngestSettings } from '../../lambdas/s3-ingest/settings';
+import { DEFAULT_MAX_BODY_BYTES } from '../../lambdas/shared/certyo-client';
 
 const ENV = {
   INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
@@ -13,7 +14,7 @@ describe('readS3IngestSettings', () => {
       ingestQueueUrl: ENV.INGEST_QUEUE_URL,
       rejectedQueueUrl: ENV.REJECTED_QUEUE_URL,
       mapping: { tenantId: 'acme', recordIdPath: 'id', recordVersionPath: 'version', database: undefined },
-      limits: { records: 1000, bytes: DEFAULT_BATCH_BYTES, recordBytes: 1024 * 1024 },
+      limits: { records: 1000, bytes: DEFAULT_MAX_BODY_BYTES, recordBytes: 1024 * 1024 },
     });
   });
 
