@@ -12,6 +12,7 @@
  */
 import type { APIGatewayAuthorizerWithContextResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { ApiKeyProvider } from '../shared/api-key';
+import { headerValue } from '../shared/headers';
 import { ConsumerDirectory } from './consumers';
 import { allowedResources } from './routes';
 
@@ -49,14 +50,6 @@ export class Unauthorized extends Error {
     super('Unauthorized');
     this.name = 'Unauthorized';
   }
-}
-
-/** Header lookup ignoring case: clients send `x-consumer-key` as often as `X-Consumer-Key`. */
-export function headerValue(headers: APIGatewayRequestAuthorizerEvent['headers'], name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const entry = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
-  const value = entry?.[1]?.trim();
-  return value ? value : undefined;
 }
 
 export async function authorize(event: APIGatewayRequestAuthorizerEvent, deps: AuthorizerDeps): Promise<ProxyAuthorizerResult> {

@@ -55,7 +55,8 @@ export function parseConsumers(json: string, variable = 'PROXY_CONSUMERS'): Cons
   } catch {
     throw new ConsumerConfigError(`${variable} is not JSON: expected [{"name","keyId","scopes"}]`);
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw new ConsumerConfigError(`${variable} must be a non-empty JSON array of {"name","keyId","scopes"}`);
+  // An empty list is valid: the proxy is deployed before its first consumer and refuses everyone.
+  if (!Array.isArray(parsed)) throw new ConsumerConfigError(`${variable} must be a JSON array of {"name","keyId","scopes"}`);
   const names = new Set<string>();
   return parsed.map((item: unknown, index): ConsumerDefinition => {
     const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;

@@ -16,7 +16,7 @@ describe('parseConsumers', () => {
 
   it.each([
     ['not JSON', '[{', /PROXY_CONSUMERS is not JSON/],
-    ['an empty list', '[]', /PROXY_CONSUMERS must be a non-empty JSON array/],
+    ['an object', '{"name":"a"}', /PROXY_CONSUMERS must be a JSON array/],
     ['a consumer without name', '[{"keyId":"k","scopes":["read"]}]', /PROXY_CONSUMERS\[0\]\.name must be a non-empty string/],
     ['a duplicate name', '[{"name":"a","keyId":"k","scopes":["read"]},{"name":"a","keyId":"j","scopes":["read"]}]', /PROXY_CONSUMERS\[1\]\.name "a" appears twice/],
     ['a consumer without keyId', '[{"name":"a","scopes":["read"]}]', /PROXY_CONSUMERS\[0\]\.keyId \(consumer "a"\)/],
@@ -80,5 +80,15 @@ describe('allowedResources', () => {
 
     // Assert
     expect(build).toThrow(MethodArnError);
+  });
+});
+
+describe('an authorizer without consumers', () => {
+  it('accepts an empty list, so the proxy can be deployed before its first consumer', () => {
+    // Act
+    const consumers = parseConsumers('[]');
+
+    // Assert
+    expect(consumers).toEqual([]);
   });
 });

@@ -282,3 +282,22 @@ describe('proxy authorizer: caches', () => {
     await expect(outcome).rejects.not.toThrow(Unauthorized);
   });
 });
+
+describe('proxy authorizer without consumers', () => {
+  it('refuses every key and reads no key from API Gateway', async () => {
+    // Arrange
+    const log = recordingLog();
+    const d: AuthorizerDeps = {
+      consumers: cachedConsumerDirectory({ consumers: [], lookup: apiGatewayKeyLookup(new APIGatewayClient({})), log }),
+      certyoKey: secretsManagerApiKey({ secretId: 'certyo/api-key', client: new SecretsManagerClient({}) }),
+      log,
+    };
+
+    // Act
+    const outcome = authorize(authorizerEvent('authorizer-request-post-bulk', keyOf('platform')), d);
+
+    // Assert
+    await expect(outcome).rejects.toThrow(/^Unauthorized$/);
+    expect(apiGateway.commandCalls(GetApiKeyCommand)).toHaveLength(0);
+  });
+});
