@@ -3,7 +3,10 @@ import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from './config';
+import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
+import { DirectForwarding } from './constructs/direct-forwarding';
+import { CertyoMonitoring } from './constructs/monitoring';
 import { OperationsTopic } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
 
@@ -21,10 +24,16 @@ export class CertyoPipelineStack extends Stack {
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
+  /** The dashboard and the alarms; every construct registers what it creates. */
+  public readonly monitoring: CertyoMonitoring;
   /** The EventBridge connection to Certyo (and its key sync), in every forwarding mode. */
   public readonly certyoConnection: CertyoConnection;
   /** Authenticates EventBridge API Destinations and Step Functions HTTP Tasks to Certyo. */
   public readonly connection: Connection;
+  /** Bus → API Destination; set when `certyo:forwardingMode` is `direct`. */
+  public readonly directForwarding?: DirectForwarding;
+  /** Bus → SQS → forwarder → bulk; set when `certyo:forwardingMode` is `batched`. */
+  public readonly batchedForwarding?: BatchedForwarding;
   /** S3 → Certyo ingest; `undefined` when `certyo:s3.enabled` is false. */
   public readonly s3Ingest?: S3Ingest;
 
@@ -35,10 +44,21 @@ export class CertyoPipelineStack extends Stack {
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
     this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail });
+    this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;
+    this.monitoring.addFunction(this.certyoConnection.keySyncFunction, 'key-sync', { errorsAlarm: this.certyoConnection.keySyncAlarm });
+    this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');
+    if (props.config.forwarding.mode === 'direct') {
+      this.directForwarding = new DirectForwarding(this, 'DirectForwarding', { config: props.config, bus: this.bus, connection: this.connection, operations: this.operations });
+    } else {
+      this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations });
+    }
     if (props.config.s3.enabled) {
       this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
+      this.monitoring.addIngestFunction(this.s3Ingest.function, 's3');
+      this.monitoring.addDeadLetterQueue(this.s3Ingest.failedMessages, 's3-failed-messages');
+      this.monitoring.addDeadLetterQueue(this.s3Ingest.rejectedRecords, 's3-rejected-records');
       new CfnOutput(this, 'IngestBucketName', { value: this.s3Ingest.bucket.bucketName, description: 'Upload JSON, JSON Lines or gzip files here to anchor their records' });
     }
 
@@ -48,5 +68,6 @@ export class CertyoPipelineStack extends Stack {
       description: 'Create this secret as {"apiKey": "..."} before the first deploy',
     });
     new CfnOutput(this, 'OperationsTopicArn', { value: this.operations.topic.topicArn, description: 'Alarms are published here' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of the pipeline' });
   }
 }

@@ -56,6 +56,14 @@ export interface CertyoMonitoringProps {
   readonly dashboardName?: string;
 }
 
+export interface FunctionMonitoringOptions {
+  /**
+   * An alarm the function's construct already raises on its errors.
+   * @default - a new alarm on one error in five minutes
+   */
+  readonly errorsAlarm?: IAlarm;
+}
+
 /** An EventBridge rule whose target is the Certyo API Destination (direct forwarding). */
 export interface ApiDestinationRuleOptions {
   /** The bus the rule is on: AWS/Events names the rules of a custom bus by bus and rule. */
@@ -186,9 +194,9 @@ export class CertyoMonitoring extends Construct {
    * A Lambda that calls Certyo for an ingest path: its errors and duration are graphed and
    * alarmed (as `addFunction`), and its path's records, rejections and bulk size are graphed.
    */
-  addIngestFunction(fn: IFunction, path: IngestPath): Alarm {
+  addIngestFunction(fn: IFunction, path: IngestPath, options: FunctionMonitoringOptions = {}): IAlarm {
     this.addIngestPath(path);
-    return this.addFunction(fn, path);
+    return this.addFunction(fn, path, options);
   }
 
   /**
@@ -200,10 +208,18 @@ export class CertyoMonitoring extends Construct {
     if (!this.ingestPaths.includes(path)) this.ingestPaths.push(path);
   }
 
-  /** Any Lambda of the pipeline: errors (alarm on one in five minutes), throttles and duration. */
-  addFunction(fn: IFunction, label: string): Alarm {
+  /**
+   * Any Lambda of the pipeline: errors, throttles and duration are graphed, and one error in
+   * five minutes alarms — unless `options.errorsAlarm` says the function's owner already
+   * alarms on its errors, which is then listed instead of duplicated.
+   */
+  addFunction(fn: IFunction, label: string, options: FunctionMonitoringOptions = {}): IAlarm {
     this.claim('addFunction', label);
     this.functions.push({ label, item: fn });
+    if (options.errorsAlarm) {
+      this.alarms.push(options.errorsAlarm);
+      return options.errorsAlarm;
+    }
     return this.alarm(`${label}-errors`, {
       metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum', label: `${label} errors` }),
       threshold: 1,
