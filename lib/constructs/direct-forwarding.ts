@@ -1,0 +1,162 @@
+import { Duration } from 'aws-cdk-lib';
+import { ApiDestination, EventPattern, HttpMethod, IConnection, IEventBus, IRuleRef, Rule, RuleTargetInput, RuleTargetInputProperties } from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CertyoConfig } from '../config';
+import { directForwardingVariants, ForwardingVariant, invalidEventPattern } from '../record-event-rules';
+import { DeadLetterQueue } from './dead-letter-queue';
+import { OperationsTopic } from './operations-topic';
+import { IVerificationTarget } from './verification-target';
+
+/** Most retries EventBridge allows; with its backoff they span the 24 hours of `maxEventAge`. */
+export const MAX_RETRY_ATTEMPTS = 185;
+/** Longest EventBridge keeps retrying an event. */
+export const MAX_EVENT_AGE = Duration.hours(24);
+
+export interface DirectForwardingProps {
+  /** `apiUrl`, `tenantId` and `forwarding.{detailType, sources, apiDestinationRateLimitPerSecond}` are read from here. */
+  readonly config: CertyoConfig;
+  /** The bus producers publish to. */
+  readonly bus: IEventBus;
+  /** The Certyo connection (`X-API-Key`). */
+  readonly connection: IConnection;
+  /** Where the dead-letter alarms go. */
+  readonly operations: OperationsTopic;
+  /**
+   * Started once per forwarded event (second target of every forwarding rule).
+   * @default - no verification
+   */
+  readonly verification?: IVerificationTarget;
+  /**
+   * Delivery attempts after the first before an event is dead-lettered.
+   * @default 185 (the maximum)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long EventBridge keeps retrying an event.
+   * @default Duration.hours(24) (the maximum)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+/** The transformer exactly as generated: CDK's `fromObject` would rename the variables. */
+class GeneratedTransformer extends RuleTargetInput {
+  constructor(private readonly variant: ForwardingVariant) {
+    super();
+  }
+
+  bind(_rule: IRuleRef): RuleTargetInputProperties {
+    return { inputPathsMap: { ...this.variant.inputPathsMap }, inputTemplate: this.variant.inputTemplate };
+  }
+}
+
+/**
+ * Direct mode, the seed's zero-Lambda path: rules on the bus → API Destination
+ * `POST {apiUrl}/api/v1/records`, one request per event, authenticated by the Certyo connection.
+ * There is one rule per combination of optional event fields (`lib/record-event-rules.ts`
+ * explains why), each with an input transformer producing the Certyo record body, 185 retries
+ * over 24 hours and an encrypted dead-letter queue that only these rules may write to.
+ * Events of the detail-type that miss a mandatory field go to an invalid-events queue. Both
+ * queues alarm.
+ */
+export class DirectForwarding extends Construct {
+  public readonly apiDestination: ApiDestination;
+  /** The forwarding rules, one per combination of optional fields. */
+  public readonly rules: readonly Rule[];
+  /** Events of the detail-type missing a mandatory field → `invalidEvents`. */
+  public readonly invalidEventsRule: Rule;
+  /** Events Certyo did not accept after every retry (or rejected with a 4xx), with EventBridge's error attributes. */
+  public readonly failedDeliveries: DeadLetterQueue;
+  /** Events that break the event contract, as published. */
+  public readonly invalidEvents: DeadLetterQueue;
+  public readonly deadLetterQueues: readonly DeadLetterQueue[];
+
+  constructor(scope: Construct, id: string, props: DirectForwardingProps) {
+    super(scope, id);
+    const retryAttempts = props.retryAttempts ?? MAX_RETRY_ATTEMPTS;
+    const maxEventAge = props.maxEventAge ?? MAX_EVENT_AGE;
+    const rateLimit = props.config.forwarding.apiDestinationRateLimitPerSecond;
+    validate(id, retryAttempts, maxEventAge, rateLimit);
+    const selector = { detailType: props.config.forwarding.detailType, sources: props.config.forwarding.sources };
+
+    this.failedDeliveries = new DeadLetterQueue(this, 'FailedDeliveries', {
+      operations: props.operations,
+      purpose: 'Record events that Certyo did not accept after every retry, or rejected (4xx); ERROR_CODE / ERROR_MESSAGE say why.',
+    });
+    this.invalidEvents = new DeadLetterQueue(this, 'InvalidEvents', {
+      operations: props.operations,
+      purpose: `Events with detail-type "${selector.detailType}" that miss a mandatory detail field (database, collection, recordId, recordVersion); fix the producer.`,
+    });
+    this.deadLetterQueues = [this.failedDeliveries, this.invalidEvents];
+
+    this.apiDestination = new ApiDestination(this, 'Destination', {
+      description: 'Certyo single-record ingest',
+      connection: props.connection,
+      endpoint: `${props.config.apiUrl}/api/v1/records`,
+      httpMethod: HttpMethod.POST,
+      // Certyo allows 1,000 requests/hour per key; 1/s (the EventBridge minimum) is 3,600/hour,
+      // so bursts still meet 429s, which EventBridge retries with backoff (README, "Forwarding modes").
+      rateLimitPerSecond: rateLimit,
+    });
+
+    // SQS allows at most 10 conditions and 20 statements in a queue policy; CDK would add one
+    // statement and condition per rule (17), which CloudFormation accepts and SQS refuses. So the
+    // targets get a reference to the queue (to which CDK adds nothing) and one statement below
+    // lists every rule ARN.
+    const failedDeliveriesRef = Queue.fromQueueAttributes(this, 'FailedDeliveriesRef', {
+      queueArn: this.failedDeliveries.queue.queueArn,
+      queueUrl: this.failedDeliveries.queue.queueUrl,
+    });
+
+    this.rules = directForwardingVariants(selector, props.config.tenantId).map((variant) => {
+      const rule = new Rule(this, `Forward-${variant.name}`, {
+        eventBus: props.bus,
+        description: `Certyo records carrying ${variant.present.length > 0 ? variant.present.join(', ') : 'no optional field'} → POST /api/v1/records`,
+        eventPattern: variant.pattern as EventPattern,
+      });
+      rule.addTarget(
+        new targets.ApiDestination(this.apiDestination, {
+          event: new GeneratedTransformer(variant),
+          retryAttempts,
+          maxEventAge,
+          deadLetterQueue: failedDeliveriesRef,
+        }),
+      );
+      if (props.verification) rule.addTarget(props.verification.ruleTarget());
+      return rule;
+    });
+
+    this.invalidEventsRule = new Rule(this, 'InvalidEventsRule', {
+      eventBus: props.bus,
+      description: `"${selector.detailType}" events missing a mandatory detail field → invalid-events queue`,
+      eventPattern: invalidEventPattern(selector) as EventPattern,
+    });
+    this.invalidEventsRule.addTarget(
+      new targets.SqsQueue(this.invalidEvents.queue, { retryAttempts, maxEventAge, deadLetterQueue: failedDeliveriesRef }),
+    );
+    this.failedDeliveries.queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowForwardingRulesToDeadLetter',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.failedDeliveries.queue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': [...this.rules, this.invalidEventsRule].map((rule) => rule.ruleArn) } },
+      }),
+    );
+  }
+}
+
+function validate(id: string, retryAttempts: number, maxEventAge: Duration, rateLimit: number): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > MAX_RETRY_ATTEMPTS) {
+    problems.push(`retryAttempts must be a whole number from 0 to ${MAX_RETRY_ATTEMPTS}, got ${retryAttempts}`);
+  }
+  const age = maxEventAge.toSeconds();
+  if (age < 60 || age > MAX_EVENT_AGE.toSeconds()) problems.push(`maxEventAge must be from 1 minute to 24 hours, got ${age} seconds`);
+  if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 300) {
+    problems.push(`config.forwarding.apiDestinationRateLimitPerSecond must be a whole number from 1 to 300, got ${rateLimit}`);
+  }
+  if (problems.length > 0) throw new Error(`DirectForwarding ${id}: ${problems.join('; ')}`);
+}
