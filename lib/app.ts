@@ -1,11 +1,14 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { CertyoApiProxyStack } from './api-proxy-stack';
 import { CertyoConfig, loadConfig } from './config';
 import { CertyoPipelineStack } from './pipeline-stack';
 
 export interface CertyoStacks {
   readonly config: CertyoConfig;
   readonly pipeline: CertyoPipelineStack;
+  /** `undefined` when `certyo:apiProxy.enabled` is false. */
+  readonly apiProxy?: CertyoApiProxyStack;
 }
 
 /**
@@ -21,6 +24,16 @@ export function buildApp(app: App): CertyoStacks {
     env,
     description: 'Certyo pipeline: domain-events bus, ingest paths, verification workflow and notifications',
   });
+  let apiProxy: CertyoApiProxyStack | undefined;
+  if (config.apiProxy.enabled) {
+    apiProxy = new CertyoApiProxyStack(app, 'CertyoApiProxyStack', {
+      config,
+      env,
+      description: 'Certyo API proxy: internal consumers with usage plans, Certyo key injected by the gateway; webhook intake',
+    });
+    // The webhook intake puts events on the pipeline's bus, imported by name (no export): deploy the bus first.
+    apiProxy.addStackDependency(pipeline);
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { config, pipeline };
+  return { config, pipeline, apiProxy };
 }

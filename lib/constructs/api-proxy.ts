@@ -1,0 +1,352 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKey,
+  ApiKeySourceType,
+  AuthorizationType,
+  EndpointType,
+  HttpIntegration,
+  IdentitySource,
+  LogGroupLogDestination,
+  Method,
+  MethodLoggingLevel,
+  Period,
+  RequestAuthorizer,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+  UsagePlan,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { CertyoConfig, ProxyConsumerConfig } from '../config';
+import { CertyoFunction } from './certyo-function';
+
+/** Header consumers send their API Gateway key in. Not `x-api-key`: that is Certyo's `X-API-Key`. */
+export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
+/** Written over the consumer's key header before the request leaves the gateway. */
+export const CONSUMER_KEY_OVERWRITE = "'removed-by-gateway'";
+
+/**
+ * The access log line. Identifies the consumer by name (`principalId`), never by key: no
+ * `$context.identity.apiKey`, no `$context.authorizer.certyoApiKey`, no request headers.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  consumer: '$context.authorizer.principalId',
+  authorizerStatus: '$context.authorizer.status',
+  authorizerLatency: '$context.authorizer.latency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  errorType: '$context.error.responseType',
+  errorMessage: '$context.error.message',
+  xrayTraceId: '$context.xrayTraceId',
+};
+
+/** Gateway-generated errors in Certyo's `{error, message}` shape, so clients parse one error format. */
+const GATEWAY_ERRORS: readonly { type: ResponseType; status: string; error: string; message?: string }[] = [
+  { type: ResponseType.UNAUTHORIZED, status: '401', error: 'unauthorized', message: `Missing or unknown ${CONSUMER_KEY_HEADER}` },
+  { type: ResponseType.ACCESS_DENIED, status: '403', error: 'forbidden', message: "This route is outside the consumer's scopes" },
+  { type: ResponseType.INVALID_API_KEY, status: '403', error: 'forbidden', message: 'The consumer key is not enabled for this API' },
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', error: 'not_found', message: 'No route for this method and path' },
+  { type: ResponseType.THROTTLED, status: '429', error: 'rate_limit_exceeded' },
+  { type: ResponseType.QUOTA_EXCEEDED, status: '429', error: 'quota_exceeded' },
+  { type: ResponseType.BAD_REQUEST_PARAMETERS, status: '400', error: 'bad_request' },
+  { type: ResponseType.BAD_REQUEST_BODY, status: '400', error: 'bad_request' },
+  { type: ResponseType.REQUEST_TOO_LARGE, status: '413', error: 'request_too_large' },
+  { type: ResponseType.WAF_FILTERED, status: '403', error: 'forbidden' },
+  { type: ResponseType.AUTHORIZER_FAILURE, status: '500', error: 'authorizer_failure', message: 'The gateway could not authorize the request' },
+  { type: ResponseType.AUTHORIZER_CONFIGURATION_ERROR, status: '500', error: 'authorizer_failure', message: 'The gateway could not authorize the request' },
+  { type: ResponseType.INTEGRATION_FAILURE, status: '502', error: 'bad_gateway' },
+  { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', error: 'gateway_timeout' },
+  { type: ResponseType.DEFAULT_4XX, status: '400', error: 'client_error' },
+  { type: ResponseType.DEFAULT_5XX, status: '500', error: 'server_error' },
+];
+
+export interface ProxyThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface CertyoApiProxyProps {
+  /** `apiUrl`, `apiProxy.consumers`, `logRetentionDays` and the Lambda settings are read from here. */
+  readonly config: CertyoConfig;
+  /** The Certyo API-key secret; only the authorizer may read it. */
+  readonly apiKeySecret: ISecret;
+  /**
+   * Stage name: consumers call `https://<api>.execute-api.<region>.amazonaws.com/<stageName>/records`.
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * How long API Gateway caches the authorizer's answer per consumer key. The Certyo key in that
+   * answer is as old as this plus the authorizer's own cache (`cacheMaxAge`) after a rotation.
+   * @default Duration.minutes(5)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * How long the authorizer caches the Certyo key and the consumers' key values.
+   * @default Duration.minutes(5)
+   */
+  readonly cacheMaxAge?: Duration;
+  /**
+   * Stage-wide method throttling (all consumers and unauthenticated routes together).
+   * @default - the sum of the consumers' rates and bursts, at least 10 requests/second and 20 burst
+   */
+  readonly stageThrottle?: ProxyThrottle;
+  /**
+   * Associate a WAFv2 web ACL (AWS IP reputation list and known-bad-inputs managed rules). Record
+   * payloads are arbitrary business data, so no body-inspecting rule set is used.
+   * @default true
+   */
+  readonly webAcl?: boolean;
+}
+
+/** Per consumer: its API Gateway key (value generated by API Gateway, never in the template) and usage plan. */
+export interface ProxyConsumer {
+  readonly config: ProxyConsumerConfig;
+  readonly apiKey: ApiKey;
+  readonly usagePlan: UsagePlan;
+}
+
+/**
+ * Regional REST API in front of Certyo for internal consumers. `ANY /{proxy+}` is an HTTP proxy
+ * to `{apiUrl}/api/v1/{proxy}` (query strings pass through); `GET /health` proxies Certyo's
+ * unauthenticated `/api/Admin/health`. A REQUEST authorizer identifies the consumer by the key in
+ * `X-Consumer-Key`, allows the routes of its scopes, and returns the Certyo key, which the
+ * integration sends as `X-API-Key`; the API's key source is `AUTHORIZER`, so each consumer's
+ * usage plan (throttle, monthly quota: 429 beyond them) applies to the key the authorizer names.
+ */
+export class CertyoApiProxy extends Construct {
+  public readonly api: RestApi;
+  public readonly accessLogs: LogGroup;
+  public readonly authorizerFunction: CertyoFunction;
+  public readonly authorizer: RequestAuthorizer;
+  /** Validates required request parameters (headers, path parameters) of every method. */
+  public readonly requestValidator: RequestValidator;
+  public readonly proxyMethod: Method;
+  public readonly healthMethod: Method;
+  public readonly consumers: readonly ProxyConsumer[];
+  /** `undefined` when `webAcl` is false. */
+  public readonly webAcl?: CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: CertyoApiProxyProps) {
+    super(scope, id);
+    const consumers = props.config.apiProxy.consumers;
+    const stageName = props.stageName ?? 'v1';
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.minutes(5);
+    const cacheMaxAge = props.cacheMaxAge ?? Duration.minutes(5);
+    const stageThrottle = props.stageThrottle ?? defaultStageThrottle(consumers);
+    validate(id, { consumers, stageName, cacheTtl, cacheMaxAge, stageThrottle });
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.config.logRetentionDays as RetentionDays });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-certyo-proxy`,
+      description: 'Certyo API proxy for internal consumers: usage plans per consumer, the Certyo key injected by the authorizer',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      // Execution logs need API Gateway's account-level CloudWatch role.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        // ERROR without data trace: execution logs at INFO with data trace would contain the
+        // integration request headers, X-API-Key included.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        throttlingRateLimit: stageThrottle.rateLimit,
+        throttlingBurstLimit: stageThrottle.burstLimit,
+        // The unauthenticated health check gets a small budget of its own.
+        methodOptions: { '/health/GET': { throttlingRateLimit: 10, throttlingBurstLimit: 20 } },
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    // The stack outputs the URL with a description; CDK's own unnamed duplicate would only confuse.
+    this.api.node.tryRemoveChild('Endpoint');
+    for (const { type, status, error, message } of GATEWAY_ERRORS) {
+      const messageJson = message === undefined ? '$context.error.messageString' : JSON.stringify(message);
+      this.api.addGatewayResponse(`Error${type.responseType}`, {
+        type,
+        statusCode: status,
+        templates: { 'application/json': `{"error":"${error}","message":${messageJson}}` },
+      });
+    }
+    this.requestValidator = this.api.addRequestValidator('ParameterValidator', { validateRequestParameters: true, validateRequestBody: false });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: 'Request parameters are validated (consumer key header, path). Bodies are validated where their contract lives: by Certyo for proxied calls and by the webhook Lambda, which names the bad field; a gateway model would duplicate that contract and drift from it.',
+    });
+
+    this.authorizerFunction = new CertyoFunction(this, 'AuthorizerFunction', {
+      lambdaName: 'proxy-authorizer',
+      config: props.config,
+      apiKeySecret: props.apiKeySecret,
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      description: 'Certyo proxy authorizer: consumer key and scopes, injects the Certyo key',
+    });
+    this.authorizer = new RequestAuthorizer(this, 'Authorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [IdentitySource.header(CONSUMER_KEY_HEADER)],
+      resultsCacheTtl: cacheTtl,
+    });
+
+    this.consumers = consumers.map((consumer) => this.addConsumer(consumer));
+    this.authorizerFunction.addEnvironment(
+      'PROXY_CONSUMERS',
+      Stack.of(this).toJsonString(this.consumers.map((c) => ({ name: c.config.name, keyId: c.apiKey.keyId, scopes: c.config.scopes }))),
+    );
+    this.authorizerFunction.addEnvironment('CACHE_MAX_AGE_SECONDS', String(cacheMaxAge.toSeconds()));
+    if (this.consumers.length > 0) {
+      // GetApiKey on exactly the consumers' keys: the authorizer cannot list or read other keys.
+      this.authorizerFunction.addToRolePolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:GET'], resources: this.consumers.map((c) => c.apiKey.keyArn) }),
+      );
+    }
+
+    const certyo = props.config.apiUrl;
+    this.proxyMethod = this.api.root.addResource('{proxy+}').addMethod(
+      'ANY',
+      new HttpIntegration(`${certyo}/api/v1/{proxy}`, {
+        proxy: true,
+        httpMethod: 'ANY',
+        options: {
+          requestParameters: {
+            'integration.request.path.proxy': 'method.request.path.proxy',
+            // Overrides any X-API-Key (x-api-key) the caller sent.
+            'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
+            [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE,
+          },
+        },
+      }),
+      {
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: this.authorizer,
+        apiKeyRequired: true,
+        requestParameters: { 'method.request.path.proxy': true, [`method.request.header.${CONSUMER_KEY_HEADER}`]: true },
+        requestValidator: this.requestValidator,
+      },
+    );
+    Validations.of(this.proxyMethod).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Consumers are services identified by their API Gateway key through a Lambda REQUEST authorizer that also enforces their scopes; there are no Cognito users.',
+    });
+
+    this.healthMethod = this.api.root.addResource('health').addMethod(
+      'GET',
+      new HttpIntegration(`${certyo}/api/Admin/health`, {
+        proxy: true,
+        httpMethod: 'GET',
+        options: { requestParameters: { [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE } },
+      }),
+      { authorizationType: AuthorizationType.NONE, apiKeyRequired: false, requestValidator: this.requestValidator },
+    );
+    Validations.of(this.healthMethod).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: "Certyo's health endpoint is unauthenticated by design (API reference: GET /api/Admin/health, no authentication); it carries no Certyo key." },
+      { id: 'AwsSolutions-COG4', reason: "Certyo's health endpoint is unauthenticated by design; it is throttled on its own (10 requests/second)." },
+    );
+
+    if (props.webAcl ?? true) this.webAcl = this.addWebAcl();
+    this.acknowledgeCloudWatchRole();
+  }
+
+  /** Base URL consumers call, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/v1/`. */
+  get url(): string {
+    return this.api.url;
+  }
+
+  private addConsumer(consumer: ProxyConsumerConfig): ProxyConsumer {
+    const prefix = `${Stack.of(this).stackName}-${consumer.name}`;
+    const apiKey = new ApiKey(this, `Key${consumer.name}`, {
+      apiKeyName: prefix,
+      description: `Certyo proxy consumer ${consumer.name} (scopes: ${consumer.scopes.join(', ')}); send it as ${CONSUMER_KEY_HEADER}`,
+      enabled: true,
+    });
+    const usagePlan = this.api.addUsagePlan(`Plan${consumer.name}`, {
+      name: prefix,
+      description: `Certyo proxy consumer ${consumer.name}`,
+      throttle: { rateLimit: consumer.rateLimit, burstLimit: consumer.burstLimit },
+      quota: consumer.monthlyQuota === undefined ? undefined : { limit: consumer.monthlyQuota, period: Period.MONTH },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    usagePlan.addApiKey(apiKey);
+    return { config: consumer, apiKey, usagePlan };
+  }
+
+  private addWebAcl(): CfnWebACL {
+    const managed = (name: string, priority: number): CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+    });
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: 'Certyo proxy: blocks known-bad sources and inputs',
+      rules: [managed('AWSManagedRulesAmazonIpReputationList', 0), managed('AWSManagedRulesKnownBadInputsRuleSet', 1)],
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'CertyoProxyWebAcl', sampledRequestsEnabled: true },
+    });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
+    return webAcl;
+  }
+
+  private acknowledgeCloudWatchRole(): void {
+    const role = this.api.node.tryFindChild('CloudWatchRole');
+    if (!role) return;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "API Gateway's account-level logging role: AWS documents this managed policy for it, and the log groups it writes are named by API Gateway per API and stage.",
+    });
+  }
+}
+
+function defaultStageThrottle(consumers: readonly ProxyConsumerConfig[]): ProxyThrottle {
+  const sum = (pick: (c: ProxyConsumerConfig) => number) => consumers.reduce((total, c) => total + pick(c), 0);
+  // API Gateway's default account limits: 10,000 requests/second, burst 5,000.
+  return { rateLimit: Math.min(10_000, Math.max(10, sum((c) => c.rateLimit))), burstLimit: Math.min(5_000, Math.max(20, sum((c) => c.burstLimit))) };
+}
+
+/** Lambda environment variables may total 4 KB; the consumer list must fit with room for the rest. */
+const MAX_CONSUMERS_JSON_BYTES = 3_000;
+/** Length of an API Gateway key id. */
+const KEY_ID_LENGTH = 10;
+
+function validate(
+  id: string,
+  values: { consumers: readonly ProxyConsumerConfig[]; stageName: string; cacheTtl: Duration; cacheMaxAge: Duration; stageThrottle: ProxyThrottle },
+): void {
+  const problems: string[] = [];
+  const consumersJson = JSON.stringify(values.consumers.map((c) => ({ name: c.name, keyId: 'x'.repeat(KEY_ID_LENGTH), scopes: c.scopes })));
+  if (consumersJson.length > MAX_CONSUMERS_JSON_BYTES) {
+    problems.push(`config.apiProxy.consumers: ${values.consumers.length} consumers do not fit the authorizer's environment (${consumersJson.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names or fewer consumers`);
+  }
+  for (const c of values.consumers) {
+    if (c.burstLimit > 5_000) problems.push(`config.apiProxy.consumers: consumer "${c.name}" burstLimit must be at most 5000, got ${c.burstLimit}`);
+  }
+  if (!/^[A-Za-z0-9_]{1,128}$/.test(values.stageName)) problems.push(`stageName must be letters, digits or _, got "${values.stageName}"`);
+  const ttl = values.cacheTtl.toSeconds();
+  if (ttl < 0 || ttl > 3600) problems.push(`authorizerCacheTtl must be from 0 to 3600 seconds, got ${ttl}`);
+  const maxAge = values.cacheMaxAge.toSeconds();
+  if (maxAge < 0 || maxAge > 3600) problems.push(`cacheMaxAge must be from 0 to 3600 seconds, got ${maxAge}`);
+  const { rateLimit, burstLimit } = values.stageThrottle;
+  if (!(rateLimit >= 1 && rateLimit <= 10_000)) problems.push(`stageThrottle.rateLimit must be from 1 to 10000, got ${rateLimit}`);
+  if (!(Number.isInteger(burstLimit) && burstLimit >= 1 && burstLimit <= 5_000)) problems.push(`stageThrottle.burstLimit must be a whole number from 1 to 5000, got ${burstLimit}`);
+  if (problems.length > 0) throw new Error(`CertyoApiProxy ${id}: ${problems.join('; ')}`);
+}

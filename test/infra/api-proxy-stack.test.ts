@@ -1,0 +1,266 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { loadConfig } from '../../lib/config';
+import { CertyoApiProxy, CertyoApiProxyProps } from '../../lib/constructs/api-proxy';
+import { WebhookIntake } from '../../lib/constructs/webhook-intake';
+import { formatFindings, projectContext, synth } from '../helpers/synth';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
+
+const CONSUMERS = [
+  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 50, burstLimit: 80, monthlyQuota: 200_000 },
+  { name: 'audit', scopes: ['verify'] },
+];
+
+function single(template: Template, type: string, pattern: RegExp): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pattern}, found ${ids.join(', ') || 'none'}`);
+  return ids[0] as string;
+}
+
+describe('CertyoApiProxyStack', () => {
+  const synthesized = synth({ 'certyo:apiProxy.consumers': CONSUMERS });
+  const template = synthesized.template('CertyoApiProxyStack');
+  const resources = template.toJSON().Resources as Resources;
+  const api = single(template, 'AWS::ApiGateway::RestApi', /^ProxyApi/);
+  const authorizer = single(template, 'AWS::ApiGateway::Authorizer', /^ProxyAuthorizer/);
+  const stage = single(template, 'AWS::ApiGateway::Stage', /^ProxyApiDeploymentStage/);
+  const billingKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeybilling/);
+  const auditKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeyaudit/);
+  const authorizerFunction = single(template, 'AWS::Lambda::Function', /^ProxyAuthorizerFunction[0-9A-F]{8}$/);
+
+  it('is a regional REST API whose usage plans meter the key the authorizer returns', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      ApiKeySourceType: 'AUTHORIZER',
+    });
+  });
+
+  it('proxies ANY /{proxy+} to {apiUrl}/api/v1/{proxy}, injecting the Certyo key from the authorizer context', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizer },
+      ApiKeyRequired: true,
+      RequestParameters: { 'method.request.path.proxy': true, 'method.request.header.X-Consumer-Key': true },
+      Integration: {
+        Type: 'HTTP_PROXY',
+        IntegrationHttpMethod: 'ANY',
+        Uri: 'https://www.certyos.com/api/v1/{proxy}',
+        RequestParameters: {
+          'integration.request.path.proxy': 'method.request.path.proxy',
+          'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
+          // The consumer's own key never reaches Certyo.
+          'integration.request.header.X-Consumer-Key': "'removed-by-gateway'",
+        },
+      },
+    });
+  });
+
+  it('follows certyo:apiUrl in the integration URIs', () => {
+    // Act
+    const sandbox = synth({ 'certyo:apiUrl': 'http://127.0.0.1:4010', 'certyo:apiProxy.consumers': CONSUMERS }).template('CertyoApiProxyStack');
+
+    // Assert
+    sandbox.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', Integration: { Uri: 'http://127.0.0.1:4010/api/v1/{proxy}' } });
+    sandbox.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', Integration: { Uri: 'http://127.0.0.1:4010/api/Admin/health' } });
+  });
+
+  it('proxies GET /health to Certyo without consumer auth and without the Certyo key', () => {
+    const health = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Method' && (r.Properties.Integration as { Uri?: string } | undefined)?.Uri === 'https://www.certyos.com/api/Admin/health');
+    expect(health?.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE', ApiKeyRequired: false });
+    expect(JSON.stringify(health?.Properties)).not.toContain('X-API-Key');
+  });
+
+  it('authorizes with a REQUEST authorizer keyed on X-Consumer-Key and caches its answer for five minutes', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.X-Consumer-Key',
+      AuthorizerResultTtlInSeconds: 300,
+      RestApiId: { Ref: api },
+    });
+  });
+
+  it('creates one API key and usage plan per consumer, with its throttle and monthly quota, bound to the stage', () => {
+    const plans = template.findResources('AWS::ApiGateway::UsagePlan');
+    const byName = (name: string) => Object.entries(plans).find(([, p]) => p.Properties.UsagePlanName === `CertyoApiProxyStack-${name}`) as [string, { Properties: Record<string, unknown> }];
+    const [billingPlan, billing] = byName('billing');
+    const [auditPlan, audit] = byName('audit');
+
+    expect(Object.keys(plans)).toHaveLength(2);
+    expect(billing.Properties).toMatchObject({
+      Throttle: { RateLimit: 50, BurstLimit: 80 },
+      Quota: { Limit: 200_000, Period: 'MONTH' },
+      ApiStages: [{ ApiId: { Ref: api }, Stage: { Ref: stage } }],
+    });
+    // The config defaults: 100 requests/second (the seed's figure), burst twice that, no quota.
+    expect(audit.Properties).toMatchObject({ Throttle: { RateLimit: 100, BurstLimit: 200 } });
+    expect(audit.Properties.Quota).toBeUndefined();
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: billingKey }, UsagePlanId: { Ref: billingPlan } });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: auditKey }, UsagePlanId: { Ref: auditPlan } });
+  });
+
+  it('lets API Gateway generate the key values: none is in the template', () => {
+    const keys = template.findResources('AWS::ApiGateway::ApiKey');
+    expect(Object.values(keys).map((k) => k.Properties.Name).sort()).toEqual(['CertyoApiProxyStack-audit', 'CertyoApiProxyStack-billing']);
+    for (const key of Object.values(keys)) {
+      expect(key.Properties.Enabled).toBe(true);
+      expect(key.Properties.Value).toBeUndefined();
+    }
+  });
+
+  it('tells the authorizer its consumers by key id and lets it read exactly those keys and the Certyo secret', () => {
+    const fn = resources[authorizerFunction]?.Properties as { Environment: { Variables: Record<string, unknown> }; Role: unknown };
+    const consumers = Stack.of(synthesized.apiProxy as Stack).resolve(fn.Environment.Variables.PROXY_CONSUMERS);
+    const rendered = JSON.stringify(consumers);
+    expect(rendered).toContain(`"scopes\\":[\\"ingest\\",\\"read\\"]`);
+    expect(rendered).toContain(`{"Ref":"${billingKey}"}`);
+    expect(fn.Environment.Variables.CERTYO_SECRET_ARN).toBe('certyo/api-key');
+
+    const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^ProxyAuthorizerFunctionServiceRoleDefaultPolicy') } }))[0] as {
+      Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+    };
+    const apigateway = policy.Properties.PolicyDocument.Statement.find((s) => s.Action === 'apigateway:GET');
+    expect(JSON.stringify(apigateway?.Resource)).toMatch(new RegExp(`::/apikeys/".*"Ref":"${auditKey}".*::/apikeys/".*"Ref":"${billingKey}"`));
+    expect((apigateway?.Resource as unknown[]).length).toBe(2);
+  });
+
+  it('traces, logs execution errors without data trace and throttles methods by default', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 150, ThrottlingBurstLimit: 280 }),
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1health', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+      ]),
+    });
+  });
+
+  it('writes JSON access logs that identify the consumer by name and contain no key', () => {
+    const settings = (resources[stage]?.Properties as { AccessLogSetting: { Format: string; DestinationArn: unknown } }).AccessLogSetting;
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [single(template, 'AWS::Logs::LogGroup', /^ProxyAccessLogs/), 'Arn'] });
+    expect(format).toMatchObject({ requestId: '$context.requestId', consumer: '$context.authorizer.principalId', status: '$context.status', httpMethod: '$context.httpMethod' });
+    for (const secret of ['$context.identity.apiKey', 'certyoApiKey', 'apiKeyId', 'X-Consumer-Key', 'X-API-Key', '$input.params', '$context.requestOverride']) {
+      expect(settings.Format).not.toContain(secret);
+    }
+  });
+
+  it("answers gateway errors in Certyo's {error, message} shape, 429 when a plan is exceeded", () => {
+    const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties as { ResponseType: string; StatusCode: string; ResponseTemplates: Record<string, string> });
+    const byType = Object.fromEntries(responses.map((r) => [r.ResponseType, r]));
+
+    for (const r of responses) {
+      const body = JSON.parse((r.ResponseTemplates['application/json'] as string).replace('$context.error.messageString', '"message from API Gateway"')) as object;
+      expect(Object.keys(body)).toEqual(['error', 'message']);
+    }
+    expect(byType.THROTTLED?.StatusCode).toBe('429');
+    expect(byType.QUOTA_EXCEEDED?.StatusCode).toBe('429');
+    expect(byType.UNAUTHORIZED?.StatusCode).toBe('401');
+    expect(byType.ACCESS_DENIED?.StatusCode).toBe('403');
+    expect(Object.keys(byType)).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'INVALID_API_KEY', 'AUTHORIZER_FAILURE']));
+  });
+
+  it('puts a WAF web ACL with AWS managed rules in front of the stage', () => {
+    const acl = single(template, 'AWS::WAFv2::WebACL', /^ProxyWebAcl/);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' } } }),
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' } } }),
+      ],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] } });
+  });
+
+  it('routes POST /webhooks/{source} to the webhook Lambda, which may put events on the domain-events bus only', () => {
+    const webhook = single(template, 'AWS::Lambda::Function', /^WebhooksFunction[0-9A-F]{8}$/);
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'NONE',
+      RequestParameters: { 'method.request.path.source': true },
+      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [webhook, 'Arn'] }])]) }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: 'domain-events', DETAIL_TYPE: 'Certyo Record', WEBHOOK_SECRET_PREFIX: 'certyo/webhooks/' }) },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true }, KeySchema: [{ AttributeName: 'deliveryKey', KeyType: 'HASH' }] });
+    const statements = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^WebhooksFunctionServiceRoleDefaultPolicy') } }));
+    expect(statements).toContain(':event-bus/domain-events');
+    expect(statements).toContain(':secret:certyo/webhooks/*');
+  });
+
+  it('imports the bus by name and deploys after the pipeline stack, without cross-stack exports', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('Fn::ImportValue');
+    expect(synthesized.apiProxy?.dependencies.map((s) => s.stackName)).toEqual(['CertyoPipelineStack']);
+  });
+
+  it('holds no secret: no secret strings, no resolved secrets (key values are checked above)', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text.match(/SecretString|GenerateSecretString|resolve:secretsmanager/)).toBeNull();
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    const mine = synthesized.findings.filter((f) => f.paths.some((p) => p.startsWith('CertyoApiProxyStack/')));
+    expect(formatFindings(mine)).toBe('(none)');
+  });
+});
+
+describe('CertyoApiProxyStack switches', () => {
+  it('is not created when certyo:apiProxy.enabled is false', () => {
+    // Act
+    const { apiProxy, app } = synth({ 'certyo:apiProxy.enabled': false });
+
+    // Assert
+    expect(apiProxy).toBeUndefined();
+    expect(app.node.tryFindChild('CertyoApiProxyStack')).toBeUndefined();
+  });
+
+  it('is cdk-nag clean without consumers too (the default), refusing everyone until one is configured', () => {
+    // Act
+    const synthesized = synth();
+    const template = synthesized.template('CertyoApiProxyStack');
+
+    // Assert
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PROXY_CONSUMERS: '[]' }) } });
+    expect(formatFindings(synthesized.findings.filter((f) => f.paths.some((p) => p.startsWith('CertyoApiProxyStack/'))))).toBe('(none)');
+  });
+});
+
+describe('construct props validation', () => {
+  const config = loadConfig(projectContext({ 'certyo:apiProxy.consumers': [{ name: 'big', scopes: ['read'], rateLimit: 5000 }] }));
+  const scope = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+  const proxy = (props: Partial<CertyoApiProxyProps>) => () => {
+    const stack = scope();
+    new CertyoApiProxy(stack, 'Proxy', { config, apiKeySecret: Secret.fromSecretNameV2(stack, 'S', 'certyo/api-key'), ...props });
+  };
+
+  it.each([
+    [{}, 'consumer "big" burstLimit must be at most 5000, got 10000'],
+    [{ stageName: 'prod-1' }, 'stageName must be letters, digits or _, got "prod-1"'],
+    [{ authorizerCacheTtl: Duration.hours(2) }, 'authorizerCacheTtl must be from 0 to 3600 seconds, got 7200'],
+    [{ stageThrottle: { rateLimit: 0, burstLimit: 10 } }, 'stageThrottle.rateLimit must be from 1 to 10000, got 0'],
+  ])('CertyoApiProxy rejects %p naming the prop', (props, message) => {
+    expect(proxy(props)).toThrow(message);
+  });
+
+  it('WebhookIntake rejects a replay log that does not outlive the signature tolerance', () => {
+    const stack = scope();
+    const api = new CertyoApiProxy(stack, 'Proxy', { config: loadConfig(projectContext()), apiKeySecret: Secret.fromSecretNameV2(stack, 'S', 'certyo/api-key') }).api;
+    const build = () =>
+      new WebhookIntake(stack, 'Webhooks', {
+        config: loadConfig(projectContext()),
+        api,
+        bus: EventBus.fromEventBusName(stack, 'Bus', 'domain-events'),
+        signatureTolerance: Duration.minutes(10),
+        deliveryRetention: Duration.minutes(15),
+      });
+    expect(build).toThrow('WebhookIntake Webhooks: deliveryRetention must exceed twice signatureTolerance (1200 seconds) and be at most 30 days, got 900 seconds');
+  });
+});
