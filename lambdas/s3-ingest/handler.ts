@@ -47,6 +47,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   try {
     return await processQueueBatch(event.Records, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS });
   } finally {
-    metrics.publishStoredMetrics();
+    // An invocation that only re-queued a continuation has nothing to report.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

@@ -1,0 +1,244 @@
+/**
+ * The s3-ingest handler as deployed (its module builds its clients from the environment)
+ * against s3rver and the local Certyo sandbox over real HTTP. Only SQS (dead letters and
+ * continuations) and Secrets Manager are mocked, and the notifications are built as S3 sends
+ * them (URL-encoded keys), not taken from s3rver.
+ */
+import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { gzipSync } from 'node:zlib';
+import { startLocalS3, LocalS3 } from '../../local/harness/local-s3';
+import { Sandbox, startSandbox } from '../../local/sandbox';
+
+const BUCKET = 'records-bucket';
+const REJECTED_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/rejected-records';
+const INGEST_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/s3-ingest';
+/** Retry-After of the injected 429: longer than the invocation has left, so the file must continue. */
+const RETRY_AFTER_SECONDS = 120;
+
+const sqsMock = mockClient(SQSClient);
+const secretsMock = mockClient(SecretsManagerClient);
+
+let s3: LocalS3;
+let sandbox: Sandbox;
+let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+let messageCount = 0;
+
+function context(remainingMs: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 's3-ingest',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:s3-ingest',
+    memoryLimitInMB: '1024',
+    awsRequestId: `request-${messageCount}`,
+    logGroupName: '/aws/lambda/s3-ingest',
+    logStreamName: '2026/04/13/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function sqsRecord(body: string): SQSRecord {
+  messageCount++;
+  return {
+    messageId: `message-${messageCount}`,
+    receiptHandle: `receipt-${messageCount}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1776076200500', SenderId: 'AIDAJHIPRHEMV73VRJEBU', ApproximateFirstReceiveTimestamp: '1776076200500' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:s3-ingest',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+/** An ObjectCreated:Put notification as S3 sends it: the key URL-encoded with `+` for spaces. */
+function notification(key: string, etag: string, size: number): string {
+  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'eu-west-1',
+        eventTime: '2026-04-13T10:30:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:AIDAJDPLRKLG7UEXAMPLE' },
+        requestParameters: { sourceIPAddress: '203.0.113.10' },
+        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'CertyoIngest',
+          bucket: { name: BUCKET, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${BUCKET}` },
+          object: { key: encoded, size, eTag: etag, sequencer: '0055AED6DCD90281E5' },
+        },
+      },
+    ],
+  });
+}
+
+async function upload(key: string, body: string | Uint8Array): Promise<string> {
+  const { etag, size } = await s3.put(BUCKET, key, body);
+  return notification(key, etag, size);
+}
+
+function ndjson(count: number, prefix: string): string {
+  return Array.from({ length: count }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, amount: i, big: 12345678901234567890123 })).join('\n') + '\n';
+}
+
+const bulkRequests = (status: string): number => sandbox.stats().requests['POST /api/v1/records/bulk']?.[status] ?? 0;
+
+/** The dead letters sent to the rejected-records queue. */
+function deadLetters(): { body: string; reason: string; source: string }[] {
+  return sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((entry) => ({
+      body: entry.MessageBody ?? '',
+      reason: entry.MessageAttributes?.ERROR_MESSAGE?.StringValue ?? '',
+      source: entry.MessageAttributes?.SOURCE?.StringValue ?? '',
+    })),
+  );
+}
+
+/**
+ * Only `Date` is faked, and it keeps running: the test can let the Retry-After of a 429 pass
+ * (the delay SQS holds a continuation for) without waiting two minutes.
+ */
+const REAL_TIMERS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+
+function letTimePass(seconds: number): void {
+  jest.setSystemTime(Date.now() + seconds * 1000);
+}
+
+/**
+ * Plays SQS for the continuations the handler sent itself: waits each one's `DelaySeconds`,
+ * then delivers it, until the file is done (bounded, so a loop would fail the test).
+ */
+async function deliverContinuations(): Promise<SQSBatchResponse[]> {
+  const responses: SQSBatchResponse[] = [];
+  for (let next = 0; next < sqsMock.commandCalls(SendMessageCommand).length; next++) {
+    if (next >= 10) throw new Error('more than 10 continuations for one file');
+    const input = sqsMock.commandCalls(SendMessageCommand)[next]?.args[0].input;
+    letTimePass((input?.DelaySeconds ?? 0) + 1);
+    responses.push(await handler({ Records: [sqsRecord(input?.MessageBody ?? '')] }, context(300_000)));
+  }
+  return responses;
+}
+
+beforeAll(async () => {
+  jest.useFakeTimers({ doNotFake: [...REAL_TIMERS], advanceTimers: true });
+  s3 = await startLocalS3([BUCKET]);
+  // A rate window no longer than the Retry-After: the injected 429's X-RateLimit-Reset then
+  // falls within the delay, as it would for a real exhausted budget. (A longer jump of the
+  // faked clock would also trip s3rver's 15-minute request-time check.)
+  sandbox = await startSandbox({ throttleRetryAfterSeconds: RETRY_AFTER_SECONDS, rateWindowMs: RETRY_AFTER_SECONDS * 1000 });
+  Object.assign(process.env, {
+    CERTYO_API_URL: sandbox.url,
+    CERTYO_TENANT_ID: 'acme',
+    CERTYO_SECRET_ARN: 'certyo/api-key',
+    INGEST_QUEUE_URL,
+    REJECTED_QUEUE_URL,
+    RECORD_ID_FIELD: 'id',
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  ({ handler } = await import('../../lambdas/s3-ingest/handler'));
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await s3?.close();
+  jest.useRealTimers();
+});
+
+beforeEach(() => {
+  sandbox.reset();
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'continuation' });
+  secretsMock.reset();
+  secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: sandbox.apiKey }) });
+});
+
+describe('s3-ingest against s3rver and the Certyo sandbox', () => {
+  it('anchors a 10,000-record NDJSON file with at most 10 bulk requests', async () => {
+    // Arrange
+    const event = { Records: [sqsRecord(await upload('incoming/April batch+1.ndjson', ndjson(10_000, 'order')))] };
+
+    // Act
+    const response = await handler(event, context(300_000));
+
+    // Assert
+    expect(response).toEqual({ batchItemFailures: [] });
+    const stats = sandbox.stats();
+    expect(stats.recordsStored).toBe(10_000);
+    expect(bulkRequests('202')).toBeLessThanOrEqual(10);
+    expect(stats.totalRequests).toBe(bulkRequests('202'));
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it('anchors every good line of a file with bad lines and reports each bad one', async () => {
+    // Arrange
+    const lines = ndjson(50, 'good').trim().split('\n');
+    lines.splice(10, 0, '{"id": "cut off",');
+    lines.splice(20, 0, 'not json at all');
+    lines.splice(30, 0, '{"id": ["not", "an", "id"]}');
+    const event = { Records: [sqsRecord(await upload('incoming/mixed.ndjson', lines.join('\n')))] };
+
+    // Act
+    const response = await handler(event, context(300_000));
+
+    // Assert
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sandbox.stats().recordsStored).toBe(50);
+    expect(deadLetters()).toEqual([
+      { body: '{"id": "cut off",', reason: expect.stringMatching(/^line 11, record 10 of s3:\/\/records-bucket\/incoming\/mixed\.ndjson: not valid JSON/), source: 's3://records-bucket/incoming/mixed.ndjson#line 11, record 10' },
+      { body: 'not json at all', reason: expect.stringMatching(/^line 21, record 20 of .*: not valid JSON/), source: expect.stringContaining('#line 21') },
+      { body: '{"id": ["not", "an", "id"]}', reason: expect.stringMatching(/^line 31, record 30 of .*: field "id" is an array/), source: expect.stringContaining('#line 31') },
+    ]);
+  });
+
+  it('finishes a file rate-limited mid-way through continuations, storing every record exactly once', async () => {
+    // Arrange: the second bulk request gets a 429 whose Retry-After outlasts the invocation.
+    const event = { Records: [sqsRecord(await upload('incoming/large.ndjson', ndjson(3_500, 'large')))] };
+    sandbox.injectFaults('none', 'throttle');
+
+    // Act: the first invocation pauses; SQS delivers each continuation after its delay.
+    const first = await handler(event, context(30_000));
+    const storedBeforeContinuation = sandbox.stats().recordsStored;
+    const later = await deliverContinuations();
+
+    // Assert
+    expect([first, ...later]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const continuations = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(continuations[0]).toMatchObject({ QueueUrl: INGEST_QUEUE_URL, DelaySeconds: RETRY_AFTER_SECONDS });
+    expect(JSON.parse(continuations[0]?.MessageBody ?? '{}')).toMatchObject({ bucket: BUCKET, key: 'incoming/large.ndjson', nextIndex: 1000, resume: { mode: 'lines', index: 1000 } });
+    expect(storedBeforeContinuation).toBe(1000);
+    const stats = sandbox.stats();
+    expect(stats.recordsStored).toBe(3_500);
+    expect(stats.idempotentReplays).toBe(0);
+    expect(stats.duplicateIngests).toBe(0);
+    expect(bulkRequests('429')).toBe(1);
+    expect(bulkRequests('202')).toBe(4);
+  });
+
+  it('replays an S3 redelivery of the same upload instead of storing it again', async () => {
+    const body = await upload('incoming/replayed.json.gz', gzipSync(JSON.stringify([{ id: 'a' }, { id: 'b' }])));
+
+    const first = await handler({ Records: [sqsRecord(body)] }, context(300_000));
+    const redelivered = await handler({ Records: [sqsRecord(body)] }, context(300_000));
+
+    expect([first, redelivered]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const stats = sandbox.stats();
+    expect(stats.recordsStored).toBe(2);
+    expect(stats.idempotentReplays).toBe(2);
+  });
+});
