@@ -89,7 +89,8 @@ async function upload(key: string, body: string | Uint8Array): Promise<string> {
 }
 
 function ndjson(count: number, prefix: string): string {
-  return Array.from({ length: count }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, amount: i, big: 12345678901234567890123 })).join('\n') + '\n';
+  // Written as text: the 23-digit number is not representable as a JavaScript number.
+  return Array.from({ length: count }, (_, i) => `{"id":"${prefix}-${i}","amount":${i},"big":12345678901234567890123}`).join('\n') + '\n';
 }
 
 const bulkRequests = (status: string): number => sandbox.stats().requests['POST /api/v1/records/bulk']?.[status] ?? 0;
