@@ -16,6 +16,7 @@ import { headerValue } from '../shared/headers';
 import { ConsumerDirectory } from './consumers';
 import { allowedResources } from './routes';
 
+/** Not `x-api-key`: that is the same header as Certyo's `X-API-Key`. */
 export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
 
 /** What the integration and the access log read from `$context.authorizer.*`. */

@@ -22,11 +22,12 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { CONSUMER_KEY_HEADER } from '../../lambdas/proxy-authorizer/authorize';
 import { CertyoConfig, ProxyConsumerConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
 
-/** Header consumers send their API Gateway key in. Not `x-api-key`: that is Certyo's `X-API-Key`. */
-export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
+/** Header consumers send their API Gateway key in (one definition, shared with the authorizer). */
+export { CONSUMER_KEY_HEADER };
 /** Written over the consumer's key header before the request leaves the gateway. */
 export const CONSUMER_KEY_OVERWRITE = "'removed-by-gateway'";
 
