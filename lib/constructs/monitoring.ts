@@ -1,4 +1,4 @@
-import { Duration, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -15,8 +15,9 @@ import {
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { IEventBus, IRule } from 'aws-cdk-lib/aws-events';
+import { IEventBus } from 'aws-cdk-lib/aws-events';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
@@ -64,12 +65,24 @@ export interface FunctionMonitoringOptions {
   readonly errorsAlarm?: IAlarm;
 }
 
-/** An EventBridge rule whose target is the Certyo API Destination (direct forwarding). */
-export interface ApiDestinationRuleOptions {
-  /** The bus the rule is on: AWS/Events names the rules of a custom bus by bus and rule. */
-  readonly eventBus: IEventBus;
-  /** Short name used in graph legends and alarm names, e.g. `direct`. */
+export interface EventBusMonitoringOptions {
+  /** Short name used in graph legends and alarm names, e.g. `domain-events`. */
   readonly label: string;
+  /**
+   * The bus's rules deliver to the Certyo API Destination (direct forwarding): their
+   * invocation attempts are Certyo requests and count in the budget alarm.
+   * @default false
+   */
+  readonly deliversToCertyo?: boolean;
+}
+
+export interface WorkflowMonitoringOptions {
+  /**
+   * The topic the workflow publishes anchored / failed notifications to: messages published
+   * and deliveries that failed are graphed.
+   * @default - notifications are not graphed
+   */
+  readonly notifications?: ITopic;
 }
 
 /** A REST API stage, by name, so an API in another stack adds no cross-stack reference. */
@@ -95,9 +108,16 @@ interface Labelled<T> {
   readonly item: T;
 }
 
-interface RuleRegistration {
+interface BusRegistration {
   readonly label: string;
-  readonly dimensions: Record<string, string>;
+  readonly busName: string;
+  readonly deliversToCertyo: boolean;
+}
+
+interface WorkflowRegistration {
+  readonly label: string;
+  readonly stateMachine: IStateMachine;
+  readonly notifications?: ITopic;
 }
 
 /**
@@ -108,7 +128,7 @@ interface RuleRegistration {
  * dimension, `lambdas/shared/metric-names.ts`): Certyo requests per hour against the key's
  * budget, and Certyo's own count of requests remaining. Other constructs register what they
  * create, when they create it — functions, dead-letter queues, stream consumers, workflows,
- * API destinations, API stages — and the dashboard, built at synthesis, shows each of them.
+ * event buses, API stages — and the dashboard, built at synthesis, shows each of them.
  * Dead-letter queues already alarm (`DeadLetterQueue`); they are graphed and listed here,
  * not alarmed twice.
  */
@@ -116,7 +136,7 @@ export class CertyoMonitoring extends Construct {
   public readonly dashboard: Dashboard;
   /**
    * Requests counted by the pipeline in the last hour (every path's `CertyoRequests`, plus
-   * each registered API Destination's invocation attempts) reached the alarm fraction.
+   * the invocation attempts of each bus that delivers to Certyo) reached the alarm fraction.
    */
   public readonly budgetAlarm: IAlarm;
   /** Certyo's `X-RateLimit-Remaining`, seen by any Lambda, fell to the rest of the budget. */
@@ -133,8 +153,8 @@ export class CertyoMonitoring extends Construct {
   private readonly functions: Labelled<IFunction>[] = [];
   private readonly deadLetterQueues: Labelled<DeadLetterQueue>[] = [];
   private readonly streams: Labelled<IFunction>[] = [];
-  private readonly workflows: Labelled<IStateMachine>[] = [];
-  private readonly rules: RuleRegistration[] = [];
+  private readonly workflows: WorkflowRegistration[] = [];
+  private readonly buses: BusRegistration[] = [];
   private readonly apiStages: ApiGatewayStageOptions[] = [];
 
   constructor(scope: Construct, id: string, props: CertyoMonitoringProps) {
@@ -183,7 +203,7 @@ export class CertyoMonitoring extends Construct {
       new DashboardSection('Lambda functions', () => this.functionWidgets()),
       new DashboardSection('Stream consumers', () => this.streamWidgets()),
       new DashboardSection('Verification workflow', () => this.workflowWidgets()),
-      new DashboardSection('EventBridge API Destination', () => this.ruleWidgets()),
+      new DashboardSection('EventBridge', () => this.busWidgets()),
       new DashboardSection('API proxy', () => this.apiWidgets()),
     ];
     // One call per section: a call with several widgets lays them out in a Row at once.
@@ -251,19 +271,23 @@ export class CertyoMonitoring extends Construct {
     });
   }
 
-  /** The verification workflow: executions by outcome; alarms on any failed, timed-out or aborted execution. */
-  addWorkflow(stateMachine: IStateMachine, label: string): Alarm {
+  /**
+   * The verification workflow: executions by outcome (and its notifications, when given);
+   * alarms on any failed, timed-out or aborted execution. An execution that publishes a
+   * `failed` notification succeeds: it did its job. One that fails did not notify at all.
+   */
+  addWorkflow(stateMachine: IStateMachine, label: string, options: WorkflowMonitoringOptions = {}): Alarm {
     this.claim('addWorkflow', label);
-    this.workflows.push({ label, item: stateMachine });
-    const options = { period: ALARM_PERIOD, statistic: 'Sum' };
+    this.workflows.push({ label, stateMachine, notifications: options.notifications });
+    const sum = { period: ALARM_PERIOD, statistic: 'Sum' };
     return this.alarm(`${label}-failures`, {
       metric: new MathExpression({
         // FILL: a metric with no data point (nothing failed) must count as 0, not void the sum.
         expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: {
-          failed: stateMachine.metricFailed(options),
-          timedOut: stateMachine.metricTimedOut(options),
-          aborted: stateMachine.metricAborted(options),
+          failed: stateMachine.metricFailed(sum),
+          timedOut: stateMachine.metricTimedOut(sum),
+          aborted: stateMachine.metricAborted(sum),
         },
         label: `${label} executions failed, timed out or aborted`,
         period: ALARM_PERIOD,
@@ -277,26 +301,33 @@ export class CertyoMonitoring extends Construct {
   }
 
   /**
-   * An EventBridge rule whose target is the Certyo API Destination. Graphs its failed,
-   * dead-lettered and retried invocations; alarms when an event could not even be written to
-   * its dead-letter queue (lost); counts its invocation attempts in the budget alarm. The
-   * count covers every target of the rule: a second target that starts the verification
-   * workflow is counted once per event, close to the verification request it leads to.
+   * An EventBridge bus of the pipeline: failed, dead-lettered, lost and retried invocations of
+   * all its rules are graphed, and an event lost (failed permanently AND not written to its
+   * dead-letter queue) alarms. Rules are summed with a CloudWatch Metrics Insights query on
+   * the bus name, because direct forwarding has one rule per combination of optional fields
+   * and an alarm's metric math takes at most 10 metrics. With `deliversToCertyo`, the bus's
+   * invocation attempts count in the budget alarm: they include the attempts of every target,
+   * so a second target starting the verification workflow counts once per event, close to
+   * the verification request it leads to.
    */
-  addApiDestination(rule: IRule, options: ApiDestinationRuleOptions): Alarm {
-    this.claim('addApiDestination', options.label);
-    if (INGEST_PATHS.length + this.rules.length + 1 > MAX_ALARM_METRICS) {
-      throw new Error(`CertyoMonitoring.addApiDestination: the budget alarm can count at most ${MAX_ALARM_METRICS - INGEST_PATHS.length} API Destination rules`);
+  addEventBus(eventBus: IEventBus, options: EventBusMonitoringOptions): Alarm {
+    this.claim('addEventBus', options.label);
+    const busName = eventBus.eventBusName;
+    // The default bus publishes rule metrics without EventBusName: the query below would match nothing.
+    if (!Token.isUnresolved(busName) && busName === 'default') throw new Error('CertyoMonitoring.addEventBus: the default event bus is not supported; pass the custom bus the rules are on');
+    const deliversToCertyo = options.deliversToCertyo ?? false;
+    if (deliversToCertyo && INGEST_PATHS.length + this.buses.filter((b) => b.deliversToCertyo).length + 1 > MAX_ALARM_METRICS) {
+      throw new Error(`CertyoMonitoring.addEventBus: the budget alarm can count at most ${MAX_ALARM_METRICS - INGEST_PATHS.length} buses that deliver to Certyo`);
     }
-    const registration: RuleRegistration = { label: options.label, dimensions: ruleDimensions(rule, options.eventBus) };
-    this.rules.push(registration);
+    const registration: BusRegistration = { label: options.label, busName, deliversToCertyo };
+    this.buses.push(registration);
     return this.alarm(`${options.label}-events-lost`, {
-      metric: this.ruleMetric(registration, 'InvocationsFailedToBeSentToDlq', ALARM_PERIOD),
+      metric: this.busRulesMetric(registration, 'InvocationsFailedToBeSentToDlq', ALARM_PERIOD),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        `Events of the ${options.label} rule failed permanently AND could not be written to its dead-letter queue: they are lost. ` +
-        'Check the queue policy and encryption of the dead-letter queue; ask producers to re-send events from the alarm period.',
+        `Events on the ${options.label} bus failed permanently AND could not be written to their dead-letter queue: they are lost. ` +
+        'Check the policy and encryption of the dead-letter queues; ask producers to re-send the events of the alarm period.',
     });
   }
 
@@ -342,8 +373,8 @@ export class CertyoMonitoring extends Construct {
   }
 
   /**
-   * An L1 alarm, because the metrics it sums are only all known at synthesis: API
-   * Destination rules are registered after this construct is created, and an L2 alarm renders
+   * An L1 alarm, because the metrics it sums are only all known at synthesis: buses that
+   * deliver to Certyo are registered after this construct is created, and an L2 alarm renders
    * its metrics when it is constructed.
    */
   private createBudgetAlarm(): IAlarm {
@@ -351,7 +382,7 @@ export class CertyoMonitoring extends Construct {
     const cfn = new CfnAlarm(this, `Alarm-${name}`, {
       alarmName: `${Stack.of(this).stackName}-${name}`,
       alarmDescription:
-        `The pipeline made ${this.budgetThreshold()} or more of the ${this.hourlyRequestBudget} Certyo requests the key allows per hour (every path's CertyoRequests plus API Destination attempts). ` +
+        `The pipeline made ${this.budgetThreshold()} or more of the ${this.hourlyRequestBudget} Certyo requests the key allows per hour (every path's CertyoRequests plus the invocation attempts of the direct-forwarding bus). ` +
         'Requests beyond the budget are rate limited and retried later; nothing is dropped, but anchoring slows down. Find the path spending it on the dashboard; see README, "Monitoring and alarms".',
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       threshold: this.budgetThreshold(),
@@ -386,11 +417,11 @@ export class CertyoMonitoring extends Construct {
     ];
   }
 
-  /** What the budget alarm sums: every path (a path nobody registered still spends the key) and every API Destination rule. */
+  /** What the budget alarm sums: every path (a path nobody registered still spends the key) and every bus delivering to Certyo. */
   private budgetTerms(): Metric[] {
     return [
       ...INGEST_PATHS.map((path) => this.pathMetric(METRIC_NAMES.certyoRequests, path, 'Sum', HOUR)),
-      ...this.rules.map((rule) => this.ruleMetric(rule, 'InvocationAttempts', HOUR)),
+      ...this.certyoBuses().map((bus) => this.busAttempts(bus, HOUR)),
     ];
   }
 
@@ -411,8 +442,29 @@ export class CertyoMonitoring extends Construct {
     return new Metric({ namespace: this.metricsNamespace, metricName, dimensionsMap: { [PATH_DIMENSION]: path }, statistic, period, label: path });
   }
 
-  private ruleMetric(rule: RuleRegistration, metricName: string, period: Duration): Metric {
-    return new Metric({ namespace: 'AWS/Events', metricName, dimensionsMap: rule.dimensions, statistic: 'Sum', period, label: `${rule.label} ${metricName}` });
+  private certyoBuses(): BusRegistration[] {
+    return this.buses.filter((bus) => bus.deliversToCertyo);
+  }
+
+  /** Attempts to invoke any target of any rule on the bus (AWS/Events publishes it per bus). */
+  private busAttempts(bus: BusRegistration, period: Duration): Metric {
+    return new Metric({
+      namespace: 'AWS/Events',
+      metricName: 'InvocationAttempts',
+      dimensionsMap: { EventBusName: bus.busName },
+      statistic: 'Sum',
+      period,
+      label: `${bus.label} invocation attempts`,
+    });
+  }
+
+  /** A metric summed over every rule of the bus (rules of a custom bus carry EventBusName and RuleName). */
+  private busRulesMetric(bus: BusRegistration, metricName: string, period: Duration): MathExpression {
+    return new MathExpression({
+      expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '${bus.busName}'`,
+      label: `${bus.label} ${metricName}`,
+      period,
+    });
   }
 
   private apiMetric(api: ApiGatewayStageOptions, metricName: string, statistic: string, period: Duration): Metric {
@@ -468,7 +520,7 @@ export class CertyoMonitoring extends Construct {
         // The lines before the total: listed after it, CDK would merge them into its hidden inputs.
         left: [
           ...this.ingestPaths.map((path) => this.pathMetric(METRIC_NAMES.certyoRequests, path, 'Sum', HOUR)),
-          ...this.rules.map((rule) => this.ruleMetric(rule, 'InvocationAttempts', HOUR)),
+          ...this.certyoBuses().map((bus) => this.busAttempts(bus, HOUR)),
           total,
         ],
         leftAnnotations: [
@@ -537,31 +589,45 @@ export class CertyoMonitoring extends Construct {
   }
 
   private workflowWidgets(): IWidget[] {
-    return this.workflows.map(
-      ({ label, item }) =>
-        new GraphWidget({
-          title: `${label}: executions / 5 min`,
-          width: 12,
-          height: 6,
-          left: [
-            item.metricSucceeded({ statistic: 'Sum', period: ALARM_PERIOD, label: 'succeeded' }),
-            item.metricFailed({ statistic: 'Sum', period: ALARM_PERIOD, label: 'failed' }),
-            item.metricTimedOut({ statistic: 'Sum', period: ALARM_PERIOD, label: 'timed out' }),
-            item.metricAborted({ statistic: 'Sum', period: ALARM_PERIOD, label: 'aborted' }),
-          ],
-        }),
-    );
+    const options = (label: string) => ({ statistic: 'Sum', period: ALARM_PERIOD, label });
+    return this.workflows.flatMap(({ label, stateMachine, notifications }) => [
+      new GraphWidget({
+        title: `${label}: executions / 5 min`,
+        width: 12,
+        height: 6,
+        left: [
+          stateMachine.metricStarted(options('started')),
+          stateMachine.metricSucceeded(options('succeeded (anchored or failed notification sent)')),
+          stateMachine.metricFailed(options('failed')),
+          stateMachine.metricTimedOut(options('timed out')),
+          stateMachine.metricAborted(options('aborted')),
+        ],
+      }),
+      ...(notifications
+        ? [
+            new GraphWidget({
+              title: `${label}: notifications / 5 min`,
+              width: 12,
+              height: 6,
+              left: [
+                notifications.metricNumberOfMessagesPublished(options('published')),
+                notifications.metricNumberOfNotificationsFailed(options('deliveries failed')),
+              ],
+            }),
+          ]
+        : []),
+    ]);
   }
 
-  private ruleWidgets(): IWidget[] {
-    return this.rules.map(
-      (rule) =>
+  private busWidgets(): IWidget[] {
+    return this.buses.map(
+      (bus) =>
         new GraphWidget({
-          title: `${rule.label}: API Destination invocations / 5 min`,
+          title: `${bus.label}: rule invocations / 5 min`,
           width: 12,
           height: 6,
           left: ['FailedInvocations', 'InvocationsSentToDlq', 'InvocationsFailedToBeSentToDlq', 'RetryInvocationAttempts'].map((name) =>
-            this.ruleMetric(rule, name, ALARM_PERIOD),
+            this.busRulesMetric(bus, name, ALARM_PERIOD),
           ),
         }),
     );
@@ -583,23 +649,6 @@ export class CertyoMonitoring extends Construct {
       }),
     ]);
   }
-}
-
-/**
- * AWS/Events names a rule of the default bus by `RuleName`, and a rule of a custom bus by
- * `EventBusName` and `RuleName`. CloudFormation's `Ref` of a rule on a custom bus (CDK's
- * `ruleName`) is `<bus>|<rule>`, not the bare rule name, so both values are cut out of it;
- * with the whole `Ref` as `RuleName` the graphs and alarms would watch a metric that never exists.
- */
-function ruleDimensions(rule: IRule, eventBus: IEventBus): Record<string, string> {
-  const busName = eventBus.eventBusName;
-  const id = rule.ruleName;
-  if (!Token.isUnresolved(busName) && busName === 'default') return { RuleName: id };
-  if (!Token.isUnresolved(id)) {
-    const [bus, name] = id.includes('|') ? id.split('|') : [busName, id];
-    return { EventBusName: bus ?? busName, RuleName: name ?? id };
-  }
-  return { EventBusName: Fn.select(0, Fn.split('|', id)), RuleName: Fn.select(1, Fn.split('|', id)) };
 }
 
 function validate(id: string, namespace: string, budget: number, fraction: number, iteratorAge: Duration): void {

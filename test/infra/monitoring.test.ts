@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Code, Function, IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { INGEST_PATHS, METRIC_NAMES } from '../../lambdas/shared/metric-names';
@@ -51,22 +52,22 @@ function dummyFunction(stack: Stack, id: string): Function {
 }
 
 /** A stack with one of everything registered, as the pipeline stack will have. */
-function registeredEverything(): Fixture & { ingest: IFunction; stream: IFunction; dlq: DeadLetterQueue; workflow: StateMachine; bus: EventBus; rule: Rule } {
+function registeredEverything(): Fixture & { ingest: IFunction; stream: IFunction; dlq: DeadLetterQueue; workflow: StateMachine; notifications: Topic; bus: EventBus } {
   const f = fixture();
   const ingest = dummyFunction(f.stack, 'S3IngestFn');
   const stream = dummyFunction(f.stack, 'DdbIngestFn');
   const dlq = new DeadLetterQueue(f.stack, 'FailedMessages', { operations: f.operations, purpose: 'Test messages.' });
   const workflow = new StateMachine(f.stack, 'Verify', { definitionBody: DefinitionBody.fromChainable(new Pass(f.stack, 'Done')) });
   const bus = new EventBus(f.stack, 'Bus', { eventBusName: 'domain-events' });
-  const rule = new Rule(f.stack, 'Direct', { eventBus: bus, eventPattern: { detailType: ['Certyo Record'] } });
+  const notifications = new Topic(f.stack, 'Notifications', { enforceSSL: true });
   f.monitoring.addIngestFunction(ingest, 's3');
   f.monitoring.addIngestFunction(stream, 'dynamodb');
   f.monitoring.addStreamSource(stream, 'dynamodb');
   f.monitoring.addDeadLetterQueue(dlq, 's3-failed');
-  f.monitoring.addWorkflow(workflow, 'verify');
-  f.monitoring.addApiDestination(rule, { eventBus: bus, label: 'direct' });
+  f.monitoring.addWorkflow(workflow, 'verify', { notifications });
+  f.monitoring.addEventBus(bus, { label: 'domain-events', deliversToCertyo: true });
   f.monitoring.addApiGateway({ apiName: 'certyo-proxy', stageName: 'v1', label: 'proxy' });
-  return { ...f, ingest, stream, dlq, workflow, bus, rule };
+  return { ...f, ingest, stream, dlq, workflow, notifications, bus };
 }
 
 /** Intrinsics inside the dashboard body become `<{...}>` strings, so the body parses as JSON. */
@@ -109,7 +110,7 @@ describe('CertyoMonitoring alarms', () => {
   const f = registeredEverything();
   const template = Template.fromStack(f.stack);
 
-  it('alarms when the pipeline made 80% of the hourly budget: every path and the API Destination, summed over one hour', () => {
+  it('alarms when the pipeline made 80% of the hourly budget: every path and the direct-forwarding bus, summed over one hour', () => {
     // Act
     const props = alarm(template, 'Monitored-budget-nearly-exhausted');
 
@@ -117,7 +118,7 @@ describe('CertyoMonitoring alarms', () => {
     expect(props).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 800, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
     expect(props.AlarmActions).toEqual(topicRef(f));
     const queries = props.Metrics as Json[];
-    const terms = INGEST_PATHS.map((_, i) => `FILL(m${i}, 0)`).concat(`FILL(m${INGEST_PATHS.length}, 0)`);
+    const terms = [...INGEST_PATHS, 'bus'].map((_, i) => `FILL(m${i}, 0)`);
     expect(queries[0]).toEqual({ Id: 'requests', Expression: terms.join(' + '), Label: 'Certyo requests in the hour', ReturnData: true });
     expect(queries.slice(1, 1 + INGEST_PATHS.length)).toEqual(
       INGEST_PATHS.map((p, i) => ({
@@ -126,52 +127,62 @@ describe('CertyoMonitoring alarms', () => {
         MetricStat: { Metric: { Namespace: 'Certyo', MetricName: 'CertyoRequests', Dimensions: [{ Name: 'Path', Value: p }] }, Period: 3600, Stat: 'Sum' },
       })),
     );
-    expect(queries[1 + INGEST_PATHS.length]).toMatchObject({
-      MetricStat: { Metric: { Namespace: 'AWS/Events', MetricName: 'InvocationAttempts' }, Period: 3600, Stat: 'Sum' },
-    });
+    expect(queries).toHaveLength(2 + INGEST_PATHS.length);
   });
 
-  it('names a custom-bus rule in AWS/Events by bus and rule, cut out of the rule Ref ("<bus>|<rule>")', () => {
+  it('alarms when an event on the bus is lost: failed and not dead-lettered, summed over every rule of the bus', () => {
     // Act
-    const props = alarm(template, 'Monitored-direct-events-lost');
+    const props = alarm(template, 'Monitored-domain-events-events-lost');
 
     // Assert
-    const ruleRef = ref(logicalId(f.stack, f.rule));
-    expect(props).toMatchObject({
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
-      Metrics: [
-        {
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/Events',
-              MetricName: 'InvocationsFailedToBeSentToDlq',
-              Dimensions: [
-                { Name: 'EventBusName', Value: { 'Fn::Select': [0, { 'Fn::Split': ['|', ruleRef] }] } },
-                { Name: 'RuleName', Value: { 'Fn::Select': [1, { 'Fn::Split': ['|', ruleRef] }] } },
-              ],
-            },
-            Period: 300,
-            Stat: 'Sum',
-          },
+    expect(props).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, TreatMissingData: 'notBreaching' });
+    expect(props.AlarmActions).toEqual(topicRef(f));
+    expect(props.Metrics).toEqual([
+      {
+        Id: expect.any(String),
+        Label: 'domain-events InvocationsFailedToBeSentToDlq',
+        Period: 300,
+        ReturnData: true,
+        Expression: {
+          'Fn::Join': [
+            '',
+            [
+              `SELECT SUM(InvocationsFailedToBeSentToDlq) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '`,
+              ref(logicalId(f.stack, f.bus)),
+              "'",
+            ],
+          ],
         },
-      ],
+      },
+    ]);
+  });
+
+  it('counts the attempts of a bus that delivers to Certyo in the budget, by bus name', () => {
+    // Act
+    const queries = alarm(template, 'Monitored-budget-nearly-exhausted').Metrics as Json[];
+
+    // Assert
+    expect(queries[queries.length - 1]).toEqual({
+      Id: `m${INGEST_PATHS.length}`,
+      ReturnData: false,
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Events', MetricName: 'InvocationAttempts', Dimensions: [{ Name: 'EventBusName', Value: ref(logicalId(f.stack, f.bus)) }] },
+        Period: 3600,
+        Stat: 'Sum',
+      },
     });
   });
 
-  it('names a default-bus rule by RuleName alone', () => {
+  it('leaves a bus that does not deliver to Certyo out of the budget', () => {
     // Arrange
     const d = fixture();
-    const rule = new Rule(d.stack, 'OnDefault', { eventPattern: { source: ['acme'] } });
 
     // Act
-    d.monitoring.addApiDestination(rule, { eventBus: EventBus.fromEventBusName(d.stack, 'Default', 'default'), label: 'default' });
-    const props = alarm(Template.fromStack(d.stack), 'Monitored-default-events-lost');
+    d.monitoring.addEventBus(new EventBus(d.stack, 'Bus'), { label: 'batched' });
+    const queries = alarm(Template.fromStack(d.stack), 'Monitored-budget-nearly-exhausted').Metrics as Json[];
 
     // Assert
-    expect(props.Metrics).toEqual([
-      expect.objectContaining({ MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ Dimensions: [{ Name: 'RuleName', Value: ref(logicalId(d.stack, rule)) }] }) }) }),
-    ]);
+    expect(queries).toHaveLength(1 + INGEST_PATHS.length);
   });
 
   it("alarms when Certyo's remaining requests, seen on any path, fall to 20% of the budget", () => {
@@ -431,18 +442,24 @@ describe('CertyoMonitoring dashboard', () => {
     expect(age.properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 600_000 })]);
   });
 
-  it('shows workflow executions succeeded, failed, timed out and aborted', () => {
+  it('shows workflow executions by outcome and the notifications it published', () => {
     const machine = `<{'Ref':'${logicalId(f.stack, f.workflow)}'}>`;
     expect(widget(widgets, 'verify: executions / 5 min').properties.metrics?.map(identity)).toEqual(
-      ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) => ['AWS/States', name, 'StateMachineArn', machine]),
+      ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) => ['AWS/States', name, 'StateMachineArn', machine]),
     );
+    const topic = `<{'Fn::GetAtt':['${logicalId(f.stack, f.notifications)}','TopicName']}>`;
+    expect(widget(widgets, 'verify: notifications / 5 min').properties.metrics?.map(identity)).toEqual([
+      ['AWS/SNS', 'NumberOfMessagesPublished', 'TopicName', topic],
+      ['AWS/SNS', 'NumberOfNotificationsFailed', 'TopicName', topic],
+    ]);
   });
 
-  it('shows API Destination failed, dead-lettered, lost and retried invocations', () => {
-    const rule = `{'Ref':'${logicalId(f.stack, f.rule)}'}`;
-    const dims = ['EventBusName', `<{'Fn::Select':[0,{'Fn::Split':['|',${rule}]}]}>`, 'RuleName', `<{'Fn::Select':[1,{'Fn::Split':['|',${rule}]}]}>`];
-    expect(widget(widgets, 'direct: API Destination invocations / 5 min').properties.metrics?.map(identity)).toEqual(
-      ['FailedInvocations', 'InvocationsSentToDlq', 'InvocationsFailedToBeSentToDlq', 'RetryInvocationAttempts'].map((name) => ['AWS/Events', name, ...dims]),
+  it('shows failed, dead-lettered, lost and retried invocations of every rule on the bus', () => {
+    const metrics = widget(widgets, 'domain-events: rule invocations / 5 min').properties.metrics ?? [];
+    expect(metrics.map((m) => (m[0] as Json).expression)).toEqual(
+      ['FailedInvocations', 'InvocationsSentToDlq', 'InvocationsFailedToBeSentToDlq', 'RetryInvocationAttempts'].map(
+        (name) => `SELECT SUM(${name}) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '<{'Ref':'${logicalId(f.stack, f.bus)}'}>'`,
+      ),
     );
   });
 
@@ -518,12 +535,16 @@ describe('CertyoMonitoring validation', () => {
     expect(() => f.monitoring.addIngestPath('kinesis' as never)).toThrow('path must be one of s3, dynamodb');
   });
 
-  it('rejects more API Destination rules than one alarm can sum', () => {
+  it('rejects more buses delivering to Certyo than one alarm can sum', () => {
     const f = fixture();
-    const bus = new EventBus(f.stack, 'Bus');
-    const add = (i: number) => f.monitoring.addApiDestination(new Rule(f.stack, `R${i}`, { eventBus: bus, eventPattern: { source: [`s${i}`] } }), { eventBus: bus, label: `r${i}` });
+    const add = (i: number) => f.monitoring.addEventBus(new EventBus(f.stack, `Bus${i}`), { label: `bus${i}`, deliversToCertyo: true });
     for (let i = 0; i < 4; i++) add(i);
-    expect(() => add(4)).toThrow('the budget alarm can count at most 4 API Destination rules');
+    expect(() => add(4)).toThrow('the budget alarm can count at most 4 buses that deliver to Certyo');
+  });
+
+  it('rejects the default bus, whose rule metrics carry no bus name', () => {
+    const f = fixture();
+    expect(() => f.monitoring.addEventBus(EventBus.fromEventBusName(f.stack, 'Default', 'default'), { label: 'default' })).toThrow('the default event bus is not supported');
   });
 });
 
