@@ -13,9 +13,14 @@
  *   are conditional, and their dead letters are only sent once they are before the stop.
  *
  * A record that cannot be mapped (or that Certyo refuses) goes to the on-failure queue with its
- * reason and the rest continue. When the stop is a rate limit or an outage, the invocation waits
- * until the retry time (or its deadline) before returning, so the stream's bounded retry
- * attempts are spent in hours of waiting, not in seconds of immediate redeliveries.
+ * reason and the rest continue.
+ *
+ * Lambda redelivers a failed stream batch at once, and the mapping's retry attempts are bounded.
+ * So when Certyo is the reason for a stop, the invocation waits before returning: until
+ * `Retry-After` for a rate limit (Certyo said when), until its deadline for an outage or a
+ * refused API key (nobody knows when). Each attempt then spends most of a Lambda timeout, and
+ * the retry attempts cover the hours a rate limit or an outage can last instead of running out
+ * in minutes and discarding records.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { AcceptedRecord, CertyoApi, IngestManyOutcome, IngestResult, RateLimitedError } from '../shared/certyo-types';
@@ -120,17 +125,18 @@ function emptySummary(records: number): BatchSummary {
 class StopPoint {
   position: number;
   cause?: string;
-  retryAt?: Date;
+  /** Set when Certyo stopped the batch: wait until then before returning (see module comment). */
+  holdUntil?: number;
 
   constructor(private readonly size: number) {
     this.position = size;
   }
 
-  at(position: number, cause: string, retryAt?: Date): void {
+  at(position: number, cause: string, holdUntil?: number): void {
     if (position >= this.position) return;
     this.position = position;
     this.cause = cause;
-    this.retryAt = retryAt;
+    this.holdUntil = holdUntil;
   }
 
   get stopped(): boolean {
@@ -162,10 +168,18 @@ export async function processStreamBatch(records: readonly DynamoDBRecord[], dep
   }
 
   if (ingest.length > 0) {
-    const outcome = await deps.certyo.ingestMany(
-      ingest.map((change) => change.record),
-      { deadline: deps.deadline },
-    );
+    let outcome: IngestManyOutcome;
+    try {
+      outcome = await deps.certyo.ingestMany(
+        ingest.map((change) => change.record),
+        { deadline: deps.deadline },
+      );
+    } catch (error) {
+      // A refused API key (or a bug): fail the whole batch, but not before the deadline.
+      deps.log.error('ingest failed; the whole batch is retried after the hold', { error: errorText(error), records: records.length });
+      await holdUntil(deps.deadline, deps);
+      throw error;
+    }
     deps.reporter.batchSent(outcome);
     const replayed = outcome.accepted.filter((a) => a.replayed).length;
     summary.accepted = outcome.accepted.length - replayed;
@@ -177,10 +191,9 @@ export async function processStreamBatch(records: readonly DynamoDBRecord[], dep
       letters.push({ position: change.position, kind: 'refused', letter: letterFor(change, `table ${change.table}, sequence number ${change.sequenceNumber}: ${refused.reason}`) });
     }
     const stoppedBy = outcome.stoppedBy;
-    for (const unsent of outcome.unsent) {
-      const cause = stoppedBy instanceof RateLimitedError ? 'rate limit' : (stoppedBy?.message ?? 'Certyo stopped accepting records');
-      stop.at((ingest[unsent.index] as IngestChange).position, cause, stoppedBy?.retryAt);
-    }
+    const cause = stoppedBy instanceof RateLimitedError ? 'rate limit' : (stoppedBy?.message ?? 'Certyo stopped accepting records');
+    const until = stoppedBy instanceof RateLimitedError ? stoppedBy.retryAt.getTime() : deps.deadline;
+    for (const unsent of outcome.unsent) stop.at((ingest[unsent.index] as IngestChange).position, cause, until);
     await deps.verification.start(outcome.accepted);
     if (deps.options.writeBack) await writeBackAccepted(outcome.accepted, ingest, deps, summary, stop);
   }
@@ -195,16 +208,16 @@ export async function processStreamBatch(records: readonly DynamoDBRecord[], dep
     summary.resumeFrom = sequenceNumber;
     summary.cause = stop.cause;
     batchItemFailures = [{ itemIdentifier: sequenceNumber }];
-    if (stop.retryAt) await hold(stop.retryAt, deps);
+    if (stop.holdUntil !== undefined) await holdUntil(stop.holdUntil, deps);
   }
   deps.reporter.finished(summary);
   deps.log.info(stop.stopped ? 'batch stopped early; the stream resumes at resumeFrom' : 'batch processed', { summary });
   return { batchItemFailures };
 }
 
-/** Waits until Certyo will take requests again, or until the deadline, whichever is first. */
-async function hold(retryAt: Date, deps: StreamBatchDeps): Promise<void> {
-  const wait = Math.min(retryAt.getTime(), deps.deadline) - deps.now();
+/** Waits until `time` or until the deadline, whichever is first. */
+async function holdUntil(time: number, deps: StreamBatchDeps): Promise<void> {
+  const wait = Math.min(time, deps.deadline) - deps.now();
   if (wait > 0) await deps.sleep(wait);
 }
 

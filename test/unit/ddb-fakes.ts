@@ -19,6 +19,7 @@ import {
   RateLimitedError,
   RateLimitState,
   RejectedRecord,
+  RetryableError,
 } from '../../lambdas/shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../../lambdas/shared/dead-letter';
 import { stringifyJson } from '../../lambdas/shared/json';
@@ -39,8 +40,10 @@ export class BulkCertyo implements CertyoApi {
   readonly stored = new Map<string, string>();
   readonly deadlines: (number | undefined)[] = [];
   rateLimit: RateLimitState = {};
-  /** 1-based number of the first bulk request answered with a 429 that cannot be waited out. */
+  /** 1-based number of the first bulk request that fails in a way the client could not wait out. */
   rateLimitedFromRequest = Number.POSITIVE_INFINITY;
+  /** How that request failed: a 429, or 5xx answers until the client's attempts ran out. */
+  failure: 'rate-limit' | 'outage' = 'rate-limit';
   retryAt = new Date('2026-04-13T11:00:00Z');
   /** Records Certyo refuses with a 400 reason. */
   refuseWhen: (record: CertyoRecord) => string | undefined = () => undefined;
@@ -61,7 +64,8 @@ export class BulkCertyo implements CertyoApi {
       requests++;
       this.bulks.push(chunk.map((c) => c.record));
       if (this.bulks.length >= this.rateLimitedFromRequest) {
-        return { accepted, rejected, unsent: valid.slice(from), stoppedBy: new RateLimitedError('Certyo answered 429', this.retryAt), requests };
+        const stoppedBy = this.failure === 'rate-limit' ? new RateLimitedError('Certyo answered 429', this.retryAt) : new RetryableError('POST /api/v1/records/bulk failed after 5 attempts: 503', this.retryAt, 503);
+        return { accepted, rejected, unsent: valid.slice(from), stoppedBy, requests };
       }
       for (const { index, record } of chunk) {
         const reason = this.refuseWhen(record);

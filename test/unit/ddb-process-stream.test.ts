@@ -1,5 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { processStreamBatch } from '../../lambdas/ddb-ingest/process-stream';
+import { AuthError } from '../../lambdas/shared/certyo-types';
 import { RawJson } from '../../lambdas/shared/json';
 import { fixtureRecord, harness, inserts, NOW } from './ddb-fakes';
 
@@ -69,6 +70,23 @@ describe('processStreamBatch: bulk requests and order', () => {
     // Assert
     expect(response.batchItemFailures).toHaveLength(1);
     expect(deps.slept).toEqual([30_000]);
+  });
+
+  it('holds until the deadline after an outage, whose end nobody knows', async () => {
+    // Arrange: the client's last backoff would allow a retry in 2 s.
+    const deps = harness();
+    deps.certyo.rateLimitedFromRequest = 1;
+    deps.certyo.failure = 'outage';
+    deps.certyo.retryAt = new Date(NOW + 2_000);
+    const records = inserts(3);
+
+    // Act
+    const response = await processStreamBatch(records, deps);
+
+    // Assert
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: seq(records[0]) }] });
+    expect(deps.slept).toEqual([deps.deadline - NOW]);
+    expect(deps.reporter.summaries[0]?.cause).toBe('POST /api/v1/records/bulk failed after 5 attempts: 503');
   });
 
   it('replays a redelivered batch instead of creating second versions', async () => {
@@ -217,15 +235,17 @@ describe('processStreamBatch: bad records and failures', () => {
     expect(deps.slept).toEqual([]);
   });
 
-  it('lets an authentication failure fail the whole batch, so the stream retries it', async () => {
+  it('lets a refused API key fail the whole batch after holding until the deadline', async () => {
     // Arrange
     const deps = harness();
     deps.certyo.ingestMany = async () => {
-      throw new Error('AuthError: 401 after reloading the key');
+      throw new AuthError('Certyo answered 401 after the API key was reloaded', 401);
     };
 
     // Act / Assert
-    await expect(processStreamBatch(inserts(2), deps)).rejects.toThrow('401');
+    await expect(processStreamBatch(inserts(2), deps)).rejects.toThrow(AuthError);
+    expect(deps.slept).toEqual([deps.deadline - NOW]);
+    expect(deps.log.entries).toContainEqual(expect.objectContaining({ level: 'error', message: 'ingest failed; the whole batch is retried after the hold' }));
   });
 });
 
