@@ -345,6 +345,11 @@ export class CertyoMonitoring extends Construct {
     });
   }
 
+  /** Lists on the dashboard an alarm another construct raises (it notifies the operations topic itself). */
+  addAlarm(alarm: IAlarm): void {
+    if (!this.alarms.includes(alarm)) this.alarms.push(alarm);
+  }
+
   /** Every alarm of the pipeline: those created here and those of registered dead-letter queues. */
   get allAlarms(): readonly IAlarm[] {
     return [...this.alarms];

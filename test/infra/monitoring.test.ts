@@ -244,6 +244,21 @@ describe('CertyoMonitoring alarms', () => {
     expect(widget(dashboardWidgets(template), 'Lambda duration (p99, ms)').properties.metrics).toHaveLength(1);
   });
 
+  it("lists another construct's alarm once on the dashboard", () => {
+    // Arrange
+    const d = fixture();
+    const backlog = new Alarm(d.stack, 'Backlog', { metric: dummyFunction(d.stack, 'Fn').metricDuration(), threshold: 1, evaluationPeriods: 1 });
+
+    // Act
+    d.monitoring.addAlarm(backlog);
+    d.monitoring.addAlarm(backlog);
+    const status = dashboardWidgets(Template.fromStack(d.stack)).find((w) => w.type === 'alarm');
+
+    // Assert
+    const arn = `<{'Fn::GetAtt':['${d.stack.getLogicalId(backlog.node.defaultChild as never)}','Arn']}>`;
+    expect(status?.properties.alarms?.filter((a) => a === arn)).toHaveLength(1);
+  });
+
   it('alarms when a stream consumer is more than 10 minutes behind', () => {
     // Act
     const props = alarm(template, 'Monitored-dynamodb-iterator-age');
