@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
+import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from './config';
@@ -9,6 +10,8 @@ import { DirectForwarding } from './constructs/direct-forwarding';
 import { CertyoMonitoring } from './constructs/monitoring';
 import { OperationsTopic } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
+import { IVerificationTarget } from './constructs/verification-target';
+import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
 
 export interface CertyoPipelineStackProps extends StackProps {
   readonly config: CertyoConfig;
@@ -30,6 +33,10 @@ export class CertyoPipelineStack extends Stack {
   public readonly certyoConnection: CertyoConnection;
   /** Authenticates EventBridge API Destinations and Step Functions HTTP Tasks to Certyo. */
   public readonly connection: Connection;
+  /** Starts verification workflows; `undefined` when `certyo:verify.policy` is `none`. */
+  public readonly verification?: IVerificationTarget;
+  /** Anchored / failed notifications (message attribute `status`); `undefined` when verification is off. */
+  public readonly notifications?: ITopic;
   /** Bus → API Destination; set when `certyo:forwardingMode` is `direct`. */
   public readonly directForwarding?: DirectForwarding;
   /** Bus → SQS → forwarder → bulk; set when `certyo:forwardingMode` is `batched`. */
@@ -47,6 +54,14 @@ export class CertyoPipelineStack extends Stack {
     this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;
+    // Right after the connection its HTTP tasks authenticate with, before the ingest paths that start it.
+    if (props.config.verify.policy.kind !== 'none') {
+      const workflow = new VerifyRecordWorkflow(this, 'Verification', { config: props.config, connection: this.connection, operations: this.operations });
+      this.monitoring.addWorkflow(workflow.stateMachine, 'verify');
+      this.verification = workflow;
+      this.notifications = workflow.notifications;
+      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed notifications (filter on message attribute status)' });
+    }
     this.monitoring.addFunction(this.certyoConnection.keySyncFunction, 'key-sync', { errorsAlarm: this.certyoConnection.keySyncAlarm });
     this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');
     if (props.config.forwarding.mode === 'direct') {

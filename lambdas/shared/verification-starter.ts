@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
+import { forEachBounded } from './for-each-bounded';
 import { stringifyJson } from './json';
 import { EnvironmentError } from './runtime-env';
 
@@ -187,18 +188,6 @@ function batchGroups(accepted: readonly AcceptedRecord[], maxCoversBytes: number
 interface PlannedStart {
   readonly name: string;
   readonly input: string;
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; never rejects. */
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export function createVerificationStarter(options: VerificationStarterOptions): VerificationStarter {

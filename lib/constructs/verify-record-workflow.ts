@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { IConnection, IRuleTarget, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -13,6 +12,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct } from 'constructs';
 import { formatVerificationPolicy, VerificationPolicy } from '../../lambdas/shared/verification-starter';
 import { DeadLetterQueue } from './dead-letter-queue';
+import { CertyoConfig } from '../config';
 import { OperationsTopic } from './operations-topic';
 import { IVerificationTarget } from './verification-target';
 
@@ -60,33 +60,20 @@ export function worstCaseWaitSeconds(waitSeconds: number, maxAttempts: number, p
 }
 
 export interface VerifyRecordWorkflowProps {
-  /** Certyo API origin, e.g. `https://www.certyos.com` (`certyo:apiUrl`). */
-  readonly apiUrl: string;
-  /** Tenant used when an execution's input has no `tenantId` (`certyo:tenantId`). */
-  readonly tenantId: string;
+  /**
+   * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays` and `verify.*` (policy,
+   * waitSeconds, maxAttempts, workflowType) are read from here.
+   */
+  readonly config: CertyoConfig;
   /** The EventBridge Connection holding the Certyo API key; the HTTP tasks authenticate with it. */
   readonly connection: IConnection;
-  /** Alarms (failed, timed-out, throttled executions; rule-target dead letters) go here. */
+  /** The dead-letter alarm of the rule target goes here. */
   readonly operations: OperationsTopic;
   /**
-   * Which accepted records ingest Lambdas verify (`certyo:verify.policy`); passed to them as
-   * `VERIFY_POLICY`. Direct mode verifies every forwarded event regardless.
-   * @default { kind: 'all' }
+   * Backoff step between verify attempts: the pauses are 1×, 2×, 3×… this.
+   * @default 30
    */
-  readonly policy?: VerificationPolicy;
-  /** @default 90 (`certyo:verify.waitSeconds`) */
-  readonly waitSeconds?: number;
-  /** Verify calls before a `failed` notification with reason `timeout`. @default 10 (`certyo:verify.maxAttempts`) */
-  readonly maxAttempts?: number;
-  /** Backoff step between attempts: 1×, 2×, 3×… this. @default 30 */
   readonly pollIntervalSeconds?: number;
-  /**
-   * EXPRESS only when every wait fits in five minutes (`worstCaseWaitSeconds`).
-   * @default 'STANDARD' (`certyo:verify.workflowType`)
-   */
-  readonly workflowType?: 'STANDARD' | 'EXPRESS';
-  /** @default 30 */
-  readonly logRetentionDays?: number;
 }
 
 function wholeNumber(name: string, value: number, min: number, max: number): number {
@@ -110,28 +97,26 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
   public readonly notificationsKey: Key;
   public readonly logGroup: LogGroup;
   public readonly policy: VerificationPolicy;
-  /** Alarms on executions that failed, timed out or were throttled: the workflow's own faults. */
-  public readonly alarms: readonly Alarm[];
   private readonly operations: OperationsTopic;
   private ruleTargetDeadLetters?: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: VerifyRecordWorkflowProps) {
     super(scope, id);
-    const waitSeconds = wholeNumber('waitSeconds', props.waitSeconds ?? 90, 1, 86_400);
-    const maxAttempts = wholeNumber('maxAttempts', props.maxAttempts ?? 10, 1, 100);
+    const { verify, apiUrl, tenantId } = props.config;
+    const waitSeconds = wholeNumber('certyo:verify.waitSeconds', verify.waitSeconds, 1, 86_400);
+    const maxAttempts = wholeNumber('certyo:verify.maxAttempts', verify.maxAttempts, 1, 100);
     const pollIntervalSeconds = wholeNumber('pollIntervalSeconds', props.pollIntervalSeconds ?? 30, 1, 3_600);
-    const workflowType = props.workflowType ?? 'STANDARD';
     const worstCase = worstCaseWaitSeconds(waitSeconds, maxAttempts, pollIntervalSeconds);
-    if (workflowType === 'EXPRESS' && worstCase > EXPRESS_LIMIT_SECONDS) {
+    if (verify.workflowType === 'EXPRESS' && worstCase > EXPRESS_LIMIT_SECONDS) {
       throw new Error(
-        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but verify.waitSeconds (${waitSeconds}) plus the backoff of up to ${2 * maxAttempts} attempts (verify.maxAttempts ${maxAttempts}, doubled for a retried snapshot; step ${pollIntervalSeconds} s) can take ${worstCase} s. Use "STANDARD" or lower certyo:verify.waitSeconds / certyo:verify.maxAttempts.`,
+        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but certyo:verify.waitSeconds (${waitSeconds}) plus the backoff of up to ${2 * maxAttempts} attempts (certyo:verify.maxAttempts ${maxAttempts}, doubled for a retried snapshot; step ${pollIntervalSeconds} s) can take ${worstCase} s. Use "STANDARD", or lower certyo:verify.waitSeconds / certyo:verify.maxAttempts.`,
       );
     }
-    if (!/^https?:\/\/[^/]+$/.test(props.apiUrl)) {
-      throw new Error(`VerifyRecordWorkflow: apiUrl must be an http(s) origin without a path or trailing slash, got "${props.apiUrl}"`);
+    if (!/^https?:\/\/[^/]+$/.test(apiUrl)) {
+      throw new Error(`VerifyRecordWorkflow: config.apiUrl must be an http(s) origin without a path or trailing slash, got "${apiUrl}"`);
     }
-    if (props.tenantId.trim() === '') throw new Error('VerifyRecordWorkflow: tenantId must not be empty');
-    this.policy = props.policy ?? { kind: 'all' };
+    if (tenantId.trim() === '') throw new Error('VerifyRecordWorkflow: config.tenantId must not be empty');
+    this.policy = verify.policy;
     this.operations = props.operations;
 
     this.notificationsKey = new Key(this, 'NotificationsKey', {
@@ -145,15 +130,15 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     });
 
     this.logGroup = new LogGroup(this, 'Logs', {
-      retention: (props.logRetentionDays ?? 30) as RetentionDays,
+      retention: props.config.logRetentionDays as RetentionDays,
     });
 
     const substitutions: VerifyRecordSubstitutions = {
-      ApiUrl: props.apiUrl,
+      ApiUrl: apiUrl,
       ConnectionArn: props.connection.connectionArn,
       TopicArn: this.notifications.topicArn,
       // Substituted inside a JSON string: escape it as one.
-      DefaultTenantId: JSON.stringify(props.tenantId).slice(1, -1),
+      DefaultTenantId: JSON.stringify(tenantId).slice(1, -1),
       WaitSeconds: String(waitSeconds),
       MaxAttempts: String(maxAttempts),
       PollIntervalSeconds: String(pollIntervalSeconds),
@@ -167,33 +152,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
       // inline, `cdk diff` shows workflow changes and the template states what is deployed.
       definitionBody: DefinitionBody.fromString(text),
       definitionSubstitutions: { ...substitutions },
-      stateMachineType: workflowType === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
+      stateMachineType: verify.workflowType === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
       tracingEnabled: true,
       // ERROR without execution data: state inputs carry record payloads, which stay out of logs.
       logs: { destination: this.logGroup, level: LogLevel.ERROR, includeExecutionData: false },
     });
     this.notifications.grantPublish(this.stateMachine);
-    this.grantHttpInvoke(props);
-    this.acknowledgeServiceWildcards();
-
-    const alarm = (name: string, metric: ReturnType<StateMachine['metricFailed']>, description: string): Alarm => {
-      const a = new Alarm(this, name, {
-        alarmDescription: description,
-        metric,
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(props.operations.action);
-      return a;
-    };
-    const period = { period: Duration.minutes(5), statistic: 'Sum' };
-    this.alarms = [
-      alarm('ExecutionsFailed', this.stateMachine.metricFailed(period), 'Verification executions failed without notifying subscribers (bad input or SNS unreachable): see the Step Functions console.'),
-      alarm('ExecutionsTimedOut', this.stateMachine.metricTimedOut(period), 'Verification executions timed out (EXPRESS runs longer than 5 minutes) without notifying subscribers.'),
-      alarm('ExecutionsThrottled', this.stateMachine.metricThrottled(period), 'Starting verification executions was throttled; ingest handlers retry, check StartExecution quotas.'),
-    ];
+    this.grantHttpInvoke(apiUrl, props.connection);
+    this.acknowledgeFindings();
   }
 
   /**
@@ -202,32 +168,51 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
    * A separate Policy (not the role's default policy) because it names the state machine's own
    * ARN, which the state machine resource depends on through its role.
    */
-  private grantHttpInvoke(props: VerifyRecordWorkflowProps): void {
+  private grantHttpInvoke(apiUrl: string, connection: IConnection): void {
     const policy = new Policy(this, 'HttpInvokePolicy', {
       statements: [
         new PolicyStatement({
           actions: ['states:InvokeHTTPEndpoint'],
           resources: [this.stateMachine.stateMachineArn],
           conditions: {
-            StringLike: { 'states:HTTPEndpoint': `${props.apiUrl}/api/v1/*` },
+            StringLike: { 'states:HTTPEndpoint': `${apiUrl}/api/v1/*` },
             StringEquals: { 'states:HTTPMethod': ['GET', 'POST'] },
           },
         }),
-        new PolicyStatement({ actions: ['events:RetrieveConnectionCredentials'], resources: [props.connection.connectionArn] }),
+        new PolicyStatement({ actions: ['events:RetrieveConnectionCredentials'], resources: [connection.connectionArn] }),
         new PolicyStatement({
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [props.connection.connectionSecretArn],
+          resources: [connection.connectionSecretArn],
         }),
       ],
     });
     this.stateMachine.role.attachInlinePolicy(policy);
   }
 
-  private acknowledgeServiceWildcards(): void {
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions; CDK adds exactly these.',
-    });
+  private acknowledgeFindings(): void {
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions; CDK adds exactly these.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to the KMS-encrypted notifications topic needs kms:GenerateDataKey* (the SNS-documented grant), on that one key only.',
+      },
+      {
+        id: 'AwsSolutions-SF1',
+        reason: 'Logging is ERROR level on purpose (issue 8): ALL would log every state transition of every record; the execution history keeps every event for 90 days, and ERROR logs carry no execution data, so payloads stay out of logs.',
+      },
+      {
+        id: 'CloudFormation-Validate::E1029',
+        reason: 'The ${...} in the definition are Step Functions DefinitionSubstitutions (the documented way to parameterize an ASL file), not Fn::Sub parameters.',
+      },
+    );
+  }
+
+  /** Where forwarded events go when their execution could not be started; created by `ruleTarget()`. */
+  public get ruleTargetDeadLetterQueue(): DeadLetterQueue | undefined {
+    return this.ruleTargetDeadLetters;
   }
 
   grantStartTo(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {

@@ -154,9 +154,9 @@ describe('answers', () => {
   it('backs off linearly: each pause is one poll interval longer than the last', async () => {
     const result = await run(detail, { 'POST /api/v1/verify/record': [ok(pending), ok(pending), ok(pending), ok(pass)] }, { pollIntervalSeconds: 20 });
 
-    const pauses = result.events
-      .filter((e) => e.type === 'StateEntered' && e.state.name === 'Backoff')
-      .map((e) => (e.state.input as { control: { pollSeconds: number } }).control.pollSeconds);
+    const pauses = result.events.flatMap((e) =>
+      e.type === 'StateEntered' && e.state.name === 'Backoff' ? [(e.state.input as { control: { pollSeconds: number } }).control.pollSeconds] : [],
+    );
     expect(pauses).toEqual([20, 40, 60]);
   });
 

@@ -1,0 +1,205 @@
+import { App, CfnElement, SecretValue, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Authorization, Connection, EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { loadConfig } from '../../lib/config';
+import { OperationsTopic } from '../../lib/constructs/operations-topic';
+import { VerifyRecordWorkflow, worstCaseWaitSeconds } from '../../lib/constructs/verify-record-workflow';
+import { formatFindings, Synthesized, synth } from '../helpers/synth';
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+type AslState = Record<string, unknown> & { Retry?: Record<string, unknown>[] };
+
+function logicalIdOf(stack: Stack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** The verification state machine's definition with its substitutions applied, as Step Functions will run it. */
+function deployedDefinition(template: Template): { States: Record<string, AslState> } {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine', { Properties: { DefinitionSubstitutions: { WaitSeconds: Match.anyValue() } } }));
+  const props = machine?.Properties as { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+  const text = props.DefinitionString.replace(/\$\{(\w+)\}/g, (m, name: string) => {
+    const value = props.DefinitionSubstitutions[name];
+    return typeof value === 'string' ? value : m;
+  });
+  return JSON.parse(text) as { States: Record<string, AslState> };
+}
+
+function rolePolicyStatements(template: Template, roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('verification workflow in the pipeline stack (default configuration)', () => {
+  let synthesized: Synthesized;
+  let template: Template;
+  let workflow: VerifyRecordWorkflow;
+  const idOf = (construct: IConstruct) => logicalIdOf(synthesized.pipeline, construct);
+
+  beforeAll(() => {
+    synthesized = synth();
+    template = synthesized.template('CertyoPipelineStack');
+    workflow = synthesized.pipeline.verification as VerifyRecordWorkflow;
+  });
+
+  it('is a STANDARD state machine with X-Ray and ERROR logging without execution data', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
+      DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '90', MaxAttempts: '10', ApiUrl: 'https://www.certyos.com' }),
+    });
+  });
+
+  it('waits 90 seconds before the first verification', () => {
+    expect(deployedDefinition(template).States.WaitForAnchoring).toMatchObject({ Type: 'Wait', Seconds: 90, Next: 'Verify' });
+  });
+
+  it('verifies with an HTTP task authenticated by the Certyo connection', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionSubstitutions: Match.objectLike({ ConnectionArn: synthesized.pipeline.resolve(synthesized.pipeline.connection.connectionArn) }),
+    });
+    expect(deployedDefinition(template).States.Verify).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::http:invoke',
+      Parameters: { ApiEndpoint: 'https://www.certyos.com/api/v1/verify/record', Method: 'POST', Authentication: { ConnectionArn: '${ConnectionArn}' } },
+    });
+  });
+
+  it('retries 429 with long jittered backoff and 5xx with shorter backoff; other errors are caught', () => {
+    const verify = deployedDefinition(template).States.Verify as AslState;
+
+    expect(verify.Retry).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.Http.StatusCode.429'], JitterStrategy: 'FULL', MaxDelaySeconds: 900, BackoffRate: 2, MaxAttempts: 8 }),
+      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['States.Http.StatusCode.500', 'States.Http.StatusCode.503']), JitterStrategy: 'FULL', MaxDelaySeconds: 120 }),
+    ]);
+    expect(verify.Catch).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CallFailed' })]));
+  });
+
+  it('may invoke only Certyo /api/v1 endpoints, read only this connection and its secret, publish only to the topic', () => {
+    const roleId = idOf(workflow.stateMachine.role);
+    const machineId = idOf(workflow.stateMachine);
+    const connection = synthesized.pipeline.connection;
+    const topicId = idOf(workflow.notifications);
+    const statements = rolePolicyStatements(template, roleId);
+
+    expect(statements.filter((s) => actionsOf(s).includes('states:InvokeHTTPEndpoint'))).toEqual([
+      expect.objectContaining({
+        Resource: { Ref: machineId },
+        Condition: { StringLike: { 'states:HTTPEndpoint': 'https://www.certyos.com/api/v1/*' }, StringEquals: { 'states:HTTPMethod': ['GET', 'POST'] } },
+      }),
+    ]);
+    expect(statements.filter((s) => actionsOf(s).includes('events:RetrieveConnectionCredentials'))).toEqual([
+      expect.objectContaining({ Resource: synthesized.pipeline.resolve(connection.connectionArn) }),
+    ]);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))).toEqual([
+      expect.objectContaining({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: synthesized.pipeline.resolve(connection.connectionSecretArn) }),
+    ]);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')))).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } })]);
+    expect(statements.filter((s) => s.Resource === '*').flatMap(actionsOf).every((a) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
+  });
+
+  it('publishes to a KMS-encrypted (rotated key), SSL-only topic, output as NotificationsTopicArn', () => {
+    const topicId = idOf(workflow.notifications);
+    const keyId = idOf(workflow.notificationsKey);
+
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasOutput('NotificationsTopicArn', { Value: { Ref: topicId } });
+    expect(synthesized.pipeline.notifications).toBe(workflow.notifications);
+  });
+
+  it('has no unacknowledged cdk-nag finding on the workflow', () => {
+    expect(formatFindings(synthesized.findings.filter((f) => f.paths.some((p) => p.includes('/Verification/'))))).toBe('(none)');
+  });
+});
+
+describe('configuration', () => {
+  it('creates no workflow, topic or output when certyo:verify.policy is none', () => {
+    const { pipeline, template } = synth({ 'certyo:verify.policy': 'none' });
+
+    expect(pipeline.verification).toBeUndefined();
+    expect(Object.keys(template('CertyoPipelineStack').findOutputs('NotificationsTopicArn'))).toEqual([]);
+    template('CertyoPipelineStack').resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', { DefinitionSubstitutions: Match.anyValue() }, 0);
+  });
+
+  it('fails synth naming certyo:verify.workflowType when EXPRESS cannot fit the waits in 5 minutes', () => {
+    expect(() => synth({ 'certyo:verify.workflowType': 'EXPRESS' })).toThrow(/certyo:verify\.workflowType = "EXPRESS".*5790 s/);
+  });
+
+  it('builds an EXPRESS workflow when the worst-case waits fit in 5 minutes', () => {
+    const { template } = synth({ 'certyo:verify.workflowType': 'EXPRESS', 'certyo:verify.waitSeconds': 60, 'certyo:verify.maxAttempts': 2 });
+
+    template('CertyoPipelineStack').hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS', DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '60' }) });
+  });
+
+  it('counts the worst case as the first wait plus the linear backoff of twice maxAttempts attempts', () => {
+    expect(worstCaseWaitSeconds(90, 10, 30)).toBe(90 + 30 * (19 * 20) / 2);
+    expect(worstCaseWaitSeconds(60, 2, 30)).toBe(60 + 30 + 60 + 90);
+  });
+});
+
+describe('IVerificationTarget', () => {
+  function standalone(policy = 'all') {
+    const stack = new Stack(new App(), 'Standalone');
+    const config = loadConfig({ 'certyo:tenantId': 'acme', 'certyo:verify.policy': policy });
+    const connection = new Connection(stack, 'Connection', {
+      authorization: Authorization.apiKey('X-API-Key', SecretValue.secretsManager('certyo/api-key', { jsonField: 'apiKey' })),
+    });
+    const workflow = new VerifyRecordWorkflow(stack, 'Verification', { config, connection, operations: new OperationsTopic(stack, 'Operations') });
+    return { stack, workflow };
+  }
+
+  it('grantStartTo lets a function start executions of this state machine only and tells it the policy', () => {
+    const { stack, workflow } = standalone('sample:0.05');
+    const fn = new LambdaFunction(stack, 'Ingest', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {}') });
+
+    workflow.grantStartTo(fn);
+
+    const template = Template.fromStack(stack);
+    const machineId = logicalIdOf(stack, workflow.stateMachine);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { VERIFY_STATE_MACHINE_ARN: { Ref: machineId }, VERIFY_POLICY: 'sample:0.05' } },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId } }] },
+    });
+  });
+
+  it('ruleTarget starts an execution with the event detail, retries 24 h and dead-letters to an alarmed queue', () => {
+    const { stack, workflow } = standalone();
+
+    new Rule(stack, 'Forward', { eventBus: new EventBus(stack, 'Bus'), eventPattern: { detailType: ['Certyo Record'] }, targets: [workflow.ruleTarget()] });
+
+    const template = Template.fromStack(stack);
+    const machineId = logicalIdOf(stack, workflow.stateMachine);
+    const queueId = logicalIdOf(stack, workflow.ruleTargetDeadLetterQueue?.queue as IConstruct);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: machineId },
+          InputPath: '$.detail',
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        }),
+      ],
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+  });
+
+  it('rejects an API URL with a path, naming the setting', () => {
+    const stack = new Stack(new App(), 'Bad');
+    const config = { ...loadConfig({ 'certyo:tenantId': 'acme' }), apiUrl: 'https://www.certyos.com/api' };
+    const connection = Connection.fromEventBusArn(stack, 'C', 'arn:aws:events:eu-west-1:123456789012:connection/c/1', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:events!connection/c/1-abc');
+
+    expect(() => new VerifyRecordWorkflow(stack, 'V', { config, connection, operations: new OperationsTopic(stack, 'Ops') })).toThrow(/config\.apiUrl/);
+  });
+});

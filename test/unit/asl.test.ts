@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import aslValidator from 'asl-validator';
+import { renderVerifyRecordDefinition, VERIFY_RECORD_ASL, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
+
+const SUBSTITUTIONS: VerifyRecordSubstitutions = {
+  ApiUrl: 'https://www.certyos.com',
+  ConnectionArn: 'arn:aws:events:eu-west-1:123456789012:connection/CertyoConnection/0b1c2d3e',
+  TopicArn: 'arn:aws:sns:eu-west-1:123456789012:CertyoNotifications',
+  DefaultTenantId: 'acme-corp',
+  WaitSeconds: '90',
+  MaxAttempts: '10',
+  PollIntervalSeconds: '30',
+};
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: { Next: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number }[];
+}
+
+const definition = JSON.parse(renderVerifyRecordDefinition(SUBSTITUTIONS)) as { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
+const states = Object.entries(definition.States);
+
+function successors(state: State): string[] {
+  return [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)].filter((n): n is string => n !== undefined);
+}
+
+describe('statemachines/verify-record.asl.json', () => {
+  it('is valid Amazon States Language once substituted', () => {
+    const { isValid, errorsText } = aslValidator(definition);
+
+    expect(errorsText('\n')).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('uses JSONPath only (aws-local-stepfunctions runs no JSONata)', () => {
+    const text = fs.readFileSync(VERIFY_RECORD_ASL, 'utf8');
+
+    expect(definition.QueryLanguage).toBeUndefined();
+    expect(text).not.toMatch(/\{%|"Arguments"|"Output"|"Assign"/);
+  });
+
+  it('names a placeholder without a value, or a value without a placeholder', () => {
+    const { MaxAttempts: _missing, ...withoutMaxAttempts } = SUBSTITUTIONS;
+
+    expect(() => renderVerifyRecordDefinition(withoutMaxAttempts as VerifyRecordSubstitutions)).toThrow(/without a value: \[MaxAttempts\]/);
+    expect(() => renderVerifyRecordDefinition({ ...SUBSTITUTIONS, Extra: 'x' } as VerifyRecordSubstitutions)).toThrow(/without a placeholder: \[Extra\]/);
+  });
+
+  it('reaches every state from the start, and every path ends in the notification', () => {
+    const reached = new Set<string>();
+    const queue = [definition.StartAt];
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      if (reached.has(name)) continue;
+      reached.add(name);
+      queue.push(...successors(definition.States[name] as State));
+    }
+
+    expect([...reached].sort()).toEqual(Object.keys(definition.States).sort());
+    const terminals = states.filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End).map(([n]) => n);
+    expect(terminals.sort()).toEqual(['Anchored', 'NotAnchored']);
+    expect(states.filter(([, s]) => successors(s).some((n) => n === 'Anchored' || n === 'NotAnchored')).map(([n]) => n)).toEqual(['Finished']);
+  });
+
+  it('lets every HTTP task retry 429 with full jitter and a delay cap, and catch everything else', () => {
+    const httpTasks = states.filter(([, s]) => s.Resource === 'arn:aws:states:::http:invoke');
+
+    expect(httpTasks.map(([n]) => n)).toEqual(['Verify', 'CheckSnapshot', 'RetrySnapshot']);
+    for (const [, task] of httpTasks) {
+      expect(task.Retry?.find((r) => r.ErrorEquals.includes('States.Http.StatusCode.429'))).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 900 });
+      expect(task.Retry?.find((r) => r.ErrorEquals.includes('States.Http.StatusCode.500'))).toMatchObject({ JitterStrategy: 'FULL' });
+      expect(task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL'))).toBe(true);
+    }
+  });
+
+  it('gives every Choice a Default, so an unexpected answer never stops the execution', () => {
+    expect(states.filter(([, s]) => s.Type === 'Choice' && s.Default === undefined).map(([n]) => n)).toEqual([]);
+  });
+});
