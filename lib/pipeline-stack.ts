@@ -70,7 +70,7 @@ export class CertyoPipelineStack extends Stack {
       this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations });
     }
     if (props.config.s3.enabled) {
-      this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
+      this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
       this.monitoring.addIngestFunction(this.s3Ingest.function, 's3');
       this.monitoring.addDeadLetterQueue(this.s3Ingest.failedMessages, 's3-failed-messages');
       this.monitoring.addDeadLetterQueue(this.s3Ingest.rejectedRecords, 's3-rejected-records');
