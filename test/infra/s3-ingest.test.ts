@@ -92,6 +92,8 @@ describe('S3Ingest with the bucket the stack creates', () => {
           REJECTED_QUEUE_URL: { Ref: rejected },
           RECORD_ID_FIELD: 'id',
           CERTYO_SECRET_ARN: 'certyo/api-key',
+          // The default policy (`all`) verifies accepted records.
+          VERIFY_STATE_MACHINE_ARN: Match.anyValue(),
         }),
       },
     });
