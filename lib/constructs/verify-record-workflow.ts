@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import { IConnection, IRuleTarget, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -116,6 +116,10 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
       throw new Error(`VerifyRecordWorkflow: config.apiUrl must be an http(s) origin without a path or trailing slash, got "${apiUrl}"`);
     }
     if (tenantId.trim() === '') throw new Error('VerifyRecordWorkflow: config.tenantId must not be empty');
+    if (!apiUrl.startsWith('https://')) {
+      // Allowed for local runs against the sandbox; in AWS every verify call would fail.
+      Annotations.of(this).addWarningV2('certyo:verify-https', `certyo:apiUrl = "${apiUrl}": Step Functions HTTP Tasks call HTTPS endpoints only, so deployed verifications will fail.`);
+    }
     this.policy = verify.policy;
     this.operations = props.operations;
 

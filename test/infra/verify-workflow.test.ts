@@ -1,5 +1,5 @@
 import { App, CfnElement, SecretValue, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Authorization, Connection, EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -193,6 +193,16 @@ describe('IVerificationTarget', () => {
       ],
     });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+  });
+
+  it('warns at synth that an http:// API URL cannot be called by deployed HTTP Tasks', () => {
+    const stack = new Stack(new App(), 'Local');
+    const config = loadConfig({ 'certyo:tenantId': 'acme', 'certyo:apiUrl': 'http://127.0.0.1:4010' });
+    const connection = Connection.fromEventBusArn(stack, 'C', 'arn:aws:events:eu-west-1:123456789012:connection/c/1', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:events!connection/c/1-abc');
+
+    new VerifyRecordWorkflow(stack, 'V', { config, connection, operations: new OperationsTopic(stack, 'Ops') });
+
+    Annotations.fromStack(stack).hasWarning('/Local/V', Match.stringLikeRegexp('HTTPS endpoints only'));
   });
 
   it('rejects an API URL with a path, naming the setting', () => {
