@@ -1,0 +1,95 @@
+/**
+ * Just enough of EventBridge to test what the stack deploys, from the synthesized template:
+ * event-pattern matching (exact strings, `exists`, `prefix`, `wildcard`, `$or`) and input
+ * transformers (`InputPathsMap` + `InputTemplate` `<variable>` substitution), following the
+ * EventBridge User Guide ("Event patterns", "Amazon EventBridge input transformation").
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isLeaf(value: unknown): boolean {
+  return value === null || typeof value !== 'object' || (Array.isArray(value) && value.every(isLeaf));
+}
+
+function wildcardMatches(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(value);
+}
+
+function conditionMatches(condition: unknown, value: unknown): boolean {
+  // `exists` only sees leaves: an object (intermediate node) counts as absent.
+  const present = value !== undefined && isLeaf(value);
+  if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean' || condition === null) {
+    const values = Array.isArray(value) ? value : [value];
+    return values.some((v) => v === condition);
+  }
+  const rule = condition as Record<string, unknown>;
+  if ('exists' in rule) return rule.exists === present;
+  const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+  if ('prefix' in rule) return strings.some((s) => s.startsWith(rule.prefix as string));
+  if ('wildcard' in rule) return strings.some((s) => wildcardMatches(rule.wildcard as string, s));
+  throw new Error(`pattern operator not supported by this test helper: ${JSON.stringify(condition)}`);
+}
+
+/** Whether `event` matches an EventBridge event pattern. */
+export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
+  const object = (event ?? {}) as Record<string, unknown>;
+  return Object.entries(pattern).every(([key, expected]) => {
+    if (key === '$or') return (expected as Record<string, unknown>[]).some((alternative) => matchesPattern(alternative, event));
+    const value = typeof object === 'object' ? object[key] : undefined;
+    if (Array.isArray(expected)) return expected.some((condition) => conditionMatches(condition, value));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      // A nested pattern against a missing object: only `exists: false` conditions can hold.
+      return matchesPattern(expected as Record<string, unknown>, {});
+    }
+    return matchesPattern(expected as Record<string, unknown>, value);
+  });
+}
+
+/** Resolves `$.a.b` (dot notation, as input paths use it). */
+function resolvePath(event: unknown, path: string): unknown {
+  if (!path.startsWith('$.')) throw new Error(`input path must start with "$.": ${path}`);
+  return path
+    .slice(2)
+    .split('.')
+    .reduce<unknown>((value, step) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined), event);
+}
+
+export interface InputTransformerJson {
+  readonly InputPathsMap?: Record<string, string>;
+  readonly InputTemplate: string;
+}
+
+/**
+ * The text EventBridge sends the target. A `<variable>` outside quotes becomes the value as JSON;
+ * inside a quoted string it becomes the raw text (strings unescaped). Throws for a variable whose
+ * path is missing from the event: a deployed rule must never reference one.
+ */
+export function evaluateInputTransformer(transformer: InputTransformerJson, event: unknown): string {
+  const values = new Map<string, unknown>();
+  for (const [name, path] of Object.entries(transformer.InputPathsMap ?? {})) {
+    const value = resolvePath(event, path);
+    if (value === undefined) throw new Error(`input path ${path} (variable <${name}>) does not exist in the event`);
+    values.set(name, value);
+  }
+  const template = transformer.InputTemplate;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template.charAt(i);
+    if (c === '<') {
+      const close = template.indexOf('>', i + 1);
+      const name = close < 0 ? '' : template.slice(i + 1, close);
+      if (values.has(name)) {
+        const value = values.get(name) as Json;
+        out += inString ? (typeof value === 'string' ? value : JSON.stringify(value)) : JSON.stringify(value);
+        i = close;
+        continue;
+      }
+      if (/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`template variable <${name}> is not defined in InputPathsMap`);
+    }
+    if (c === '"' && template.charAt(i - 1) !== '\\') inString = !inString;
+    out += c;
+  }
+  return out;
+}
