@@ -7,6 +7,7 @@ import { CertyoConfig } from './config';
 import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
+import { DynamoDbIngest } from './constructs/dynamodb-ingest';
 import { CertyoMonitoring } from './constructs/monitoring';
 import { OperationsTopic } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
@@ -43,6 +44,8 @@ export class CertyoPipelineStack extends Stack {
   public readonly batchedForwarding?: BatchedForwarding;
   /** S3 → Certyo ingest; `undefined` when `certyo:s3.enabled` is false. */
   public readonly s3Ingest?: S3Ingest;
+  /** DynamoDB stream → Certyo ingest; `undefined` when `certyo:dynamodb.enabled` is false. */
+  public readonly dynamoDbIngest?: DynamoDbIngest;
 
   constructor(scope: Construct, id: string, props: CertyoPipelineStackProps) {
     super(scope, id, props);
@@ -57,7 +60,7 @@ export class CertyoPipelineStack extends Stack {
     // Right after the connection its HTTP tasks authenticate with, before the ingest paths that start it.
     if (props.config.verify.policy.kind !== 'none') {
       const workflow = new VerifyRecordWorkflow(this, 'Verification', { config: props.config, connection: this.connection, operations: this.operations });
-      this.monitoring.addWorkflow(workflow.stateMachine, 'verify');
+      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications });
       this.verification = workflow;
       this.notifications = workflow.notifications;
       new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed notifications (filter on message attribute status)' });
@@ -66,8 +69,17 @@ export class CertyoPipelineStack extends Stack {
     this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');
     if (props.config.forwarding.mode === 'direct') {
       this.directForwarding = new DirectForwarding(this, 'DirectForwarding', { config: props.config, bus: this.bus, connection: this.connection, operations: this.operations });
+      this.monitoring.addEventBus(this.bus, { label: 'domain-events', deliversToCertyo: true });
+      this.monitoring.addDeadLetterQueue(this.directForwarding.failedDeliveries, 'direct-failed-deliveries');
+      this.monitoring.addDeadLetterQueue(this.directForwarding.invalidEvents, 'direct-invalid-events');
     } else {
       this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations });
+      this.monitoring.addEventBus(this.bus, { label: 'domain-events' });
+      this.monitoring.addIngestFunction(this.batchedForwarding.forwarder, 'forwarder');
+      this.monitoring.addDeadLetterQueue(this.batchedForwarding.rejectedEvents, 'forwarder-rejected-events');
+      this.monitoring.addDeadLetterQueue(this.batchedForwarding.failedMessages, 'forwarder-failed-messages');
+      this.monitoring.addDeadLetterQueue(this.batchedForwarding.failedDeliveries, 'forwarder-failed-deliveries');
+      this.monitoring.addAlarm(this.batchedForwarding.backlogAlarm);
     }
     if (props.config.s3.enabled) {
       this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
@@ -75,6 +87,15 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addDeadLetterQueue(this.s3Ingest.failedMessages, 's3-failed-messages');
       this.monitoring.addDeadLetterQueue(this.s3Ingest.rejectedRecords, 's3-rejected-records');
       new CfnOutput(this, 'IngestBucketName', { value: this.s3Ingest.bucket.bucketName, description: 'Upload JSON, JSON Lines or gzip files here to anchor their records' });
+    }
+    if (props.config.dynamodb.enabled) {
+      this.dynamoDbIngest = new DynamoDbIngest(this, 'DynamoDbIngest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
+      this.monitoring.addIngestFunction(this.dynamoDbIngest.function, 'dynamodb');
+      this.monitoring.addStreamSource(this.dynamoDbIngest.function, 'dynamodb');
+      this.monitoring.addDeadLetterQueue(this.dynamoDbIngest.deadLetterQueue, 'dynamodb-failed-records');
+      if (this.dynamoDbIngest.demoTable) {
+        new CfnOutput(this, 'DemoTableName', { value: this.dynamoDbIngest.demoTable.tableName, description: 'Write items here (partition key pk) to anchor every change' });
+      }
     }
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'PutEvents here to anchor records' });
