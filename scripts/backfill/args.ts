@@ -1,0 +1,75 @@
+/** Command line of `npm run backfill`; errors name the flag and what it needs. */
+import * as path from 'node:path';
+
+export interface BackfillArgs {
+  readonly table: string;
+  /** Parallel Scan segments (DynamoDB `TotalSegments`); `undefined`: the checkpoint's, else the default. */
+  readonly segments?: number;
+  /** Continue the run recorded in the checkpoint file. */
+  readonly resume: boolean;
+  readonly checkpointPath: string;
+}
+
+export const DEFAULT_SEGMENTS = 4;
+export const MAX_SEGMENTS = 1000;
+
+export const USAGE = `Usage: npm run backfill -- --table <name> [--segments N] [--resume] [--checkpoint <file>]
+
+Scans an existing DynamoDB table in N parallel segments (default ${DEFAULT_SEGMENTS}) and anchors every item
+in Certyo with the same mapping as the stream ingest, in bulk requests of up to 1,000 records.
+Progress is saved to the checkpoint file (default ./backfill-<table>.checkpoint.json); after an
+interruption, run the same command with --resume. Items that cannot be ingested are written,
+with the reason, next to it (<checkpoint>.rejected.ndjson).
+
+Environment: CERTYO_TENANT_ID, CERTYO_SECRET_ARN (secret {"apiKey": "..."}), optional
+CERTYO_API_URL and CERTYO_DATABASE (default dynamodb), and the usual AWS credentials and region.`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
+export function parseBackfillArgs(argv: readonly string[], cwd: string = process.cwd()): BackfillArgs | 'help' {
+  let table: string | undefined;
+  let segments: number | undefined;
+  let resume = false;
+  let checkpoint: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--table':
+        table = value();
+        if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new UsageError(`--table "${table}" is not a DynamoDB table name (3-255 letters, digits, _ . -)`);
+        break;
+      case '--segments': {
+        const raw = value();
+        segments = Number(raw);
+        if (!Number.isInteger(segments) || segments < 1 || segments > MAX_SEGMENTS) throw new UsageError(`--segments "${raw}" must be a whole number from 1 to ${MAX_SEGMENTS}`);
+        break;
+      }
+      case '--resume':
+        if (inline !== undefined) throw new UsageError('--resume takes no value');
+        resume = true;
+        break;
+      case '--checkpoint':
+        checkpoint = value();
+        break;
+      default:
+        throw new UsageError(`unknown argument "${arg}"`);
+    }
+  }
+  if (!table) throw new UsageError('--table is required');
+  return { table, segments, resume, checkpointPath: path.resolve(cwd, checkpoint ?? `backfill-${table}.checkpoint.json`) };
+}
