@@ -1,0 +1,75 @@
+/** Command line of `npm run redrive`; errors name the flag and what it needs. */
+
+export interface RedriveArgs {
+  /** Queue name or URL. */
+  readonly queue: string;
+  /** List and group only; every message stays where it is. */
+  readonly dryRun: boolean;
+  /** Most messages to handle; `undefined`: all of them. */
+  readonly max?: number;
+  /** Bus for EventBridge dead letters whose `RULE_ARN` does not name one. */
+  readonly bus: string;
+}
+
+export const DEFAULT_BUS = 'domain-events';
+
+export const USAGE = `Usage: npm run redrive -- --queue <name|url> [--dry-run] [--max N] [--bus <name>]
+
+Lists the messages of a dead-letter queue grouped by error, then sends them back:
+  - dead letters of an EventBridge target (and events the forwarder rejected): PutEvents of the
+    original event to the bus named in RULE_ARN (else --bus, default ${DEFAULT_BUS});
+  - a queue's redrive dead-letter queue: back to its source queue (StartMessageMoveTask, or
+    receive / send / delete when --max is given).
+Messages are deleted only once republished. --dry-run changes nothing. A progress bar goes to
+stderr, the summary to stdout. Uses the usual AWS credentials and region.`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
+export function parseRedriveArgs(argv: readonly string[]): RedriveArgs | 'help' {
+  let queue: string | undefined;
+  let dryRun = false;
+  let max: number | undefined;
+  let bus = DEFAULT_BUS;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.trim() === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+      return v.trim();
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--queue':
+        queue = value();
+        break;
+      case '--dry-run':
+        dryRun = true;
+        break;
+      case '--max': {
+        const text = value();
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max needs a whole number of at least 1, got "${text}"`);
+        max = n;
+        break;
+      }
+      case '--bus':
+        bus = value();
+        break;
+      default:
+        throw new UsageError(`unknown argument "${arg}"`);
+    }
+  }
+  if (queue === undefined) throw new UsageError('--queue is required (the dead-letter queue name or URL)');
+  return { queue, dryRun, max, bus };
+}
