@@ -33,6 +33,9 @@ export function buildApp(app: App): CertyoStacks {
     });
     // The webhook intake puts events on the pipeline's bus, imported by name (no export): deploy the bus first.
     apiProxy.addStackDependency(pipeline);
+    // Plain strings only: a token from the proxy stack in the pipeline's dashboard would make
+    // the two stacks depend on each other.
+    pipeline.monitoring.addApiGateway({ apiName: apiProxy.proxy.api.restApiName, stageName: apiProxy.proxy.stageName, label: 'proxy' });
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { config, pipeline, apiProxy };

@@ -133,6 +133,8 @@ export interface ProxyConsumer {
  */
 export class CertyoApiProxy extends Construct {
   public readonly api: RestApi;
+  /** A plain string (the stage's own `stageName` is a token), for monitoring in other stacks. */
+  public readonly stageName: string;
   public readonly accessLogs: LogGroup;
   public readonly authorizerFunction: CertyoFunction;
   public readonly authorizer: RequestAuthorizer;
@@ -152,6 +154,7 @@ export class CertyoApiProxy extends Construct {
     const cacheMaxAge = props.cacheMaxAge ?? Duration.minutes(5);
     const stageThrottle = props.stageThrottle ?? defaultStageThrottle(consumers);
     validate(id, { consumers, stageName, cacheTtl, cacheMaxAge, stageThrottle });
+    this.stageName = stageName;
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.config.logRetentionDays as RetentionDays });
     this.api = new RestApi(this, 'Api', {
