@@ -33,6 +33,22 @@ describe('CertyoPipelineStack', () => {
     });
   });
 
+  it('alarms on the proxy API from the pipeline dashboard without depending on the proxy stack', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: '5XXError',
+              Dimensions: Match.arrayWith([{ Name: 'ApiName', Value: 'CertyoApiProxyStack-certyo-proxy' }]),
+            }),
+          }),
+        }),
+      ]),
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('Fn::ImportValue');
+  });
+
   it('writes the templates into the cloud assembly', () => {
     expect(fs.existsSync(path.join(synthesized.outdir, 'CertyoPipelineStack.template.json'))).toBe(true);
   });
