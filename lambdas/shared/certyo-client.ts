@@ -350,12 +350,13 @@ export class CertyoClient implements CertyoApi {
   private classify(what: string, response: HttpResponse): 'ok' | 'unauthorized' | RetryableFailure {
     const now = this.now();
     const limits = parseRateLimitHeaders(response.headers, now);
+    const { status } = response;
     if (limits.limit !== undefined || limits.remaining !== undefined || limits.resetAt !== undefined) {
       this.state = limits;
       // The next request would be a 429: wait for the window instead of spending a request to learn it.
-      if (limits.remaining === 0 && limits.resetAt) this.blockedUntil = Math.max(this.blockedUntil, limits.resetAt.getTime());
+      // Not on a 429 itself, whose Retry-After is the explicit (and possibly sooner) instruction.
+      if (status !== 429 && limits.remaining === 0 && limits.resetAt) this.blockedUntil = Math.max(this.blockedUntil, limits.resetAt.getTime());
     }
-    const { status } = response;
     if (status >= 200 && status < 300) return 'ok';
     if (status === 401) return 'unauthorized';
     const body = parseErrorBody(response.text);

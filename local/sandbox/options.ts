@@ -56,6 +56,12 @@ export interface SandboxOptions extends FaultRates {
    * (also seen in the wild); use `prefixed` to check a consumer treats it as opaque. @default 'hex'
    */
   readonly recordHashFormat?: 'hex' | 'prefixed';
+  /**
+   * How a bulk 400 names bad items. The real format is not published: `indexed` writes
+   * `items[3].tenantId is required`; `unindexed` writes `tenantId is required`, as a service that
+   * does not say which item failed would (clients must then isolate bad items themselves). @default 'indexed'
+   */
+  readonly bulkDetailFormat?: 'indexed' | 'unindexed';
 }
 
 export type ResolvedSandboxOptions = Required<Omit<SandboxOptions, 'apiKeys'>> & { readonly apiKeys: readonly string[] };
@@ -75,6 +81,7 @@ export const SANDBOX_DEFAULTS: ResolvedSandboxOptions = {
   seed: 1,
   maxBodyBytes: 10 * 1024 * 1024,
   recordHashFormat: 'hex',
+  bulkDetailFormat: 'indexed',
   errorRate: 0,
   throttleRate: 0,
   resetRate: 0,

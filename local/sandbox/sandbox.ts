@@ -57,19 +57,19 @@ function errorReply(status: number, error: string, message: string, details: str
   return { status, body: { error, message, details }, headers };
 }
 
-/** Reads the whole body, refusing more than `limit` bytes. */
+/**
+ * Reads the whole body; over `limit` bytes the rest is drained and discarded (so the 413 reaches
+ * the client instead of a reset mid-upload) and `RequestTooLarge` is thrown.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) return reject(new RequestTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) reject(new RequestTooLarge());
-      else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > limit ? reject(new RequestTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -181,7 +181,6 @@ class SandboxServer {
     } catch (error) {
       if (!(error instanceof RequestTooLarge)) throw error;
       this.counts.count(endpoint, 413);
-      res.setHeader('Connection', 'close');
       return this.write(res, errorReply(413, ERROR_CODE.payloadTooLarge, `request body is larger than ${this.options.maxBodyBytes} bytes`));
     }
 
@@ -226,9 +225,9 @@ class SandboxServer {
   }
 
   private throttled(decision: RateDecision, waitMs: number): Reply {
-    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+    const retryAfter = Math.max(0, Math.ceil(waitMs / 1000));
     const retryAt = new Date(Date.now() + retryAfter * 1000);
-    const headers: Record<string, string> = { ...rateLimitHeaders({ ...decision, remaining: 0 }) };
+    const headers: Record<string, string> = { ...rateLimitHeaders(decision) };
     if (this.options.retryAfterFormat === 'seconds') headers['Retry-After'] = String(retryAfter);
     if (this.options.retryAfterFormat === 'http-date') headers['Retry-After'] = retryAt.toUTCString();
     return {
@@ -274,7 +273,7 @@ class SandboxServer {
       return { status: 202, body: this.ledger.ingest(checked.value) };
     }
     if (endpoint === 'POST /api/v1/records/bulk') {
-      const checked = checkBulk(body);
+      const checked = checkBulk(body, this.options.bulkDetailFormat);
       if (!checked.ok) return errorReply(400, ERROR_CODE.validation, 'Invalid bulk request', checked.details);
       const items = checked.value.map((record) => this.ledger.ingest(record));
       return { status: 202, body: { total: items.length, accepted: items.length, items } };

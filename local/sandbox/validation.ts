@@ -69,7 +69,7 @@ export function checkRecord(value: JsonValue | undefined, prefix = '', headerKey
   };
 }
 
-export function checkBulk(value: JsonValue): Checked<RecordInput[]> {
+export function checkBulk(value: JsonValue, detailFormat: 'indexed' | 'unindexed' = 'indexed'): Checked<RecordInput[]> {
   const items = asObject(value)?.items;
   if (!Array.isArray(items)) return { ok: false, details: ['items must be an array of 1 to 1000 records'] };
   if (items.length === 0 || items.length > MAX_BULK_ITEMS) {
@@ -78,7 +78,7 @@ export function checkBulk(value: JsonValue): Checked<RecordInput[]> {
   const records: RecordInput[] = [];
   const details: string[] = [];
   items.forEach((item, i) => {
-    const checked = checkRecord(item, `items[${i}].`);
+    const checked = checkRecord(item, detailFormat === 'indexed' ? `items[${i}].` : '');
     if (checked.ok) records.push(checked.value);
     else details.push(...checked.details);
   });
