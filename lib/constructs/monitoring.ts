@@ -47,8 +47,10 @@ export interface CertyoMonitoringProps {
   readonly budgetAlarmFraction?: number;
   /**
    * A stream consumer whose oldest unprocessed record is older than this alarms. DynamoDB
-   * streams keep records 24 hours; this leaves time to act long before any is lost.
-   * @default Duration.minutes(10)
+   * streams keep records 24 hours; this leaves 20 hours to act before any is lost. Not lower:
+   * the consumer waits out Certyo's hourly rate-limit window by design, so an hour behind is
+   * normal at full budget and a tighter alarm would page on healthy operation.
+   * @default Duration.hours(4)
    */
   readonly iteratorAgeThreshold?: Duration;
   /**
@@ -163,7 +165,7 @@ export class CertyoMonitoring extends Construct {
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.hourlyRequestBudget = props.hourlyRequestBudget ?? 1000;
     this.budgetAlarmFraction = props.budgetAlarmFraction ?? 0.8;
-    this.iteratorAgeThreshold = props.iteratorAgeThreshold ?? Duration.minutes(10);
+    this.iteratorAgeThreshold = props.iteratorAgeThreshold ?? Duration.hours(4);
     validate(id, this.metricsNamespace, this.hourlyRequestBudget, this.budgetAlarmFraction, this.iteratorAgeThreshold);
 
     const stack = Stack.of(this);

@@ -259,14 +259,14 @@ describe('CertyoMonitoring alarms', () => {
     expect(status?.properties.alarms?.filter((a) => a === arn)).toHaveLength(1);
   });
 
-  it('alarms when a stream consumer is more than 10 minutes behind', () => {
+  it('alarms when a stream consumer is more than 4 hours behind', () => {
     // Act
     const props = alarm(template, 'Monitored-dynamodb-iterator-age');
 
     // Assert
     expect(props).toMatchObject({
       ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 600_000,
+      Threshold: 14_400_000,
       Metrics: [
         {
           MetricStat: {
@@ -454,7 +454,7 @@ describe('CertyoMonitoring dashboard', () => {
   it('shows stream iterator age with the alarm threshold', () => {
     const age = widget(widgets, 'Stream iterator age (max, ms)');
     expect(age.properties.metrics).toEqual([['AWS/Lambda', 'IteratorAge', 'FunctionName', `<{'Ref':'${logicalId(f.stack, f.stream)}'}>`, expect.objectContaining({ stat: 'Maximum' })]]);
-    expect(age.properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 600_000 })]);
+    expect(age.properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 14_400_000 })]);
   });
 
   it('shows workflow executions by outcome and the notifications it published', () => {
