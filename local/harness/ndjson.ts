@@ -37,12 +37,20 @@ export function ndjsonLine(spec: NdjsonSpec, index: number): string {
   return `${head}${'x'.repeat(pad)}"}`;
 }
 
-/** The file as 64 KiB chunks, generated lazily: memory stays flat whatever `records` is. */
-export async function* ndjsonChunks(spec: NdjsonSpec): AsyncGenerator<Uint8Array> {
+/**
+ * The file as 64 KiB chunks, generated lazily: memory stays flat whatever `records` is.
+ * `fromByte` starts at that offset, as a ranged GetObject does (lines are ASCII: chars = bytes).
+ */
+export async function* ndjsonChunks(spec: NdjsonSpec, fromByte = 0): AsyncGenerator<Uint8Array> {
   let parts: string[] = [];
   let size = 0;
+  let position = 0;
   for (let i = 0; i < spec.records; i++) {
-    const line = `${ndjsonLine(spec, i)}\n`;
+    const full = `${ndjsonLine(spec, i)}\n`;
+    const start = position;
+    position += full.length;
+    if (position <= fromByte) continue;
+    const line = start < fromByte ? full.slice(fromByte - start) : full;
     parts.push(line);
     size += line.length;
     if (size >= CHUNK_BYTES) {

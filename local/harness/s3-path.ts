@@ -74,6 +74,8 @@ export interface S3PathOptions {
   readonly verification?: VerificationStarter;
   /** Where the function's metrics go (the handler's `publishIngestMetrics`). @default - none */
   readonly reporter?: IngestReporter;
+  /** Called when an invocation returns (where the handler flushes its metrics). @default - nothing */
+  readonly afterInvocation?: () => void;
   /** Time one invocation may use before it continues the file in a new one (Lambda timeout minus the handler's safety). @default 280_000 */
   readonly invocationMs?: number;
   /** Messages per invocation (the event source mapping's batch size). @default 10 */
@@ -139,6 +141,7 @@ export async function runS3Path(notifications: readonly string[], options: S3Pat
     } catch (error) {
       response = error instanceof Error ? error : new Error(String(error));
     }
+    options.afterInvocation?.();
     handlerMs += Date.now() - started;
     queue.settle(records, response);
   }

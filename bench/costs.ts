@@ -1,0 +1,45 @@
+/**
+ * `costPerMillionRecords`: the cost model applied to the usage each figure measured, per mode.
+ * Modes without their figure in the results are left out rather than estimated.
+ */
+import { METRIC_NAMES } from '../lambdas/shared/observability';
+import { addUsage, costPerMillionRecords, CostPerMillion, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
+import { BenchResults } from './report';
+
+type Mode = CostPerMillion & { readonly basis: string };
+
+function mode(usage: Usage, basis: string): Mode {
+  return { ...costPerMillionRecords(usage), basis };
+}
+
+/** Batched mode: every record is an EventBridge event delivered to the SQS buffer, then read by the forwarder. */
+function batchedUsage(forwarder: Usage): Usage {
+  return { ...forwarder, eventBridgeEvents: forwarder.records, sqsRequests: sqsRequestsFor(forwarder.records) };
+}
+
+export function costTable(results: BenchResults): { modes: Record<string, Mode>; fixedMonthly: Record<string, number> } {
+  const modes: Record<string, Mode> = {};
+  const s3 = results.s3?.throughput;
+  if (s3) {
+    modes['s3 (seed Lambda)'] = mode(s3.baseline.usage, `seed port timed on ${s3.baseline.sampleRecords} records at ${s3.latencyMs} ms, one invocation per ${s3.records}-record file`);
+    modes.s3 = mode(s3.ours.usage, `${s3.records}-record NDJSON files at ${s3.latencyMs} ms`);
+  }
+  if (results.ddb) modes.dynamodb = mode(results.ddb.usage, `${results.ddb.records} stream records (stream reads by Lambda are free)`);
+  if (results.ratelimited) modes.direct = mode(results.ratelimited.directUsage, 'one event, one API Destination invocation, one Certyo request per record');
+  if (results.forwarder) modes.batched = mode(batchedUsage(results.forwarder.usage), `${results.forwarder.records} events through the SQS buffer and the forwarder`);
+  const verify = results.verify;
+  if (verify) {
+    for (const [policy, v] of Object.entries(verify.policies)) {
+      modes[`verify ${policy} (add-on)`] = mode(v.usage, `Standard workflow, ${v.executions} executions for ${verify.records} records`);
+    }
+    const all = verify.policies.all;
+    if (results.forwarder && all) {
+      modes['batched + verify all'] = mode(addUsage(scaleUsage(batchedUsage(results.forwarder.usage), 1e6), scaleUsage(all.usage, 1e6)), 'sum of the two rows');
+    }
+  }
+  const metricsPerPath = Object.keys(METRIC_NAMES).length;
+  return {
+    modes,
+    fixedMonthly: { [`custom metrics (${metricsPerPath} per path, dimension Path)`]: Math.round(metricsPerPath * PRICES.customMetricPerMonth * 100) / 100 },
+  };
+}

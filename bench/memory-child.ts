@@ -1,0 +1,50 @@
+/**
+ * Child process of the `s3.peakRssMb` figure: ingests one generated NDJSON object of the size
+ * given on the command line through the S3 path into the sandbox at the given URL, then prints
+ * its own peak resident set size. Bundled and run with plain `node` (as Lambda would), so no
+ * TypeScript tooling is counted.
+ */
+import { staticApiKey } from '../lambdas/shared/api-key';
+import { createCertyoClient } from '../lambdas/shared/certyo-client';
+import { generatedObjects } from '../local/harness/generated-objects';
+import { recordsForBytes } from '../local/harness/ndjson';
+import { objectCreatedNotification, runS3Path } from '../local/harness/s3-path';
+
+export interface MemoryChildInput {
+  readonly sandboxUrl: string;
+  readonly apiKey: string;
+  readonly bytes: number;
+  readonly lineBytes: number;
+}
+
+export interface MemoryChildOutput {
+  readonly records: number;
+  readonly wallMs: number;
+  readonly maxRssMb: number;
+  readonly rejected: number;
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(process.argv[2] ?? '{}') as MemoryChildInput;
+  const records = recordsForBytes(input.bytes, input.lineBytes);
+  const key = `memory/${input.bytes}.ndjson`;
+  const started = Date.now();
+  const run = await runS3Path([objectCreatedNotification({ bucket: 'bench-memory', key, etag: `etag-${input.bytes}`, size: input.bytes })], {
+    certyo: createCertyoClient({ apiUrl: input.sandboxUrl, apiKey: staticApiKey(input.apiKey) }),
+    objects: generatedObjects({ [key]: { records, idPrefix: `m${input.bytes}`, lineBytes: input.lineBytes } }),
+    tenantId: 'bench',
+  });
+  const output: MemoryChildOutput = {
+    records,
+    wallMs: Date.now() - started,
+    // resourceUsage().maxRSS is in KiB: the kernel's high-water mark for this process.
+    maxRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    rejected: run.rejected.letters.length,
+  };
+  process.stdout.write(JSON.stringify(output));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

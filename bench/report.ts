@@ -1,0 +1,182 @@
+/**
+ * The shape of `bench/results.json`, the issue's targets checked against it, and the printed table.
+ */
+import type { ColdStartResult } from './cold-start';
+import type { CostPerMillion, Usage } from './cost-model';
+import type { MemoryFigure } from './memory';
+import type { S3ThroughputFigure } from './s3-throughput';
+
+/** Figures `--only` can name, in the order they run. */
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'ddb', 'forwarder', 'ratelimited', 'verify', 'cost'] as const;
+export type FigureName = (typeof FIGURE_NAMES)[number];
+
+export interface Stamp {
+  readonly measuredAt: string;
+  /** Measured with `--quick` (small sizes): not the figures the README quotes. */
+  readonly quick: boolean;
+}
+
+export interface RecordsPerRequestFigure {
+  readonly records: number;
+  readonly requests: number;
+  readonly recordsPerRequest: number;
+  readonly invocations: number;
+  readonly handlerMs: number;
+  readonly usage: Usage;
+  readonly notes: readonly string[];
+}
+
+export interface RateLimitedFigure {
+  readonly requestsPerWindow: number;
+  readonly windowMs: number;
+  readonly recordsPerWindow: { readonly direct: number; readonly batched: number };
+  readonly batchedOverDirect: number;
+  /** Direct mode's usage over the records it sent (one event, one API Destination invocation, one request each). */
+  readonly directUsage: Usage;
+  readonly notes: readonly string[];
+}
+
+export interface VerifyFigure {
+  readonly records: number;
+  readonly policies: Readonly<
+    Record<string, { readonly executions: number; readonly verifyRequests: number; readonly requestsPerRecord: number; readonly stateTransitions: number; readonly notifications: number; readonly usage: Usage }>
+  >;
+  readonly notes: readonly string[];
+}
+
+export interface BenchResults {
+  machine?: { node: string; platform: string; cpus: number; cpuModel: string };
+  coldStart?: Stamp & ColdStartResult;
+  s3?: {
+    recordsPerRequest?: number;
+    speedup?: number;
+    /** Peak RSS by object size. */
+    peakRssMb?: Record<string, number>;
+    throughput?: Stamp & S3ThroughputFigure;
+    memory?: Stamp & MemoryFigure;
+  };
+  ddb?: Stamp & RecordsPerRequestFigure;
+  forwarder?: Stamp & RecordsPerRequestFigure;
+  ratelimited?: Stamp & RateLimitedFigure;
+  verify?: Stamp & VerifyFigure;
+  costPerMillionRecords?: Stamp & { readonly modes: Readonly<Record<string, CostPerMillion & { readonly basis: string }>>; readonly fixedMonthly: Readonly<Record<string, number>> };
+  targets?: TargetCheck[];
+}
+
+export interface TargetCheck {
+  readonly name: string;
+  readonly target: string;
+  readonly actual: string;
+  readonly met: boolean | 'not measured';
+}
+
+const sizeLabel = (bytes: number): string => (bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`);
+
+/** Fills the issue-named summary fields of `s3` from its two measurements. */
+export function summarizeS3(results: BenchResults): void {
+  const s3 = results.s3;
+  if (!s3) return;
+  if (s3.throughput) {
+    s3.recordsPerRequest = s3.throughput.recordsPerRequest;
+    s3.speedup = s3.throughput.speedup;
+  }
+  if (s3.memory) s3.peakRssMb = Object.fromEntries(s3.memory.runs.map((r) => [sizeLabel(r.bytes), r.maxRssMb]));
+}
+
+function check(name: string, target: string, actual: number | undefined, ok: (v: number) => boolean, unit = ''): TargetCheck {
+  if (actual === undefined) return { name, target, actual: '-', met: 'not measured' };
+  return { name, target, actual: `${actual}${unit}`, met: ok(actual) };
+}
+
+/** Peak RSS may differ by noise: within 10% or 16 MB of the small object's counts as flat. */
+const FLAT_TOLERANCE = { fraction: 0.1, mb: 16 };
+
+export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] = [
+  { check: (r) => check('s3.recordsPerRequest', '>= 990', r.s3?.recordsPerRequest, (v) => v >= 990) },
+  { check: (r) => check('ddb.recordsPerRequest', '>= 990', r.ddb?.recordsPerRequest, (v) => v >= 990) },
+  { check: (r) => check('forwarder.recordsPerRequest', '>= 990', r.forwarder?.recordsPerRequest, (v) => v >= 990) },
+  { check: (r) => check('s3.speedup', '>= 50x', r.s3?.speedup, (v) => v >= 50, 'x') },
+  {
+    check: (r) => {
+      const runs = r.s3?.memory?.runs;
+      if (!runs || runs.length < 2) return { name: 's3.peakRssMb', target: 'flat', actual: '-', met: 'not measured' };
+      const small = runs[0] as { maxRssMb: number; bytes: number };
+      const large = runs[runs.length - 1] as { maxRssMb: number; bytes: number };
+      const growth = large.maxRssMb - small.maxRssMb;
+      return {
+        name: 's3.peakRssMb',
+        target: `flat (+${FLAT_TOLERANCE.fraction * 100}% or ${FLAT_TOLERANCE.mb} MB)`,
+        actual: `${small.maxRssMb} MB @ ${sizeLabel(small.bytes)}, ${large.maxRssMb} MB @ ${sizeLabel(large.bytes)}`,
+        met: growth <= Math.max(FLAT_TOLERANCE.mb, small.maxRssMb * FLAT_TOLERANCE.fraction),
+      };
+    },
+  },
+  { check: (r) => check('ratelimited batched/direct', '>= 900x', r.ratelimited?.batchedOverDirect, (v) => v >= 900, 'x') },
+];
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+function printRows(title: string, rows: readonly (readonly string[])[]): void {
+  if (rows.length === 0) return;
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  console.log(`\n${title}`);
+  for (const [i, row] of rows.entries()) {
+    console.log(`  ${row.map((cell, c) => pad(cell, widths[c] ?? 0)).join('  ')}`);
+    if (i === 0) console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  }
+}
+
+export function printTable(results: BenchResults): void {
+  printRows('Targets', [['figure', 'target', 'measured', 'met'], ...(results.targets ?? []).map((t) => [t.name, t.target, t.actual, String(t.met)])]);
+
+  const cold = results.coldStart;
+  if (cold) {
+    printRows(`Cold start (median of ${cold.runs}; bare node -e 0: ${cold.nodeMs} ms)`, [
+      ['lambda', 'bundle KiB', 'require ms', 'over node -e 0 ms'],
+      ...Object.entries(cold.lambdas).map(([name, f]) => ('error' in f ? [name, 'error', f.error, ''] : [name, String(f.bundleKiB), String(f.requireMs), String(f.overNodeMs)])),
+    ]);
+  }
+
+  const s3 = results.s3?.throughput;
+  if (s3) {
+    printRows(`S3 ingest, ${s3.records} records, ${s3.latencyMs} ms latency`, [
+      ['', 'wall time', 'Certyo requests', 'records/request'],
+      ['ours', `${(s3.ours.wallMs / 1000).toFixed(1)} s`, String(s3.ours.requests), String(s3.recordsPerRequest)],
+      ['seed (extrapolated)', `${(s3.baseline.extrapolatedWallMs / 60_000).toFixed(1)} min`, String(s3.baseline.extrapolatedRequests), '1'],
+      ['speedup', `${s3.speedup}x`, '', ''],
+    ]);
+  }
+  const memory = results.s3?.memory;
+  if (memory) {
+    printRows('S3 ingest peak memory', [['object', 'records', 'peak RSS MB', 'requests'], ...memory.runs.map((r) => [sizeLabel(r.bytes), String(r.records), String(r.maxRssMb), String(r.requests)])]);
+  }
+  const rpr = [results.ddb && ['ddb', results.ddb], results.forwarder && ['forwarder', results.forwarder]].filter((x): x is [string, RecordsPerRequestFigure & Stamp] => !!x);
+  if (rpr.length > 0) {
+    printRows('Records per request', [['path', 'records', 'requests', 'records/request'], ...rpr.map(([n, f]) => [n, String(f.records), String(f.requests), String(f.recordsPerRequest)])]);
+  }
+  const rl = results.ratelimited;
+  if (rl) {
+    printRows(`Rate limited: ${rl.requestsPerWindow} requests per ${rl.windowMs} ms window`, [
+      ['mode', 'records accepted in one window'],
+      ['direct', String(rl.recordsPerWindow.direct)],
+      ['batched', String(rl.recordsPerWindow.batched)],
+      ['batched / direct', `${rl.batchedOverDirect}x`],
+    ]);
+  }
+  const verify = results.verify;
+  if (verify) {
+    printRows(`Verification, ${verify.records} records`, [
+      ['policy', 'executions', 'verify requests', 'requests/record', 'state transitions'],
+      ...Object.entries(verify.policies).map(([p, v]) => [p, String(v.executions), String(v.verifyRequests), String(v.requestsPerRecord), String(v.stateTransitions)]),
+    ]);
+  }
+  const cost = results.costPerMillionRecords;
+  if (cost) {
+    printRows('AWS cost per million records (USD, us-east-1 on-demand) and Certyo budget', [
+      ['mode', 'USD', 'Certyo requests', 'hours of a 1,000/h key', 'basis'],
+      ...Object.entries(cost.modes).map(([mode, c]) => [mode, c.usd.toFixed(2), String(c.certyoRequests), String(c.certyoBudgetHours), c.basis]),
+    ]);
+  }
+}
