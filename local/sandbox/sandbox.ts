@@ -259,6 +259,7 @@ class SandboxServer {
       case 'POST /api/v1/snapshots/{snapshotId}/retry':
         return this.answer(this.ledger.retry(snapshotId as string));
     }
+    if (text.trim() === '') return errorReply(400, ERROR_CODE.invalidJson, 'Request body is empty', ['a JSON body is required']);
     let body: JsonValue;
     try {
       body = parseLosslessJson(text);
