@@ -68,12 +68,12 @@ export class CertyoPipelineStack extends Stack {
     this.monitoring.addFunction(this.certyoConnection.keySyncFunction, 'key-sync', { errorsAlarm: this.certyoConnection.keySyncAlarm });
     this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');
     if (props.config.forwarding.mode === 'direct') {
-      this.directForwarding = new DirectForwarding(this, 'DirectForwarding', { config: props.config, bus: this.bus, connection: this.connection, operations: this.operations });
+      this.directForwarding = new DirectForwarding(this, 'DirectForwarding', { config: props.config, bus: this.bus, connection: this.connection, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events', deliversToCertyo: true });
       this.monitoring.addDeadLetterQueue(this.directForwarding.failedDeliveries, 'direct-failed-deliveries');
       this.monitoring.addDeadLetterQueue(this.directForwarding.invalidEvents, 'direct-invalid-events');
     } else {
-      this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations });
+      this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events' });
       this.monitoring.addIngestFunction(this.batchedForwarding.forwarder, 'forwarder');
       this.monitoring.addDeadLetterQueue(this.batchedForwarding.rejectedEvents, 'forwarder-rejected-events');

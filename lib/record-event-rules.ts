@@ -94,6 +94,15 @@ export function directForwardingVariants(selector: EventSelector, defaultTenantI
 }
 
 /**
+ * Exactly the events some forwarding variant matches (the variants differ only in which
+ * optional fields they pin): one rule with this pattern starts the verification of every
+ * forwarded event, instead of one more target on each of the 16 rules.
+ */
+export function forwardedEventPattern(selector: EventSelector): EventPatternJson {
+  return { ...selectorPattern(selector), detail: Object.fromEntries(MANDATORY_STRING_FIELDS.map((field) => [field, EXISTS])) };
+}
+
+/**
  * Events of the forwarded detail-type that lack a mandatory field (or carry an object where a
  * string belongs, which `exists` also sees as absent): they match no forwarding rule, and
  * this pattern sends them to the invalid-events queue instead of letting them vanish.

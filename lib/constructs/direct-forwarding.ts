@@ -5,7 +5,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
-import { directForwardingVariants, ForwardingVariant, invalidEventPattern } from '../record-event-rules';
+import { directForwardingVariants, ForwardingVariant, forwardedEventPattern, invalidEventPattern } from '../record-event-rules';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
 import { IVerificationTarget } from './verification-target';
@@ -25,7 +25,7 @@ export interface DirectForwardingProps {
   /** Where the dead-letter alarms go. */
   readonly operations: OperationsTopic;
   /**
-   * Started once per forwarded event (second target of every forwarding rule).
+   * Started once per forwarded event, by `verificationRule`.
    * @default - no verification
    */
   readonly verification?: IVerificationTarget;
@@ -59,7 +59,7 @@ class GeneratedTransformer extends RuleTargetInput {
  * explains why), each with an input transformer producing the Certyo record body, 185 retries
  * over 24 hours and an encrypted dead-letter queue that only these rules may write to.
  * Events of the detail-type that miss a mandatory field go to an invalid-events queue. Both
- * queues alarm.
+ * queues alarm. With `verification`, one more rule starts a verification per forwarded event.
  */
 export class DirectForwarding extends Construct {
   public readonly apiDestination: ApiDestination;
@@ -67,6 +67,8 @@ export class DirectForwarding extends Construct {
   public readonly rules: readonly Rule[];
   /** Events of the detail-type missing a mandatory field → `invalidEvents`. */
   public readonly invalidEventsRule: Rule;
+  /** Every forwarded event → the verification workflow; `undefined` without `verification`. */
+  public readonly verificationRule?: Rule;
   /** Events Certyo did not accept after every retry (or rejected with a 4xx), with EventBridge's error attributes. */
   public readonly failedDeliveries: DeadLetterQueue;
   /** Events that break the event contract, as published. */
@@ -124,9 +126,20 @@ export class DirectForwarding extends Construct {
           deadLetterQueue: failedDeliveriesRef,
         }),
       );
-      if (props.verification) rule.addTarget(props.verification.ruleTarget());
       return rule;
     });
+
+    if (props.verification) {
+      // One rule matching what the forwarding rules match together, rather than a second target
+      // on each of them: a target's dead-letter queue policy gets a statement and condition per
+      // rule, and SQS refuses a policy with more than 10 conditions.
+      this.verificationRule = new Rule(this, 'VerifyForwarded', {
+        eventBus: props.bus,
+        description: 'Forwarded Certyo records → verification workflow',
+        eventPattern: forwardedEventPattern(selector) as EventPattern,
+        targets: [props.verification.ruleTarget()],
+      });
+    }
 
     this.invalidEventsRule = new Rule(this, 'InvalidEventsRule', {
       eventBus: props.bus,

@@ -76,6 +76,12 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     });
   });
 
+  it('lets the forwarder start verifications', () => {
+    const [stateMachineId] = single(template, 'AWS::StepFunctions::StateMachine', /^Verification/);
+    const env = (resources(template)[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({ VERIFY_STATE_MACHINE_ARN: { Ref: stateMachineId }, VERIFY_POLICY: 'all' });
+  });
+
   it('tells the forwarder its queues and tenant', () => {
     const env = (resources(template)[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toMatchObject({

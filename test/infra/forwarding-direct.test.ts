@@ -70,6 +70,13 @@ describe('direct forwarding in the default configuration', () => {
     }
   });
 
+  it('starts the verification workflow for the forwarded events with one rule', () => {
+    const [, verify] = single(template, 'AWS::Events::Rule', /^DirectForwardingVerifyForwarded/);
+    const [stateMachineId] = single(template, 'AWS::StepFunctions::StateMachine', /^Verification/);
+    expect(ruleProps(verify).Targets).toEqual([expect.objectContaining({ Arn: { Ref: stateMachineId } })]);
+    expect(matchesPattern(ruleProps(verify).EventPattern, fixtureEvent('record-event-minimal.json'))).toBe(true);
+  });
+
   it('requires every mandatory string field in every forwarding pattern', () => {
     for (const [, rule] of forwardRules) {
       expect(ruleProps(rule).EventPattern).toMatchObject({
@@ -101,6 +108,19 @@ describe('direct forwarding in the default configuration', () => {
     // SQS: at most 20 statements and 10 conditions per queue policy.
     expect(statements.length).toBeLessThanOrEqual(20);
     expect(statements.filter((s) => s.Condition).length).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps every queue policy of the stack within the SQS quotas (20 statements, 10 conditions, 8 KiB)', () => {
+    for (const [id, policy] of ofType(template, 'AWS::SQS::QueuePolicy')) {
+      const document = policy.Properties.PolicyDocument as { Statement: { Condition?: Record<string, Record<string, unknown>> }[] };
+      const conditions = document.Statement.flatMap((s) => Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c)));
+      expect({ id, statements: document.Statement.length <= 20, conditions: conditions.length <= 10, bytes: JSON.stringify(document).length <= 8192 }).toEqual({
+        id,
+        statements: true,
+        conditions: true,
+        bytes: true,
+      });
+    }
   });
 
   it('lets only the invalid-events rule write to the invalid-events queue', () => {
@@ -201,7 +221,7 @@ describe('DirectForwarding construct', () => {
     expect(rules.filter((r) => matchesPattern(r.EventPattern, { ...event, source: 'crm' }))).toHaveLength(0);
   });
 
-  it('adds the verification workflow as second target of every forwarding rule', () => {
+  it('starts a verification for exactly the events it forwards, with one rule', () => {
     // Arrange
     const s = testStack();
     const verification = new FakeVerification(s.stack);
@@ -212,9 +232,15 @@ describe('DirectForwarding construct', () => {
 
     // Assert
     const queueId = s.stack.getLogicalId(verification.queue.node.defaultChild as never);
-    const rules = ofType(template, 'AWS::Events::Rule', /^DirectForward/).map(([, r]) => ruleProps(r));
-    expect(rules).toHaveLength(16);
-    for (const rule of rules) expect(rule.Targets.map((t) => t.Arn)).toEqual([expect.anything(), { 'Fn::GetAtt': [queueId, 'Arn'] }]);
+    const forward = ofType(template, 'AWS::Events::Rule', /^DirectForward/).map(([, r]) => ruleProps(r));
+    const [, verify] = single(template, 'AWS::Events::Rule', /^DirectVerifyForwarded/);
+    expect(ruleProps(verify).Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': [queueId, 'Arn'] }]);
+    for (const rule of forward) expect(rule.Targets).toHaveLength(1);
+    const samples = [...subsets.map(eventWith), fixtureEvent('record-event-missing-version.json'), fixtureEvent('record-event-object-id.json')];
+    for (const event of samples) {
+      const forwarded = forward.some((rule) => matchesPattern(rule.EventPattern, event));
+      expect(matchesPattern(ruleProps(verify).EventPattern, event)).toBe(forwarded);
+    }
   });
 
   it.each([
