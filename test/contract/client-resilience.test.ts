@@ -139,11 +139,15 @@ describe('5xx, resets and timeouts', () => {
   it('retries 500s with backoff until the request succeeds', async () => {
     await withSandbox({}, async (sandbox) => {
       sandbox.injectFaults('error', 'error');
+      const log = { warn: jest.fn() };
 
-      const outcome = await clientFor(sandbox).ingestMany(invoices(4));
+      const outcome = await clientFor(sandbox, { log }).ingestMany(invoices(4));
 
       expect(outcome.accepted).toHaveLength(4);
       expect(outcome.requests).toBe(3);
+      expect(log.warn).toHaveBeenCalledTimes(2);
+      expect(log.warn).toHaveBeenCalledWith('Certyo request will be retried', expect.objectContaining({ request: 'POST /api/v1/records/bulk', status: 500 }));
+      expect(JSON.stringify(log.warn.mock.calls)).not.toContain(sandbox.apiKey);
       expect(sandbox.stats().requests).toEqual({ 'POST /api/v1/records/bulk': { '500': 2, '202': 1 } });
     });
   });
