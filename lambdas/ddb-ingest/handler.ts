@@ -8,7 +8,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
-import { createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { sleep } from '../shared/retry';
 import { readRuntimeEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
@@ -34,8 +34,8 @@ const deps = {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     finished: (summary: BatchSummary) => {
       metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, summary.unmappable);
-      metrics.addMetric('RecordsSkipped', MetricUnit.Count, Object.values(summary.skipped).reduce((a, b) => a + b, 0));
-      metrics.addMetric('WriteBackFailures', MetricUnit.Count, summary.writeBack.failed);
+      metrics.addMetric(DYNAMODB_METRIC_NAMES.recordsSkipped, MetricUnit.Count, Object.values(summary.skipped).reduce((a, b) => a + b, 0));
+      metrics.addMetric(DYNAMODB_METRIC_NAMES.writeBackFailures, MetricUnit.Count, summary.writeBack.failed);
     },
   },
   options: { tenantId: runtime.tenantId, database: settings.database, ttlDeletes: settings.ttlDeletes, writeBack: settings.writeBack },

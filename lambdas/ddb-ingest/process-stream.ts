@@ -26,16 +26,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { AcceptedRecord, CertyoApi, IngestManyOutcome, IngestResult, RateLimitedError } from '../shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { forEachBounded } from '../shared/for-each-bounded';
+import type { Log } from '../shared/observability';
 import { VerificationStarter } from '../shared/verification-starter';
 import { Change, ChangeOptions, IngestChange, SkipReason, toChange } from './stream-change';
 import { WriteBack, WriteBackResult } from './write-back';
-
-/** The part of Powertools' Logger used here: identifiers and counts, never payloads. */
-export interface Log {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 export interface BatchSummary {
   records: number;

@@ -4,17 +4,14 @@
  * dead-lettered with their reason at once, and files that cannot finish are continued.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Log } from '../shared/observability';
 import { ContinuationQueue, scheduleContinuation } from './continuation';
 import { FileIngestDeps, FileResult, ingestFile } from './file-ingest';
 import { describeFile, FileTask } from './file-task';
 import { EventFormatError, parseQueueMessage, QueueMessage } from './s3-event';
 
-/** The part of Powertools' Logger used here (structured attributes, never record payloads). */
-export interface Log {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
+// Re-exported for local/harness/s3-path.ts, which imports it from here.
+export type { Log };
 
 export interface BatchDeps extends FileIngestDeps {
   readonly continuations: ContinuationQueue;

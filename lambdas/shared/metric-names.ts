@@ -27,3 +27,12 @@ export const METRIC_NAMES = {
   bulkSize: 'BulkSize',
   rateLimitRemaining: 'RateLimitRemaining',
 } as const;
+
+/**
+ * Metrics only the DynamoDB stream path emits, kept apart from `METRIC_NAMES` because every
+ * path emits all of those (`publishIngestMetrics`).
+ */
+export const DYNAMODB_METRIC_NAMES = {
+  recordsSkipped: 'RecordsSkipped',
+  writeBackFailures: 'WriteBackFailures',
+} as const;

@@ -7,8 +7,18 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IngestManyOutcome, RateLimitedError, RateLimitState } from './certyo-types';
 import { DEFAULT_METRICS_NAMESPACE, IngestPath, METRIC_NAMES, PATH_DIMENSION } from './metric-names';
 
-export { INGEST_PATHS, METRIC_NAMES } from './metric-names';
+export { DYNAMODB_METRIC_NAMES, INGEST_PATHS, METRIC_NAMES } from './metric-names';
 export type { IngestPath } from './metric-names';
+
+/**
+ * The part of Powertools' Logger the ingest handlers' pure functions depend on, so tests and
+ * local runs can pass a recording log. Attributes carry identifiers and counts, never payloads.
+ */
+export interface Log {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
 
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName });

@@ -25,7 +25,8 @@ import { DeadLetter, DeadLetterSink } from '../../lambdas/shared/dead-letter';
 import { stringifyJson } from '../../lambdas/shared/json';
 import { findRecordProblem } from '../../lambdas/shared/record-validation';
 import { VerificationStarter } from '../../lambdas/shared/verification-starter';
-import { BatchSummary, Log, StreamBatchDeps, StreamReporter } from '../../lambdas/ddb-ingest/process-stream';
+import type { Log } from '../../lambdas/shared/observability';
+import { BatchSummary, StreamBatchDeps, StreamReporter } from '../../lambdas/ddb-ingest/process-stream';
 import { WriteBackTarget } from '../../lambdas/ddb-ingest/stream-change';
 import { WriteBack, WriteBackResult } from '../../lambdas/ddb-ingest/write-back';
 
