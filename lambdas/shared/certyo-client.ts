@@ -311,7 +311,7 @@ export class CertyoClient implements CertyoApi {
       const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - startedAt);
       const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
       if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
-      if (authenticated) headers['X-API-Key'] = await this.apiKey.get();
+      if (authenticated) headers['X-API-Key'] = await this.loadKey(() => this.apiKey.get());
 
       counter.requests += 1;
       let failure: RetryableFailure;
@@ -322,7 +322,7 @@ export class CertyoClient implements CertyoApi {
         if (outcome === 'unauthorized') {
           if (refreshedKey) throw new AuthError(`${what}: Certyo rejected the API key (401) again after reloading it`, 401);
           refreshedKey = true;
-          await this.apiKey.refresh();
+          await this.loadKey(() => this.apiKey.refresh());
           continue;
         }
         failure = outcome;
@@ -343,6 +343,19 @@ export class CertyoClient implements CertyoApi {
       }
       this.log?.warn('Certyo request will be retried', { request: what, status: failure.status, reason: failure.message, retryInMs: retryAt - now });
       await this.sleep(retryAt - now);
+    }
+  }
+
+  /**
+   * A key that cannot be loaded (secret missing, access denied, malformed) is an `AuthError`, the
+   * one error `ingestMany` lets through: the handler fails the batch and its queue redelivers it,
+   * rather than records being reported as rejected for a configuration problem.
+   */
+  private async loadKey(load: () => Promise<string>): Promise<string> {
+    try {
+      return await load();
+    } catch (error) {
+      throw new AuthError(`Could not load the Certyo API key: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { payloadHash, sha256Hex } from './canonical-json';
 import { JsonValue } from './lossless-json';
-import { merkleProof, merkleRoot } from './merkle';
+import { buildMerkleTree, MerkleTree } from './merkle';
 import { LIFECYCLE_INGESTED, REASON_CATEGORY, SandboxSnapshotStatus, SNAPSHOT_STATUS, VERIFICATION_STATUS } from './vocabulary';
 
 /** A record that passed validation (see `validation.ts`). */
@@ -48,6 +48,7 @@ interface Snapshot {
   attempts: number;
   batchId?: string;
   merkleRoot?: string;
+  tree?: MerkleTree;
   anchorTimestamp?: string;
   transactionHash?: string;
   ipfsCid?: string;
@@ -206,7 +207,8 @@ export class Ledger {
       this.transition(snapshot, SNAPSHOT_STATUS.failed);
       return;
     }
-    const root = merkleRoot(snapshot.records.map((r) => r.hash));
+    snapshot.tree = buildMerkleTree(snapshot.records.map((r) => r.hash));
+    const root = snapshot.tree.root;
     snapshot.merkleRoot = root;
     snapshot.anchorTimestamp = this.iso();
     snapshot.transactionHash = `0x${sha256Hex(`${snapshot.batchId}:${root}:${snapshot.attempts}`)}`;
@@ -322,15 +324,15 @@ export class Ledger {
       const reason = !snapshot ? REASON_CATEGORY.notInSnapshot : snapshot.status === SNAPSHOT_STATUS.failed ? REASON_CATEGORY.anchorFailed : REASON_CATEGORY.anchorPending;
       body = { verified: false, verificationStatus: VERIFICATION_STATUS.pending, reasonCategory: reason, ...common, snapshotStatus: snapshot?.status, anchoredOnChain: false };
     } else {
-      const leaves = snapshot.records.map((r) => r.hash);
-      const root = snapshot.merkleRoot as string;
+      const tree = snapshot.tree as MerkleTree;
+      const root = tree.root;
       body = {
         verified: true,
         verificationStatus: VERIFICATION_STATUS.pass,
         reasonCategory: REASON_CATEGORY.fullMatch,
         ...common,
         merkleRoot: root,
-        merkleProof: merkleProof(leaves, snapshot.records.indexOf(record)),
+        merkleProof: tree.proof(snapshot.records.indexOf(record)),
         anchoredOnChain: true,
         chainId: CHAIN_ID,
         contractAddress: CONTRACT_ADDRESS,

@@ -39,22 +39,37 @@ function levels(leaves: readonly string[]): string[][] {
   return all;
 }
 
-export function merkleRoot(leaves: readonly string[]): string {
-  const all = levels(leaves);
-  return (all[all.length - 1] as string[])[0] as string;
+export interface MerkleTree {
+  readonly root: string;
+  /** Sibling hashes from the leaf at `index` up to the root (promoted odd nodes add nothing). */
+  proof(index: number): string[];
 }
 
-/** Sibling hashes from the leaf at `index` up to the root (promoted odd nodes add nothing). */
+/** Builds the tree once, so proofs of a 1,000-leaf snapshot cost no rehashing. */
+export function buildMerkleTree(leaves: readonly string[]): MerkleTree {
+  const all = levels(leaves);
+  return {
+    root: (all[all.length - 1] as string[])[0] as string,
+    proof(index: number): string[] {
+      if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new Error(`leaf index ${index} out of range`);
+      const proof: string[] = [];
+      let position = index;
+      for (const level of all.slice(0, -1)) {
+        const sibling = position % 2 === 0 ? position + 1 : position - 1;
+        if (sibling < level.length) proof.push(level[sibling] as string);
+        position = Math.floor(position / 2);
+      }
+      return proof;
+    },
+  };
+}
+
+export function merkleRoot(leaves: readonly string[]): string {
+  return buildMerkleTree(leaves).root;
+}
+
 export function merkleProof(leaves: readonly string[], index: number): string[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new Error(`leaf index ${index} out of range`);
-  const proof: string[] = [];
-  let position = index;
-  for (const level of levels(leaves).slice(0, -1)) {
-    const sibling = position % 2 === 0 ? position + 1 : position - 1;
-    if (sibling < level.length) proof.push(level[sibling] as string);
-    position = Math.floor(position / 2);
-  }
-  return proof;
+  return buildMerkleTree(leaves).proof(index);
 }
 
 /** True when folding `leaf` with `proof` (sorted pairs) gives `root`. */

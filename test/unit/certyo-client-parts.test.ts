@@ -2,11 +2,12 @@
  * The client's pure parts: record validation, bulk packing, rate-limit and Retry-After parsing,
  * backoff, and construction from options and the Lambda environment.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bulkBody, packChunks, SerializedItem } from '../../lambdas/shared/bulk-chunks';
 import { certyoClientFromEnv, createCertyoClient } from '../../lambdas/shared/certyo-client';
 import { staticApiKey } from '../../lambdas/shared/api-key';
+import { AuthError, CertyoRecord } from '../../lambdas/shared/certyo-types';
 import { parseRateLimitHeaders, parseRetryAfter, retryAtAfter429 } from '../../lambdas/shared/rate-limit';
 import { findRecordProblem } from '../../lambdas/shared/record-validation';
 import { DEFAULT_BACKOFF, fullJitterDelay } from '../../lambdas/shared/retry';
@@ -122,6 +123,7 @@ describe('createCertyoClient', () => {
 
 describe('certyoClientFromEnv', () => {
   const secrets = mockClient(SecretsManagerClient);
+  beforeEach(() => secrets.reset());
   afterAll(() => secrets.restore());
 
   it('builds a client that calls CERTYO_API_URL with the key of CERTYO_SECRET_ARN', async () => {
@@ -136,6 +138,16 @@ describe('certyoClientFromEnv', () => {
     } finally {
       await sandbox.close();
     }
+  });
+
+  it('reports a secret that cannot be read as AuthError, the one error ingestMany throws', async () => {
+    secrets.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    const client = certyoClientFromEnv({ CERTYO_API_URL: 'http://127.0.0.1:9', CERTYO_TENANT_ID: 'acme-corp', CERTYO_SECRET_ARN: 'certyo/missing' });
+
+    const error = await client.ingestMany([GOOD as CertyoRecord]).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as Error).message).toBe("Could not load the Certyo API key: ResourceNotFoundException: Secrets Manager can't find the specified secret.");
   });
 
   it('fails the cold start naming a missing variable', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashPair, merkleProof, merkleRoot, verifyMerkleProof } from '../../local/sandbox/merkle';
+import { buildMerkleTree, hashPair, merkleProof, merkleRoot, verifyMerkleProof } from '../../local/sandbox/merkle';
 
 const leaf = (n: number): string => createHash('sha256').update(`record-${n}`).digest('hex');
 const leaves = (count: number): string[] => Array.from({ length: count }, (_, i) => leaf(i));
@@ -28,9 +28,9 @@ describe('Merkle tree (sorted pairs, odd node promoted)', () => {
 
   it.each([1, 2, 3, 5, 8, 13, 1000])('proves every leaf of a %i-leaf tree against the root', (count) => {
     const all = leaves(count);
-    const root = merkleRoot(all);
+    const tree = buildMerkleTree(all);
 
-    for (let i = 0; i < count; i++) expect(verifyMerkleProof(all[i]!, merkleProof(all, i), root)).toBe(true);
+    for (let i = 0; i < count; i++) expect(verifyMerkleProof(all[i]!, tree.proof(i), tree.root)).toBe(true);
   });
 
   it('rejects a proof for another leaf, a tampered proof and a wrong root', () => {
