@@ -5,7 +5,7 @@
 import { CertyoRecord } from '../shared/certyo-types';
 import { RawJson } from '../shared/json';
 import { toCertyoRecord, validateRecordEvent } from '../shared/record-event';
-import { rawAtPath } from '../s3-ingest/raw-json-path';
+import { rawAtPath } from '../shared/raw-json-path';
 
 export type ParsedMessage = { readonly ok: true; readonly record: CertyoRecord } | { readonly ok: false; readonly reason: string };
 

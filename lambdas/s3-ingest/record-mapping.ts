@@ -12,7 +12,7 @@ import { CertyoRecord } from '../shared/certyo-types';
 import { RawJson } from '../shared/json';
 import { FileTask, versionToken } from './file-task';
 import { RawElement } from './json-splitter';
-import { rawAtPath } from './raw-json-path';
+import { rawAtPath } from '../shared/raw-json-path';
 
 export interface MappingOptions {
   readonly tenantId: string;

@@ -5,7 +5,7 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { rawAtPath } from '../../lambdas/s3-ingest/raw-json-path';
+import { rawAtPath } from '../../lambdas/shared/raw-json-path';
 
 export type EntryResult = { readonly ok: true; readonly entry: PutEventsRequestEntry } | { readonly ok: false; readonly reason: string };
 

@@ -1,9 +1,9 @@
 import { FileTask } from '../../lambdas/s3-ingest/file-task';
 import { RawElement } from '../../lambdas/s3-ingest/json-splitter';
 import { collectionOf, mapRecord, MappingOptions } from '../../lambdas/s3-ingest/record-mapping';
-import { rawAtPath } from '../../lambdas/s3-ingest/raw-json-path';
+import { rawAtPath } from '../../lambdas/shared/raw-json-path';
 import { stringifyJson } from '../../lambdas/shared/json';
-import { TASK } from './s3-ingest-fakes';
+import { TASK } from '../helpers/s3-ingest-fakes';
 
 const OPTIONS: MappingOptions = { tenantId: 'acme', recordIdPath: 'id', recordVersionPath: 'version' };
 
