@@ -72,6 +72,9 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addEventBus(this.bus, { label: 'domain-events', deliversToCertyo: true });
       this.monitoring.addDeadLetterQueue(this.directForwarding.failedDeliveries, 'direct-failed-deliveries');
       this.monitoring.addDeadLetterQueue(this.directForwarding.invalidEvents, 'direct-invalid-events');
+      // Direct mode starts verifications from a rule: its failed starts land in the workflow's own DLQ.
+      const verificationStarts = this.verification instanceof VerifyRecordWorkflow ? this.verification.ruleTargetDeadLetterQueue : undefined;
+      if (verificationStarts) this.monitoring.addDeadLetterQueue(verificationStarts, 'verify-start-failures');
     } else {
       this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events' });

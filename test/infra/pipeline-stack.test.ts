@@ -49,6 +49,11 @@ describe('CertyoPipelineStack', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('Fn::ImportValue');
   });
 
+  it('graphs the queue of failed verification starts in direct mode', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+    expect(JSON.stringify(dashboards)).toContain('verify-start-failures');
+  });
+
   it('writes the templates into the cloud assembly', () => {
     expect(fs.existsSync(path.join(synthesized.outdir, 'CertyoPipelineStack.template.json'))).toBe(true);
   });
