@@ -31,7 +31,8 @@ export interface IngestResultBody {
   readonly idempotencyReplayed: boolean;
 }
 
-interface StoredRecord extends RecordInput {
+/** The payload itself is not kept: its hash is all verification needs, and a long local run stays small. */
+interface StoredRecord extends Omit<RecordInput, 'recordPayload'> {
   /** Bare hex; formatted per `recordHashFormat` on the way out. */
   readonly hash: string;
   readonly acceptedAt: string;
@@ -98,9 +99,12 @@ function fakeCid(hexHash: string): string {
 }
 
 const pad = (n: number): string => String(n).padStart(6, '0');
+const recordLookupKey = (collection: string, recordId: string): string => `${collection}\u0000${recordId}`;
 
 export class Ledger {
   private records: StoredRecord[] = [];
+  /** Versions of a record in ingest order, by collection and recordId (what verify looks up). */
+  private byRecord = new Map<string, StoredRecord[]>();
   private idempotency = new Map<string, IngestResultBody>();
   private versions = new Set<string>();
   private pending = new Map<string, { records: StoredRecord[]; timer?: NodeJS.Timeout }>();
@@ -132,8 +136,13 @@ export class Ledger {
     const version = [input.tenantId, input.database, input.collection, input.recordId, input.recordVersion ?? '', hash].join('\u0000');
     if (this.versions.has(version)) this.counters.duplicateIngests += 1;
     this.versions.add(version);
-    const stored: StoredRecord = { ...input, hash, acceptedAt: this.iso() };
+    const { recordPayload: _hashed, ...fields } = input;
+    const stored: StoredRecord = { ...fields, hash, acceptedAt: this.iso() };
     this.records.push(stored);
+    const lookup = recordLookupKey(input.collection, input.recordId);
+    const versions = this.byRecord.get(lookup);
+    if (versions) versions.push(stored);
+    else this.byRecord.set(lookup, [stored]);
     const result: IngestResultBody = {
       recordId: input.recordId,
       recordHash: this.formatHash(hash),
@@ -295,10 +304,8 @@ export class Ledger {
   }
 
   verify(input: VerifyInput): LedgerAnswer {
-    const candidates = this.records.filter(
+    const candidates = (this.byRecord.get(recordLookupKey(input.collection, input.recordId)) ?? []).filter(
       (r) =>
-        r.collection === input.collection &&
-        r.recordId === input.recordId &&
         (input.tenantId === undefined || r.tenantId === input.tenantId) &&
         (input.database === undefined || r.database === input.database) &&
         (input.recordVersion === undefined || r.recordVersion === input.recordVersion) &&

@@ -116,6 +116,7 @@ class SandboxServer {
     });
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      this.counts.connections += 1;
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
@@ -138,6 +139,7 @@ class SandboxServer {
       idempotentReplays: this.ledger.counters.idempotentReplays,
       duplicateIngests: this.ledger.counters.duplicateIngests,
       snapshots: this.ledger.snapshotCounts(),
+      connections: this.counts.connections,
       faults: { ...this.counts.faults },
     };
   }

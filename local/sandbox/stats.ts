@@ -17,6 +17,8 @@ export interface SandboxStats {
   readonly duplicateIngests: number;
   /** Snapshots by status, plus `pendingRecords` not yet in a snapshot. */
   readonly snapshots: Record<string, number>;
+  /** TCP connections accepted: a keep-alive client reuses one for sequential requests. */
+  readonly connections: number;
   /** Faults injected, by kind. */
   readonly faults: Partial<Record<Exclude<ScriptedFault, 'none'>, number>>;
 }
@@ -25,6 +27,7 @@ export class RequestCounts {
   readonly requests: Record<string, Record<string, number>> = {};
   readonly faults: Partial<Record<Exclude<ScriptedFault, 'none'>, number>> = {};
   total = 0;
+  connections = 0;
 
   count(endpoint: string, status: number | 'reset' | 'hang'): void {
     const byStatus = (this.requests[endpoint] ??= {});

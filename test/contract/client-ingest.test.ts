@@ -43,6 +43,17 @@ describe('single ingest', () => {
     expect(sandbox.stats()).toMatchObject({ recordsStored: 1, idempotentReplays: 1, duplicateIngests: 0 });
   });
 
+  it('reuses keep-alive connections for sequential requests', async () => {
+    await withSandbox({}, async (fresh) => {
+      const client = clientFor(fresh);
+
+      for (let i = 1; i <= 10; i++) await client.ingestRecord(invoice(i));
+
+      // undici may open a second socket while the first is being returned to its pool; never one per request.
+      expect(fresh.stats().connections).toBeLessThanOrEqual(2);
+    });
+  });
+
   it('exposes the X-RateLimit headers of the last response', async () => {
     const client = clientFor(sandbox);
 
