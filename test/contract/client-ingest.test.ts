@@ -120,6 +120,19 @@ describe('ingestMany', () => {
     });
   });
 
+  it('rejects a record too large for any bulk body and sends the others', async () => {
+    await withSandbox({ maxBodyBytes: 2048 }, async (small) => {
+      const client = clientFor(small, { maxBodyBytes: 2048 });
+      const huge = invoice(2, { recordPayload: { notes: 'x'.repeat(3000) } });
+
+      const outcome = await client.ingestMany([invoice(1), huge, invoice(3)]);
+
+      expect(outcome.rejected.map((r) => r.index)).toEqual([1]);
+      expect(outcome.rejected[0]!.reason).toMatch(/^record "INV-2": is \d+ bytes, more than a bulk body of 2048 bytes can carry$/);
+      expect(outcome.accepted.map((a) => a.index)).toEqual([0, 2]);
+    });
+  });
+
   it('halves a bulk request the API refuses as too large (413) until it fits', async () => {
     await withSandbox({ maxBodyBytes: 2048 }, async (small) => {
       const client = clientFor(small); // believes 4 MiB is fine
