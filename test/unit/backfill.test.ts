@@ -13,7 +13,8 @@ import { toChange } from '../../lambdas/ddb-ingest/stream-change';
 import { AuthError } from '../../lambdas/shared/certyo-types';
 import { toJsonAttributeMap, toSdkAttributeMap } from '../../lambdas/shared/dynamodb-attributes';
 import { RawJson } from '../../lambdas/shared/json';
-import { BulkCertyo, fixtureRecord } from './ddb-fakes';
+import { fixtureRecord } from '../helpers/ddb-fakes';
+import { FakeCertyo } from '../helpers/fake-certyo';
 
 const NOW = Date.parse('2026-04-13T10:40:00Z');
 const ddb = mockClient(DynamoDBClient);
@@ -54,7 +55,7 @@ class MemoryRejects implements RejectSink {
 }
 
 interface Harness extends BackfillDeps {
-  readonly certyo: BulkCertyo;
+  readonly certyo: FakeCertyo;
   readonly rejects: MemoryRejects;
   readonly slept: number[];
   readonly progressLines: string[];
@@ -74,7 +75,7 @@ function harness(table: FakeTable, itemCount = table.items.length): Harness {
   const progressLines: string[] = [];
   return {
     dynamodb: new DynamoDBClient({}),
-    certyo: new BulkCertyo(),
+    certyo: new FakeCertyo(),
     checkpoints: fileCheckpointStore(path.join(dir, 'orders.checkpoint.json')),
     rejects: new MemoryRejects(),
     progress: streamProgress({ isTTY: false, write: (text: string) => progressLines.push(text) }, () => NOW),
@@ -186,12 +187,12 @@ describe('runBackfill', () => {
     // Arrange: the second bulk request is answered 429; the window has passed once the wait is over.
     const table = new FakeTable(orders(1500), ['pk', 'sk'], 500);
     const deps = harness(table);
-    deps.certyo.rateLimitedFromRequest = 2;
+    deps.certyo.failFrom(2);
     deps.certyo.retryAt = new Date(NOW + 45_000);
     const sleep = deps.sleep;
     Object.assign(deps, {
       sleep: async (ms: number) => {
-        deps.certyo.rateLimitedFromRequest = Number.POSITIVE_INFINITY;
+        deps.certyo.recover();
         await sleep(ms);
       },
     });
@@ -209,8 +210,7 @@ describe('runBackfill', () => {
     // Arrange
     const table = new FakeTable(orders(20), ['pk', 'sk'], 20);
     const deps = harness(table);
-    deps.certyo.rateLimitedFromRequest = 1;
-    deps.certyo.failure = 'outage';
+    deps.certyo.failFrom(1, 'outage');
 
     // Act / Assert
     await expect(runBackfill(args({ segments: 1 }), { ...deps, maxOutages: 3 })).rejects.toThrow('Certyo failed 3 times in a row (POST /api/v1/records/bulk failed after 5 attempts: 503); progress is saved, run again with --resume');

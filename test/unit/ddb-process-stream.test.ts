@@ -2,7 +2,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { processStreamBatch } from '../../lambdas/ddb-ingest/process-stream';
 import { AuthError } from '../../lambdas/shared/certyo-types';
 import { RawJson } from '../../lambdas/shared/json';
-import { fixtureRecord, harness, inserts, NOW } from './ddb-fakes';
+import { fixtureRecord, harness, inserts, NOW } from '../helpers/ddb-fakes';
 
 const seq = (record: DynamoDBRecord | undefined): string => record?.dynamodb?.SequenceNumber as string;
 
@@ -34,7 +34,7 @@ describe('processStreamBatch: bulk requests and order', () => {
   it('on a 429 after the first bulk, fails from the first unsent sequence number, and the redelivery completes without resending', async () => {
     // Arrange
     const deps = harness();
-    deps.certyo.rateLimitedFromRequest = 2;
+    deps.certyo.failFrom(2);
     const records = inserts(2500);
 
     // Act
@@ -49,7 +49,7 @@ describe('processStreamBatch: bulk requests and order', () => {
     expect(deps.slept).toEqual([deps.deadline - NOW]);
 
     // Act: the stream redelivers from the failed record.
-    deps.certyo.rateLimitedFromRequest = Number.POSITIVE_INFINITY;
+    deps.certyo.recover();
     const retry = await processStreamBatch(records.slice(1000), deps);
 
     // Assert: every change once, none replayed, none skipped.
@@ -61,7 +61,7 @@ describe('processStreamBatch: bulk requests and order', () => {
   it('holds only until Retry-After when that comes before the deadline', async () => {
     // Arrange
     const deps = harness();
-    deps.certyo.rateLimitedFromRequest = 1;
+    deps.certyo.failFrom(1);
     deps.certyo.retryAt = new Date(NOW + 30_000);
 
     // Act
@@ -75,8 +75,7 @@ describe('processStreamBatch: bulk requests and order', () => {
   it('holds until the deadline after an outage, whose end nobody knows', async () => {
     // Arrange: the client's last backoff would allow a retry in 2 s.
     const deps = harness();
-    deps.certyo.rateLimitedFromRequest = 1;
-    deps.certyo.failure = 'outage';
+    deps.certyo.failFrom(1, 'outage');
     deps.certyo.retryAt = new Date(NOW + 2_000);
     const records = inserts(3);
 
@@ -148,7 +147,7 @@ describe('processStreamBatch: what each fixture becomes', () => {
       unmappable: 1,
       accepted: 4,
     });
-    expect(deps.log.entries).toContainEqual({
+    expect(deps.log.lines).toContainEqual({
       level: 'info',
       message: 'TTL deletion ingested',
       attributes: { table: 'sessions', recordId: 'sess-7f3a', sequenceNumber: '4421584800000000017450462211' },
@@ -166,7 +165,7 @@ describe('processStreamBatch: what each fixture becomes', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(deps.certyo.deadlines).toEqual([]);
     expect(deps.reporter.summaries[0]?.skipped).toEqual({ 'certyo-only': 0, ttl: 1 });
-    expect(deps.log.entries).toContainEqual(expect.objectContaining({ level: 'info', message: expect.stringContaining('TTL deletion skipped') }));
+    expect(deps.log.lines).toContainEqual(expect.objectContaining({ level: 'info', message: expect.stringContaining('TTL deletion skipped') }));
   });
 
   it('never logs a payload', async () => {
@@ -177,7 +176,7 @@ describe('processStreamBatch: what each fixture becomes', () => {
     await processStreamBatch([fixtureRecord('insert.json'), fixtureRecord('keys-only-insert.json'), fixtureRecord('ttl-remove.json')], deps);
 
     // Assert: values that only occur inside payloads.
-    const logged = JSON.stringify(deps.log.entries);
+    const logged = JSON.stringify(deps.log.lines);
     expect(logged).not.toContain('SKU-1');
     expect(logged).not.toContain('u-1001');
   });
@@ -205,7 +204,7 @@ describe('processStreamBatch: bad records and failures', () => {
   it('dead-letters unmappable records before the stop now and leaves those after it to the redelivery', async () => {
     // Arrange: 1,004 records; #5 and #1,003 unmappable; the second bulk is rate limited.
     const deps = harness();
-    deps.certyo.rateLimitedFromRequest = 2;
+    deps.certyo.failFrom(2);
     const records = inserts(1004);
     records[5] = unmappable(records[5] as DynamoDBRecord);
     records[1003] = unmappable(records[1003] as DynamoDBRecord);
@@ -245,7 +244,7 @@ describe('processStreamBatch: bad records and failures', () => {
     // Act / Assert
     await expect(processStreamBatch(inserts(2), deps)).rejects.toThrow(AuthError);
     expect(deps.slept).toEqual([deps.deadline - NOW]);
-    expect(deps.log.entries).toContainEqual(expect.objectContaining({ level: 'error', message: 'ingest failed; the whole batch is retried after the hold' }));
+    expect(deps.log.lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'ingest failed; the whole batch is retried after the hold' }));
   });
 });
 

@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { ChangeOptions, IngestChange, toChange } from '../../lambdas/ddb-ingest/stream-change';
 import { RawJson } from '../../lambdas/shared/json';
-import { fixtureRecord } from './ddb-fakes';
+import { fixtureRecord } from '../helpers/ddb-fakes';
 
 const OPTIONS: ChangeOptions = { tenantId: 'acme', database: 'dynamodb', ttlDeletes: 'ingest', writeBack: false };
 

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoDbWriteBack, MAX_COMPARED_ATTRIBUTES, writeBackRequest } from '../../lambdas/ddb-ingest/write-back';
 import { WriteBackTarget } from '../../lambdas/ddb-ingest/stream-change';
 import { IngestResult } from '../../lambdas/shared/certyo-types';
-import { fixtureRecord } from './ddb-fakes';
+import { fixtureRecord } from '../helpers/ddb-fakes';
 
 const RESULT: IngestResult = { recordId: 'CUSTOMER#42|ORDER#2026-0001', recordHash: 'sha256:ab12', tenantId: 'acme', acceptedAt: '2026-04-13T10:30:05Z' };
 

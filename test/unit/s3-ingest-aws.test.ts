@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { CONTINUATION_TYPE, sqsContinuationQueue } from '../../lambdas/s3-ingest/continuation';
 import { s3ObjectSource } from '../../lambdas/s3-ingest/object-source';
-import { TASK } from './s3-ingest-fakes';
+import { TASK } from '../helpers/s3-ingest-fakes';
 
 const s3Mock = mockClient(S3Client);
 const sqsMock = mockClient(SQSClient);

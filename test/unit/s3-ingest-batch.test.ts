@@ -3,24 +3,12 @@ import * as path from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { gzipSync } from 'node:zlib';
 import { continuationBody } from '../../lambdas/s3-ingest/continuation';
-import { BatchDeps, Log, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
-import { harness, Harness, MemoryContinuations, ndjson, TASK } from './s3-ingest-fakes';
+import { BatchDeps, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
+import { RecordingLog } from '../helpers/recording-log';
+import { harness, Harness, MemoryContinuations, ndjson, TASK } from '../helpers/s3-ingest-fakes';
 
 const event = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 's3', 'sqs-s3-notifications.json'), 'utf8')) as SQSEvent;
 const NOW = Date.parse('2026-04-13T10:30:10Z');
-
-class RecordingLog implements Log {
-  readonly lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];
-  info(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'info', message, attributes });
-  }
-  warn(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'warn', message, attributes });
-  }
-  error(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'error', message, attributes });
-  }
-}
 
 type Deps = BatchDeps & Harness & { continuations: MemoryContinuations; log: RecordingLog };
 
@@ -47,7 +35,7 @@ describe('processQueueBatch', () => {
     const response = await processQueueBatch(event.Records, d);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(d.certyo.calls.flat().map((r) => [r.collection, r.recordId])).toEqual([
+    expect(d.certyo.bulks.flat().map((r) => [r.collection, r.recordId])).toEqual([
       ['invoices/2026', 'r-0'],
       ['invoices/2026', 'r-1'],
       ['invoices/2026', 'r-2'],
@@ -68,7 +56,7 @@ describe('processQueueBatch', () => {
     // Arrange
     const d = deps();
     putFixtureObjects(d);
-    d.certyo.rateLimitedCalls.add(1);
+    d.certyo.failFrom(1);
     d.certyo.retryAt = new Date(NOW + 120_000);
 
     // Act
@@ -76,7 +64,7 @@ describe('processQueueBatch', () => {
 
     // Assert
     expect(response.batchItemFailures).toEqual([]);
-    expect(d.certyo.calls).toHaveLength(1);
+    expect(d.certyo.bulks).toHaveLength(1);
     expect(d.objects.opened).toHaveLength(1);
     expect(d.continuations.sent.map((s) => [s.task.key, s.task.nextIndex, s.delaySeconds])).toEqual([
       ['invoices/2026/April batch+1.ndjson', 0, 120],
@@ -101,7 +89,7 @@ describe('processQueueBatch', () => {
 
     await processQueueBatch([sqsRecord('m-1', continuationBody({ ...TASK, nextIndex: 7, notBefore: new Date(NOW - 1000).toISOString() }))], d);
 
-    expect(d.certyo.calls.flat().map((r) => r.recordId)).toEqual(['r-7', 'r-8', 'r-9']);
+    expect(d.certyo.bulks.flat().map((r) => r.recordId)).toEqual(['r-7', 'r-8', 'r-9']);
   });
 
   it('dead-letters a message it cannot understand, with the reason, and goes on', async () => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTINUATION_TYPE, continuationBody, MAX_DELAY_SECONDS, scheduleContinuation } from '../../lambdas/s3-ingest/continuation';
 import { decodeS3Key, EventFormatError, parseQueueMessage } from '../../lambdas/s3-ingest/s3-event';
-import { TASK } from './s3-ingest-fakes';
+import { TASK } from '../helpers/s3-ingest-fakes';
 
 const fixture = (name: string): string => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 's3', name), 'utf8');
 

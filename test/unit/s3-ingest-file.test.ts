@@ -2,7 +2,7 @@ import { ingestFile } from '../../lambdas/s3-ingest/file-ingest';
 import { FileTask } from '../../lambdas/s3-ingest/file-task';
 import { CertyoRecord } from '../../lambdas/shared/certyo-types';
 import { stringifyJson } from '../../lambdas/shared/json';
-import { harness, LIMITS, ndjson, TASK } from './s3-ingest-fakes';
+import { harness, LIMITS, ndjson, TASK } from '../helpers/s3-ingest-fakes';
 
 const ids = (records: readonly CertyoRecord[]): string[] => records.map((r) => r.recordId);
 
@@ -16,7 +16,7 @@ describe('ingestFile', () => {
     const result = await ingestFile(TASK, deps);
 
     // Assert
-    expect(deps.certyo.calls.map((c) => c.length)).toEqual(Array(10).fill(1000));
+    expect(deps.certyo.bulks.map((c) => c.length)).toEqual(Array(10).fill(1000));
     expect(deps.certyo.stored.size).toBe(10_000);
     expect(result).toMatchObject({ status: 'complete', summary: { records: 10_000, accepted: 10_000, replayed: 0, rejected: 0, requests: 10, batches: 10 } });
     expect(deps.verification.started).toHaveLength(10_000);
@@ -29,8 +29,8 @@ describe('ingestFile', () => {
     const text = ndjson(3500);
     deps.objects.put(TASK.key, text);
     let readWhileFirstInFlight = 0;
-    deps.certyo.onCall = async () => {
-      if (deps.certyo.calls.length !== 1) return;
+    deps.certyo.onRequest = async (request) => {
+      if (request !== 1) return;
       for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
       readWhileFirstInFlight = deps.objects.bytesRead;
     };
@@ -52,7 +52,7 @@ describe('ingestFile', () => {
 
     await ingestFile(TASK, deps);
 
-    const bodies = deps.certyo.calls.map((call) => Buffer.byteLength(`{"items":[${call.map((r) => stringifyJson(r)).join(',')}]}`));
+    const bodies = deps.certyo.bulks.map((call) => Buffer.byteLength(`{"items":[${call.map((r) => stringifyJson(r)).join(',')}]}`));
     expect(Math.max(...bodies)).toBeLessThanOrEqual(64 * 1024);
     expect(Math.min(...bodies.slice(0, -1))).toBeGreaterThan(60 * 1024);
     expect(deps.certyo.stored.size).toBe(300);
@@ -86,7 +86,7 @@ describe('ingestFile', () => {
   it('dead-letters records Certyo rejects, with its reason, and keeps the rest', async () => {
     const deps = harness();
     deps.objects.put(TASK.key, ndjson(5));
-    deps.certyo.rejectWhen = (r) => (r.recordId === 'r-3' ? 'recordPayload: too deep' : undefined);
+    deps.certyo.refuseWhen = (r) => (r.recordId === 'r-3' ? 'recordPayload: too deep' : undefined);
 
     const result = await ingestFile(TASK, deps);
 
@@ -100,12 +100,12 @@ describe('ingestFile', () => {
     // Arrange: the second request is rate limited.
     const deps = harness();
     deps.objects.put(TASK.key, ndjson(3500));
-    deps.certyo.rateLimitedCalls.add(2);
+    deps.certyo.failFrom(2);
 
     // Act
     const first = await ingestFile(TASK, deps);
     if (first.status !== 'paused') throw new Error(`expected a pause, got ${first.status}`);
-    deps.certyo.rateLimitedCalls.clear();
+    deps.certyo.recover();
     const second = await ingestFile(first.continueFrom, deps);
 
     // Assert
@@ -115,7 +115,7 @@ describe('ingestFile', () => {
     expect(deps.objects.opened.map((o) => o.fromByte)).toEqual([undefined, Buffer.byteLength(ndjson(1000))]);
     expect(second).toMatchObject({ status: 'complete', summary: { fromIndex: 1000, records: 2500, accepted: 2500, replayed: 0 } });
     expect(deps.certyo.stored.size).toBe(3500);
-    const sentAndAccepted = deps.certyo.calls.filter((_, i) => i !== 1).flatMap(ids);
+    const sentAndAccepted = deps.certyo.bulks.filter((_, i) => i !== 1).flatMap(ids);
     expect(new Set(sentAndAccepted).size).toBe(sentAndAccepted.length);
   });
 
@@ -123,17 +123,17 @@ describe('ingestFile', () => {
     const task: FileTask = { ...TASK, key: 'orders/2026/batch.ndjson.gz' };
     const deps = harness();
     deps.objects.put(task.key, ndjson(2500), { gzip: true });
-    deps.certyo.rateLimitedCalls.add(2);
+    deps.certyo.failFrom(2);
 
     const first = await ingestFile(task, deps);
     if (first.status !== 'paused') throw new Error(`expected a pause, got ${first.status}`);
-    deps.certyo.rateLimitedCalls.clear();
+    deps.certyo.recover();
     const second = await ingestFile(first.continueFrom, deps);
 
     expect(first.continueFrom.resume).toBeUndefined();
     expect(first.continueFrom.nextIndex).toBe(1000);
     expect(second.summary).toMatchObject({ records: 1500, accepted: 1500, replayed: 0 });
-    expect(deps.certyo.calls.slice(2).flatMap(ids)[0]).toBe('r-1000');
+    expect(deps.certyo.bulks.slice(2).flatMap(ids)[0]).toBe('r-1000');
     expect(deps.certyo.stored.size).toBe(2500);
   });
 
@@ -143,11 +143,11 @@ describe('ingestFile', () => {
     lines.splice(500, 0, 'not json 1'); // before the pause point
     lines.splice(1500, 0, 'not json 2'); // after it
     deps.objects.put(TASK.key, lines.join('\n'));
-    deps.certyo.rateLimitedCalls.add(2);
+    deps.certyo.failFrom(2);
 
     const first = await ingestFile(TASK, deps);
     const afterFirst = deps.deadLetters.letters.map((l) => l.body);
-    deps.certyo.rateLimitedCalls.clear();
+    deps.certyo.recover();
     if (first.status === 'paused') await ingestFile(first.continueFrom, deps);
 
     expect(afterFirst).toEqual(['not json 1']);
@@ -175,7 +175,7 @@ describe('ingestFile', () => {
     const result = await ingestFile(TASK, deps);
 
     expect(result).toMatchObject({ status: 'gone', reason: expect.stringMatching(/deleted/) });
-    expect(deps.certyo.calls).toHaveLength(0);
+    expect(deps.certyo.bulks).toHaveLength(0);
     expect(deps.deadLetters.letters).toHaveLength(0);
   });
 
@@ -187,7 +187,7 @@ describe('ingestFile', () => {
     const result = await ingestFile(task, deps);
 
     expect(result).toMatchObject({ status: 'unreadable' });
-    expect(deps.certyo.calls).toHaveLength(0);
+    expect(deps.certyo.bulks).toHaveLength(0);
     expect(deps.deadLetters.letters).toEqual([
       {
         body: JSON.stringify({ bucket: 'records-bucket', key: 'orders/2026/export.csv', versionId: 'v-1', etag: 'etag-1' }),
@@ -221,6 +221,6 @@ describe('ingestFile', () => {
 
     await ingestFile(task, deps);
 
-    expect(deps.certyo.calls.flatMap(ids)).toEqual(expected);
+    expect(deps.certyo.bulks.flatMap(ids)).toEqual(expected);
   });
 });

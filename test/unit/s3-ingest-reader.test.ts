@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { FileFormatError } from '../../lambdas/s3-ingest/json-splitter';
 import { isGzip, isJsonLines, readRecords } from '../../lambdas/s3-ingest/record-reader';
-import { ndjson } from './s3-ingest-fakes';
+import { ndjson } from '../helpers/s3-ingest-fakes';
 
 /** A body in chunks of `size` bytes that counts what has been pulled from it. */
 function source(bytes: Buffer, size = 1024) {

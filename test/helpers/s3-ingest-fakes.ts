@@ -1,78 +1,17 @@
 /**
- * In-memory stand-ins for the S3 ingest's dependencies: a Certyo that stores records by
- * idempotency key (replays like the real API), an object store, a dead-letter sink and a
- * continuation queue. They record what they were asked, so tests assert on behaviour.
+ * In-memory stand-ins for the S3 ingest's own dependencies (an object store, a continuation
+ * queue, a reporter) and a harness that wires them with the shared fakes. They record what
+ * they were asked, so tests assert on behaviour.
  */
 import { gzipSync } from 'node:zlib';
-import {
-  AcceptedRecord,
-  CallOptions,
-  CertyoApi,
-  CertyoRecord,
-  IndexedRecord,
-  IngestManyOutcome,
-  IngestResult,
-  RateLimitedError,
-  RateLimitState,
-  RejectedRecord,
-} from '../../lambdas/shared/certyo-types';
-import { DeadLetter, DeadLetterSink } from '../../lambdas/shared/dead-letter';
-import { stringifyJson } from '../../lambdas/shared/json';
-import { VerificationStarter } from '../../lambdas/shared/verification-starter';
+import { IngestManyOutcome } from '../../lambdas/shared/certyo-types';
 import { ContinuationQueue } from '../../lambdas/s3-ingest/continuation';
 import { BatchLimits, FileIngestDeps, IngestReporter } from '../../lambdas/s3-ingest/file-ingest';
 import { FileTask } from '../../lambdas/s3-ingest/file-task';
 import { ObjectSource, OpenResult } from '../../lambdas/s3-ingest/object-source';
-
-function notUsed(): never {
-  throw new Error('not used by the S3 ingest');
-}
-
-export class FakeCertyo implements CertyoApi {
-  /** Every ingestMany call's records, in order. */
-  readonly calls: CertyoRecord[][] = [];
-  /** Stored records by idempotency key, as the request body would carry them. */
-  readonly stored = new Map<string, string>();
-  rateLimit: RateLimitState = {};
-  /** Calls (1-based) answered with a 429 that cannot be waited out. */
-  readonly rateLimitedCalls = new Set<number>();
-  retryAt = new Date('2026-04-13T11:00:00Z');
-  /** Records Certyo rejects with a 400 reason. */
-  rejectWhen: (record: CertyoRecord) => string | undefined = () => undefined;
-  /** Called at the start of each ingestMany, before it resolves. */
-  onCall: (records: readonly CertyoRecord[]) => Promise<void> | void = () => undefined;
-
-  async ingestMany(records: readonly CertyoRecord[], _options?: CallOptions): Promise<IngestManyOutcome> {
-    this.calls.push([...records]);
-    await this.onCall(records);
-    const rejected: RejectedRecord[] = [];
-    const valid: IndexedRecord[] = [];
-    records.forEach((record, index) => {
-      const reason = this.rejectWhen(record);
-      if (reason) rejected.push({ index, record, reason });
-      else valid.push({ index, record });
-    });
-    if (this.rateLimitedCalls.has(this.calls.length)) {
-      return { accepted: [], rejected, unsent: valid, stoppedBy: new RateLimitedError('rate limited', this.retryAt), requests: 1 };
-    }
-    const accepted: AcceptedRecord[] = valid.map(({ index, record }) => {
-      const replayed = this.stored.has(record.idempotencyKey);
-      if (!replayed) this.stored.set(record.idempotencyKey, stringifyJson(record));
-      const result: IngestResult = { recordId: record.recordId, recordHash: `sha256:${index}`, tenantId: record.tenantId, acceptedAt: '2026-04-13T10:30:05Z', idempotencyReplayed: replayed };
-      return { index, record, result, replayed };
-    });
-    return { accepted, rejected, unsent: [], requests: valid.length > 0 ? 1 : 0 };
-  }
-
-  ingestRecord = notUsed;
-  verifyRecord = notUsed;
-  getSnapshot = notUsed;
-  getSnapshotLifecycle = notUsed;
-  retrySnapshot = notUsed;
-  queryRecords = notUsed;
-  verificationHistory = notUsed;
-  health = notUsed;
-}
+import { FakeCertyo } from './fake-certyo';
+import { MemoryDeadLetters } from './memory-dead-letters';
+import { RecordingVerification } from './recording-verification';
 
 /** Objects by `bucket/key`, streamed in chunks of `chunkSize` bytes; counts bytes handed out. */
 export class MemoryObjects implements ObjectSource {
@@ -104,25 +43,10 @@ export class MemoryObjects implements ObjectSource {
   }
 }
 
-export class MemoryDeadLetters implements DeadLetterSink {
-  readonly letters: DeadLetter[] = [];
-  async send(letters: readonly DeadLetter[]): Promise<void> {
-    this.letters.push(...letters);
-  }
-}
-
 export class MemoryContinuations implements ContinuationQueue {
   readonly sent: { task: FileTask; delaySeconds: number }[] = [];
   async enqueue(task: FileTask, delaySeconds: number): Promise<void> {
     this.sent.push({ task, delaySeconds });
-  }
-}
-
-export class RecordingVerification implements VerificationStarter {
-  readonly started: AcceptedRecord[] = [];
-  async start(accepted: readonly AcceptedRecord[]) {
-    this.started.push(...accepted);
-    return { started: accepted.length, skipped: 0 };
   }
 }
 
