@@ -10,7 +10,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock';
 import { gzipSync } from 'node:zlib';
 import { startLocalS3, LocalS3 } from '../../local/harness/local-s3';
+import { objectCreatedNotification } from '../../local/harness/s3-path';
 import { Sandbox, startSandbox } from '../../local/sandbox';
+import { lambdaContext } from '../helpers/lambda-context';
 
 const BUCKET = 'records-bucket';
 const REJECTED_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/rejected-records';
@@ -27,20 +29,7 @@ let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let messageCount = 0;
 
 function context(remainingMs: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 's3-ingest',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:s3-ingest',
-    memoryLimitInMB: '1024',
-    awsRequestId: `request-${messageCount}`,
-    logGroupName: '/aws/lambda/s3-ingest',
-    logStreamName: '2026/04/13/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContext('s3-ingest', remainingMs, `request-${messageCount}`);
 }
 
 function sqsRecord(body: string): SQSRecord {
@@ -58,34 +47,9 @@ function sqsRecord(body: string): SQSRecord {
   };
 }
 
-/** An ObjectCreated:Put notification as S3 sends it: the key URL-encoded with `+` for spaces. */
-function notification(key: string, etag: string, size: number): string {
-  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-  return JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'eu-west-1',
-        eventTime: '2026-04-13T10:30:00.000Z',
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AIDAJDPLRKLG7UEXAMPLE' },
-        requestParameters: { sourceIPAddress: '203.0.113.10' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'CertyoIngest',
-          bucket: { name: BUCKET, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${BUCKET}` },
-          object: { key: encoded, size, eTag: etag, sequencer: '0055AED6DCD90281E5' },
-        },
-      },
-    ],
-  });
-}
-
 async function upload(key: string, body: string | Uint8Array): Promise<string> {
   const { etag, size } = await s3.put(BUCKET, key, body);
-  return notification(key, etag, size);
+  return objectCreatedNotification({ bucket: BUCKET, key, etag, size, eventTime: '2026-04-13T10:30:00.000Z' });
 }
 
 function ndjson(count: number, prefix: string): string {
