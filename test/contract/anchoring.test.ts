@@ -4,7 +4,7 @@
  * the retry of a failed snapshot.
  */
 import { CertyoError, NotFoundError, SnapshotDetail, SnapshotLifecycle } from '../../lambdas/shared/certyo-types';
-import { REASON_CATEGORY, SNAPSHOT_STATUS, VERIFICATION_STATUS } from '../../local/sandbox';
+import { isAnchoredPass, REASON_CATEGORY, SNAPSHOT_STATUS, VERIFICATION_STATUS } from '../../local/sandbox';
 import { clientFor, foldSortedPairProof, invoice, invoices, sha256Hex, withSandbox } from './support';
 
 const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3000): Promise<T> => {
@@ -119,6 +119,7 @@ describe('failed snapshots', () => {
 
       const lifecycle: SnapshotLifecycle = await client.getSnapshotLifecycle(snapshotId!);
       const after = await client.verifyRecord({ collection: 'invoices', recordId: 'INV-1' });
+      expect([isAnchoredPass(whileFailed), isAnchoredPass(after)]).toEqual([false, true]);
       expect(failed.status).toBe(SNAPSHOT_STATUS.failed);
       expect(whileFailed).toMatchObject({ verified: false, reasonCategory: REASON_CATEGORY.anchorFailed });
       expect(lifecycle.timeline.map((t) => t.status)).toEqual(['Ingested', 'PendingAnchor', 'Batched', 'Failed', 'PendingAnchor', 'Batched', 'Anchored']);
