@@ -45,6 +45,7 @@ import {
 } from './certyo-types';
 import { HttpResponse, httpRequest, TransportError } from './http';
 import { stringifyJson } from './json';
+import type { Log } from './observability';
 import { parseRateLimitHeaders, parseRetryAfter, retryAtAfter429 } from './rate-limit';
 import { assertValidRecord, findRecordProblem } from './record-validation';
 import { BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay, sleep } from './retry';
@@ -53,10 +54,8 @@ import { readRuntimeEnv } from './runtime-env';
 /** Default cap of one bulk body. Well under common API gateway limits (e.g. 10 MB) with room for headers. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** Structurally compatible with the Powertools `Logger`. Never given the key or a payload. */
-export interface ClientLog {
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
+/** The Powertools `Logger` fits (via the shared `Log`). Never given the key or a payload. */
+export type ClientLog = Pick<Log, 'warn'>;
 
 export interface CertyoClientOptions {
   /** Origin of the API, e.g. `https://www.certyos.com` (a trailing slash is ignored). */
