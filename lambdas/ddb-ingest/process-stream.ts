@@ -30,6 +30,7 @@ import type { Log } from '../shared/observability';
 import { VerificationStarter } from '../shared/verification-starter';
 import { Change, ChangeOptions, IngestChange, SkipReason, toChange } from './stream-change';
 import { WriteBack, WriteBackResult } from './write-back';
+import { errorText } from '../shared/error-text';
 
 export interface BatchSummary {
   records: number;
@@ -82,10 +83,6 @@ interface PendingLetter {
   readonly position: number;
   readonly kind: 'unmappable' | 'refused';
   readonly letter: DeadLetter;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sourceLabel(change: Change): string {

@@ -15,17 +15,13 @@ import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { VerificationStarter } from '../shared/verification-starter';
 import { MessageVisibility, ReceivedMessage, secondsUntil } from './message-visibility';
 import { parseRecordMessage } from './parse-message';
+import { errorText } from '../shared/error-text';
+import type { Log } from '../shared/observability';
 
 export interface QueueMessage extends ReceivedMessage {
   readonly body: string;
 }
 
-/** The part of Powertools' Logger used here: identifiers and counts, never payloads or the key. */
-export interface ForwarderLog {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 export interface ForwarderReporter {
   ingested(outcome: IngestManyOutcome): void;
@@ -43,7 +39,7 @@ export interface ForwarderDeps {
   /** Epoch ms after which the client must not start waiting or sending. */
   readonly deadline: number;
   readonly now: () => number;
-  readonly log: ForwarderLog;
+  readonly log: Log;
   readonly reporter?: ForwarderReporter;
 }
 
@@ -55,10 +51,6 @@ interface Pending {
 interface Letter {
   readonly message: QueueMessage;
   readonly letter: DeadLetter;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 export async function forwardBatch(messages: readonly QueueMessage[], deps: ForwarderDeps): Promise<SQSBatchResponse> {

@@ -9,6 +9,7 @@ import { ContinuationQueue, scheduleContinuation } from './continuation';
 import { FileIngestDeps, FileResult, ingestFile } from './file-ingest';
 import { describeFile, FileTask } from './file-task';
 import { EventFormatError, parseQueueMessage, QueueMessage } from './s3-event';
+import { errorText } from '../shared/error-text';
 
 // Re-exported for local/harness/s3-path.ts, which imports it from here.
 export type { Log };
@@ -22,10 +23,6 @@ export interface BatchDeps extends FileIngestDeps {
 interface Hold {
   readonly retryAt?: Date;
   readonly cause: string;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 export async function processQueueBatch(records: readonly SQSRecord[], deps: BatchDeps): Promise<SQSBatchResponse> {

@@ -27,6 +27,7 @@ import {
 import { RedriveArgs } from './args';
 import { packEntries, toPutEventsEntry } from './event-entry';
 import { Progress } from './progress';
+import { errorText } from '../../lambdas/shared/error-text';
 
 export interface AwsClient {
   send(command: object): Promise<unknown>;
@@ -66,7 +67,6 @@ export interface RedriveSummary {
 const VISIBILITY_SECONDS = 300;
 const MOVE_TASK_POLL_MS = 2_000;
 
-const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 function errorOf(message: Message, fromSourceQueue: boolean): string {

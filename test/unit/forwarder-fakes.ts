@@ -18,7 +18,8 @@ import {
   RejectedRecord,
 } from '../../lambdas/shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../../lambdas/shared/dead-letter';
-import { ForwarderDeps, ForwarderLog } from '../../lambdas/forwarder/forward-batch';
+import { ForwarderDeps } from '../../lambdas/forwarder/forward-batch';
+import { RecordingLog } from '../helpers/recording-log';
 import { MessageVisibility, ReceivedMessage } from '../../lambdas/forwarder/message-visibility';
 import { VerificationStarter } from '../../lambdas/shared/verification-starter';
 
@@ -106,19 +107,6 @@ export class RecordingVerification implements VerificationStarter {
     if (this.failure) throw this.failure;
     this.started.push(...accepted.map((a) => a.record.recordId));
     return { started: accepted.length, skipped: 0 };
-  }
-}
-
-export class RecordingLog implements ForwarderLog {
-  readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
-  info(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'info', message, attributes });
-  }
-  warn(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'warn', message, attributes });
-  }
-  error(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'error', message, attributes });
   }
 }
 
