@@ -52,6 +52,16 @@ describe('S3Ingest with the bucket the stack creates', () => {
     });
   });
 
+  it('grants S3 log delivery by bucket policy, not by ACL (cdk.json serverAccessLogsUseBucketPolicy)', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]),
+      },
+    });
+    expect(template.toJSON().Resources[logs].Properties.AccessControl).toBeUndefined();
+  });
+
   it('sends every ObjectCreated notification of the bucket to the ingest queue', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: bucket },
