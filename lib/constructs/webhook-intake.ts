@@ -6,6 +6,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
+import { nagEnvironment } from '../nag';
 
 export interface WebhookIntakeProps {
   /** `forwarding.detailType` and the Lambda settings are read from here. */
@@ -105,8 +106,9 @@ export class WebhookIntake extends Construct {
   private grantSourceSecrets(secretPrefix: string): void {
     const resource = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this));
     this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [resource] }));
+    const { partition, region, account } = nagEnvironment(this);
     Validations.of(this.function).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:secretsmanager:${region}:${account}:secret:${secretPrefix}*]`,
       reason: 'Webhook sources are added by creating a secret under this prefix, without a redeploy; no other secret can be read.',
     });
   }

@@ -29,6 +29,25 @@ describe('cdk-nag AwsSolutions', () => {
     expect(formatFindings(findings)).toBe('(none)');
   });
 
+  it('reports no unacknowledged finding when the CLI knows the account and region', () => {
+    // Arrange: `cdk synth` with a profile sets these, which turns pseudo parameters into literals.
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
+    process.env.CDK_DEFAULT_REGION = 'us-east-1';
+    try {
+      // Act
+      const { findings } = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'] }] });
+
+      // Assert
+      expect(formatFindings(findings)).toBe('(none)');
+    } finally {
+      for (const [key, value] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('is live: a deliberately non-compliant resource is reported', () => {
     // Arrange: a test-only stack with an unencrypted queue that allows plain HTTP.
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-nag-'));
