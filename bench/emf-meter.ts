@@ -5,8 +5,7 @@
  * measured instead of printed.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { RateLimitState } from '../lambdas/shared/certyo-types';
-import { IngestReporter } from '../lambdas/s3-ingest/file-ingest';
+import { IngestManyOutcome, RateLimitState } from '../lambdas/shared/certyo-types';
 import { createMetrics, IngestPath, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../lambdas/shared/observability';
 
 export class EmfMeter {
@@ -14,22 +13,22 @@ export class EmfMeter {
   private readonly metrics: Metrics;
   private pending = false;
 
-  constructor(path: IngestPath) {
+  constructor(
+    path: IngestPath,
+    private readonly rateLimit: () => RateLimitState,
+  ) {
     this.metrics = createMetrics(path, 'Certyo');
   }
 
-  /** The reporter an ingest handler builds, feeding this meter. */
-  reporter(rateLimit: () => RateLimitState): IngestReporter {
-    return {
-      batchSent: (outcome) => {
-        publishIngestMetrics(this.metrics, outcome, rateLimit());
-        this.pending = true;
-      },
-      recordsRejected: (count) => {
-        this.metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, count);
-        this.pending = true;
-      },
-    };
+  /** What every handler's reporter does after an `ingestMany`. */
+  batchSent(outcome: IngestManyOutcome): void {
+    publishIngestMetrics(this.metrics, outcome, this.rateLimit());
+    this.pending = true;
+  }
+
+  recordsRejected(count: number): void {
+    this.metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, count);
+    this.pending = true;
   }
 
   /** End of an invocation: one EMF log line (plus its newline), as `publishStoredMetrics` would print. */

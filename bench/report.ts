@@ -176,7 +176,7 @@ export function printTable(results: BenchResults): void {
   if (cost) {
     printRows('AWS cost per million records (USD, us-east-1 on-demand) and Certyo budget', [
       ['mode', 'USD', 'Certyo requests', 'hours of a 1,000/h key', 'basis'],
-      ...Object.entries(cost.modes).map(([mode, c]) => [mode, c.usd.toFixed(2), String(c.certyoRequests), String(c.certyoBudgetHours), c.basis]),
+      ...Object.entries(cost.modes).map(([mode, c]) => [mode, c.usd < 1 ? c.usd.toFixed(4) : c.usd.toFixed(2), String(c.certyoRequests), String(c.certyoBudgetHours), c.basis]),
     ]);
   }
 }

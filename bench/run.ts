@@ -11,9 +11,12 @@ import * as path from 'node:path';
 import { synthesizeTemplates } from '../local/harness/synthesized';
 import { environmentsFromTemplates, measureColdStart } from './cold-start';
 import { costTable } from './costs';
+import { measureDdb, measureForwarder } from './ingest-paths';
 import { measureMemory } from './memory';
+import { measureRateLimited } from './rate-limited';
 import { measureS3Throughput } from './s3-throughput';
 import { BenchResults, FIGURE_NAMES, FigureName, printTable, summarizeS3, TARGETS } from './report';
+import { measureVerify } from './verify';
 
 const RESULTS_FILE = path.join(__dirname, 'results.json');
 
@@ -61,6 +64,22 @@ async function main(): Promise<void> {
     results.s3 = { ...results.s3, memory: { ...stamp(), ...memory } };
   }
   summarizeS3(results);
+  if (args.only.has('ddb')) {
+    console.log('ddb: stream records through ddb-ingest');
+    results.ddb = { ...stamp(), ...(await measureDdb({ records: args.quick ? 2_000 : 10_000, log })) };
+  }
+  if (args.only.has('forwarder')) {
+    console.log('forwarder: batched-mode events through the buffer queue and the forwarder');
+    results.forwarder = { ...stamp(), ...(await measureForwarder({ records: args.quick ? 2_000 : 10_000, log })) };
+  }
+  if (args.only.has('ratelimited')) {
+    console.log('ratelimited: records accepted in one 1,000-request window, direct vs batched');
+    results.ratelimited = { ...stamp(), ...(await measureRateLimited(args.quick ? { requestsPerWindow: 20, log } : { log })) };
+  }
+  if (args.only.has('verify')) {
+    console.log('verify: verification requests per record, per policy (real ASL in aws-local-stepfunctions)');
+    results.verify = { ...stamp(), ...(await measureVerify({ records: args.quick ? 200 : 2_000, log })) };
+  }
   if (args.only.has('cost')) {
     results.costPerMillionRecords = { ...stamp(), ...costTable(results) };
   }

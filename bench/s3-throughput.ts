@@ -68,12 +68,12 @@ export async function measureS3Throughput(options: S3ThroughputOptions = {}): Pr
     const ndjson = await s3.put(BUCKET, 'ours/records.ndjson', ndjsonText({ records, idPrefix: 'ours' }), 'application/x-ndjson');
     const before = sandbox.stats();
     const oursStarted = Date.now();
-    const emf = new EmfMeter('s3');
+    const emf = new EmfMeter('s3', () => certyo.rateLimit);
     const run = await runS3Path([objectCreatedNotification({ bucket: BUCKET, key: 'ours/records.ndjson', ...ndjson, eventTime })], {
       certyo,
       objects: s3ObjectSource(s3.client),
       tenantId: TENANT,
-      reporter: emf.reporter(() => certyo.rateLimit),
+      reporter: { batchSent: (o) => emf.batchSent(o), recordsRejected: (n) => emf.recordsRejected(n) },
       afterInvocation: () => emf.flush(),
     });
     const oursWallMs = Date.now() - oursStarted;

@@ -125,7 +125,8 @@ export class MemoryQueue {
       } else if (message.receiveCount >= this.maxReceiveCount) {
         this.messages.splice(index, 1);
         this.deadLetters.push({ body: message.body, reason: `${reason} ${message.receiveCount} times` });
-      } else {
+      } else if (message.visibleAt === Number.POSITIVE_INFINITY) {
+        // Not postponed by the handler (ChangeMessageVisibility): back after the visibility timeout.
         message.visibleAt = this.now() + this.visibilityTimeoutMs;
       }
     }

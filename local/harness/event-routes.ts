@@ -1,0 +1,61 @@
+/**
+ * The EventBridge rules on the `domain-events` bus as the synthesized stack deploys them, read
+ * back from the template: which pattern sends an event to the API Destination (and with which
+ * input transformer), to the batched mode's buffer queue, to the invalid-events queue, or to the
+ * verification workflow. The offline run routes its sample events through exactly these.
+ */
+import { matchesPattern } from '../../test/helpers/eventbridge';
+import type { InputTransformerJson } from '../../test/helpers/eventbridge';
+import { CfnTemplate, referencedId, resourceEntries } from './synthesized';
+
+export interface ApiDestinationRoute {
+  readonly pattern: Record<string, unknown>;
+  readonly transformer: InputTransformerJson;
+  readonly endpoint: string;
+  readonly method: string;
+}
+
+export interface EventRoutes {
+  /** Direct mode: one rule per combination of optional fields. */
+  readonly apiDestination: readonly ApiDestinationRoute[];
+  /** Batched mode: the rule whose target is the buffer queue. */
+  readonly buffer: readonly Record<string, unknown>[];
+  /** Events of the detail-type that break the contract (direct mode). */
+  readonly invalid: readonly Record<string, unknown>[];
+  /** Rules that also start the verification workflow with `$.detail`. */
+  readonly verification: readonly Record<string, unknown>[];
+}
+
+interface RuleTarget {
+  readonly Arn: unknown;
+  readonly InputTransformer?: InputTransformerJson;
+  readonly InputPath?: string;
+}
+
+/** Reads the routes. The two SQS targets are told apart by logical id: the invalid-events queue's names it. */
+export function eventRoutes(templates: Readonly<Record<string, CfnTemplate>>): EventRoutes {
+  const destinations = new Map(resourceEntries(templates, 'AWS::Events::ApiDestination').map(([id, r]) => [id, r.Properties ?? {}]));
+  const queues = new Set(resourceEntries(templates, 'AWS::SQS::Queue').map(([id]) => id));
+  const machines = new Set(resourceEntries(templates, 'AWS::StepFunctions::StateMachine').map(([id]) => id));
+  const routes = { apiDestination: [] as ApiDestinationRoute[], buffer: [] as Record<string, unknown>[], invalid: [] as Record<string, unknown>[], verification: [] as Record<string, unknown>[] };
+  for (const [, rule] of resourceEntries(templates, 'AWS::Events::Rule')) {
+    const pattern = rule.Properties?.EventPattern as Record<string, unknown> | undefined;
+    if (!pattern) continue;
+    for (const target of (rule.Properties?.Targets ?? []) as RuleTarget[]) {
+      const id = referencedId(target.Arn) ?? '';
+      const destination = destinations.get(id);
+      if (destination && target.InputTransformer) {
+        routes.apiDestination.push({ pattern, transformer: target.InputTransformer, endpoint: String(destination.InvocationEndpoint), method: String(destination.HttpMethod) });
+      } else if (machines.has(id)) {
+        routes.verification.push(pattern);
+      } else if (queues.has(id)) {
+        (/invalid/i.test(id) ? routes.invalid : routes.buffer).push(pattern);
+      }
+    }
+  }
+  return routes;
+}
+
+export function matchingRoutes<T>(routes: readonly T[], event: unknown, patternOf: (route: T) => Record<string, unknown>): T[] {
+  return routes.filter((route) => matchesPattern(patternOf(route), event));
+}

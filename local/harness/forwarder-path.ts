@@ -1,0 +1,113 @@
+/**
+ * Runs the batched mode offline: events the bus's buffer rule matches (from the synthesized
+ * template) are put on an in-memory copy of the buffer queue as EventBridge's SQS target does
+ * (the whole event as the message body), and the real `forwardBatch` of `lambdas/forwarder`
+ * drains it `batchSize` messages per invocation, with visibility changes and redeliveries as
+ * SQS would apply them. Events are produced lazily, so a million-event run never holds more
+ * than one batch of them.
+ */
+import { CertyoApi, IngestManyOutcome, RateLimitedError } from '../../lambdas/shared/certyo-types';
+import { noVerification, VerificationStarter } from '../../lambdas/shared/verification-starter';
+import { forwardBatch, ForwarderReporter } from '../../lambdas/forwarder/forward-batch';
+import { EventRoutes, matchingRoutes } from './event-routes';
+import { MemoryDeadLetters, MemoryQueue } from './memory-queue';
+import { MemoryLog } from './s3-path';
+
+export interface ForwarderPathOptions {
+  readonly routes: EventRoutes;
+  readonly certyo: CertyoApi;
+  readonly tenantId: string;
+  /** Messages per invocation (`certyo:batched.batchSize`). @default 10_000 */
+  readonly batchSize?: number;
+  /** @default 60_000 */
+  readonly invocationMs?: number;
+  /** @default noVerification */
+  readonly verification?: VerificationStarter;
+  readonly reporter?: ForwarderReporter;
+  readonly afterInvocation?: () => void;
+  /** End the run after the first invocation Certyo rate-limited (the budget-per-window figure). @default false */
+  readonly stopOnRateLimit?: boolean;
+  /** @default 10_000 */
+  readonly maxInvocations?: number;
+}
+
+export interface ForwarderPathRun {
+  readonly events: number;
+  /** Events no rule sent to the buffer. */
+  readonly unrouted: number;
+  readonly invocations: number;
+  readonly handlerMs: number;
+  readonly rejected: MemoryDeadLetters;
+  readonly queue: MemoryQueue;
+  readonly log: MemoryLog;
+  readonly rateLimited: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runForwarderPath(events: Iterable<unknown>, options: ForwarderPathOptions): Promise<ForwarderPathRun> {
+  const queue = new MemoryQueue('ForwardingBuffer', { maxReceiveCount: 100, visibilityTimeoutMs: 1000 });
+  const rejected = new MemoryDeadLetters();
+  const log = new MemoryLog();
+  const batchSize = options.batchSize ?? 10_000;
+  const source = events[Symbol.iterator]();
+  let exhausted = false;
+  let produced = 0;
+  let unrouted = 0;
+  let invocations = 0;
+  let handlerMs = 0;
+  let rateLimited = false;
+
+  /** Puts events on the buffer until a batch is waiting (what EventBridge delivers meanwhile). */
+  const produce = (): void => {
+    while (!exhausted && queue.size < batchSize) {
+      const next = source.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      produced++;
+      if (matchingRoutes(options.routes.buffer, next.value, (p) => p).length > 0) queue.send(JSON.stringify(next.value));
+      else unrouted++;
+    }
+  };
+
+  const reporter: ForwarderReporter = {
+    ingested: (outcome: IngestManyOutcome) => {
+      if (outcome.stoppedBy instanceof RateLimitedError) rateLimited = true;
+      options.reporter?.ingested(outcome);
+    },
+    invalid: (count) => options.reporter?.invalid(count),
+  };
+
+  for (produce(); queue.size > 0; produce()) {
+    const records = queue.receive(batchSize);
+    if (records.length === 0) {
+      await sleep(Math.max(1, (queue.nextVisibleAt() ?? Date.now()) - Date.now()));
+      continue;
+    }
+    if (++invocations > (options.maxInvocations ?? 10_000)) throw new Error(`runForwarderPath: more than ${options.maxInvocations ?? 10_000} invocations`);
+    const started = Date.now();
+    let response;
+    try {
+      response = await forwardBatch(records, {
+        certyo: options.certyo,
+        deadLetters: rejected,
+        visibility: { postpone: async (messages, seconds) => messages.forEach((m) => queue.changeVisibility(m.messageId, seconds)) },
+        verification: options.verification ?? noVerification,
+        tenantId: options.tenantId,
+        deadline: started + (options.invocationMs ?? 60_000),
+        now: Date.now,
+        log,
+        reporter,
+      });
+    } catch (error) {
+      response = error instanceof Error ? error : new Error(String(error));
+    }
+    options.afterInvocation?.();
+    handlerMs += Date.now() - started;
+    queue.settle(records, response);
+    if (rateLimited && options.stopOnRateLimit) break;
+  }
+  return { events: produced, unrouted, invocations, handlerMs, rejected, queue, log, rateLimited };
+}
