@@ -45,6 +45,7 @@ export interface ForwarderPathRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `events` are event objects, or event JSON texts (kept byte for byte as the message body). */
 export async function runForwarderPath(events: Iterable<unknown>, options: ForwarderPathOptions): Promise<ForwarderPathRun> {
   const queue = new MemoryQueue('ForwardingBuffer', { maxReceiveCount: 100, visibilityTimeoutMs: 1000 });
   const rejected = new MemoryDeadLetters();
@@ -67,7 +68,9 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
         break;
       }
       produced++;
-      if (matchingRoutes(options.routes.buffer, next.value, (p) => p).length > 0) queue.send(JSON.stringify(next.value));
+      // Raw JSON text is delivered verbatim (EventBridge passes the event's digits through).
+      const body = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
+      if (matchingRoutes(options.routes.buffer, JSON.parse(body), (p) => p).length > 0) queue.send(body);
       else unrouted++;
     }
   };

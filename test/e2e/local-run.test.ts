@@ -1,0 +1,62 @@
+/**
+ * `npm run local`, run programmatically: every path of the pipeline offline (sandbox, local S3,
+ * real handlers, real verification workflow), and the final table must add up.
+ */
+import { LocalRunReport, PATHS, runLocalPipeline } from '../../local/harness/pipeline';
+
+let report: LocalRunReport;
+
+beforeAll(async () => {
+  report = await runLocalPipeline({ s3Records: 1_200 });
+}, 60_000);
+
+test('every record sent is accepted, replayed, skipped or dead-lettered: nothing vanishes', () => {
+  for (const path of PATHS) {
+    const row = report.rows[path];
+    expect({ path, accounted: row.accepted + row.replayed + row.skipped + row.failed }).toEqual({ path, accounted: row.sent });
+  }
+});
+
+test('each path did its part: the table shows what the fixtures and the dropped file contain', () => {
+  // direct: 4 event fixtures, 2 break the contract (no recordVersion; an object recordId).
+  expect(report.rows.direct).toMatchObject({ sent: 4, accepted: 2, failed: 2 });
+  // batched: the same 4 fixtures (the 2 valid ones were already stored by direct mode) + 50 generated, every 25th invalid.
+  expect(report.rows.batched).toMatchObject({ sent: 54, accepted: 48, replayed: 2, failed: 4 });
+  // s3: 1,200 lines, line 1,000 broken, notification delivered twice: the second delivery replays.
+  expect(report.rows.s3).toMatchObject({ sent: 2_400, accepted: 1_199, replayed: 1_199, failed: 2 });
+  // dynamodb: 9 stream records; a certyo_*-only MODIFY pair is skipped, the KEYS_ONLY insert dead-lettered.
+  expect(report.rows.dynamodb).toMatchObject({ sent: 9, accepted: 6, skipped: 2, failed: 1 });
+});
+
+test('Certyo stored each accepted record exactly once', () => {
+  expect(report.sandbox.recordsStored).toBe(report.total.accepted);
+  expect(report.sandbox.duplicateIngests).toBe(0);
+});
+
+test('every accepted record is confirmed anchored by a notification, none failed', () => {
+  for (const path of PATHS) {
+    const row = report.rows[path];
+    // Batch verification covers the records of each bulk request, replays included; direct mode verifies each event.
+    expect({ path, anchored: row.anchored }).toEqual({ path, anchored: path === 's3' ? row.accepted : row.accepted + row.replayed });
+  }
+  expect(report.notifications.filter((n) => n.notification.message.status !== 'anchored')).toEqual([]);
+});
+
+test('dead letters carry a reason naming the problem', () => {
+  const reasons = report.deadLetters.map((d) => `${d.path}: ${d.reason}`);
+  expect(reasons).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^direct: matched the invalid-events rule/),
+      expect.stringMatching(/^batched: detail\.recordVersion is required$/),
+      expect.stringMatching(/^batched: detail\.recordId must be a string/),
+      expect.stringMatching(/^s3: line 1000, record 999 of s3:\/\/certyo-local-ingest\/incoming\/orders 2026-04\.ndjson: not valid JSON/),
+      expect.stringMatching(/^dynamodb: table audit, .*no NewImage/),
+    ]),
+  );
+});
+
+test('the whole run stays inside one hour of Certyo budget and under a minute', () => {
+  expect(report.total.requests).toBeGreaterThan(0);
+  expect(report.total.requests).toBeLessThan(100);
+  expect(report.ms).toBeLessThan(60_000);
+});
