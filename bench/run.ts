@@ -50,7 +50,8 @@ async function main(): Promise<void> {
 
   if (args.only.has('coldStart')) {
     console.log('coldStart: bundling every Lambda and timing its module initialisation');
-    const environments = environmentsFromTemplates(synthesizeTemplates());
+    // The forwarder exists only in batched mode: take each function's environment from the mode that deploys it.
+    const environments = { ...environmentsFromTemplates(synthesizeTemplates()), ...environmentsFromTemplates(synthesizeTemplates({ 'certyo:forwardingMode': 'batched' })) };
     results.coldStart = { ...stamp(), ...(await measureColdStart({ runs: args.quick ? 3 : 9, environments, log })) };
   }
   if (args.only.has('s3Throughput')) {
