@@ -1,13 +1,21 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { EventBus, IEventBus } from 'aws-cdk-lib/aws-events';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CertyoConfig } from './config';
 import { CertyoApiProxy, CONSUMER_KEY_HEADER } from './constructs/api-proxy';
+import { alarmOnFunctionErrors, operationsTopicName } from './constructs/operations-topic';
 import { WebhookIntake } from './constructs/webhook-intake';
 
 export interface CertyoApiProxyStackProps extends StackProps {
   readonly config: CertyoConfig;
+  /**
+   * Name of the pipeline stack, whose operations topic receives this stack's alarms (the
+   * authorizer's and the webhook's errors), addressed by ARN: no cross-stack export.
+   * @default - no alarms in this stack
+   */
+  readonly pipelineStackName?: string;
 }
 
 /**
@@ -33,6 +41,14 @@ export class CertyoApiProxyStack extends Stack {
       bus: this.bus,
       requestValidator: this.proxy.requestValidator,
     });
+
+    if (props.pipelineStackName) {
+      const operations = Topic.fromTopicArn(this, 'Operations', this.formatArn({ service: 'sns', resource: operationsTopicName(props.pipelineStackName) }));
+      alarmOnFunctionErrors(this, 'AuthorizerErrors', this.proxy.authorizerFunction, operations,
+        'The proxy authorizer failed: consumers get 500s. Usually it cannot read the Certyo secret or a consumer key; read its log group.');
+      alarmOnFunctionErrors(this, 'WebhookErrors', this.webhooks.function, operations,
+        'The webhook intake failed: senders get 5xx and retry. Usually PutEvents or the delivery table failed; read its log group.');
+    }
 
     new CfnOutput(this, 'ProxyUrl', { value: this.proxy.url, description: `Call Certyo's /api/v1 routes below this URL with your key in ${CONSUMER_KEY_HEADER}` });
     new CfnOutput(this, 'WebhookUrl', {

@@ -29,6 +29,7 @@ export function buildApp(app: App): CertyoStacks {
     apiProxy = new CertyoApiProxyStack(app, 'CertyoApiProxyStack', {
       config,
       env,
+      pipelineStackName: pipeline.stackName,
       description: 'Certyo API proxy: internal consumers with usage plans, Certyo key injected by the gateway; webhook intake',
     });
     // The webhook intake puts events on the pipeline's bus, imported by name (no export): deploy the bus first.

@@ -9,7 +9,7 @@ import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
 import { DynamoDbIngest } from './constructs/dynamodb-ingest';
 import { CertyoMonitoring } from './constructs/monitoring';
-import { OperationsTopic } from './constructs/operations-topic';
+import { OperationsTopic, operationsTopicName } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
 import { IVerificationTarget } from './constructs/verification-target';
 import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
@@ -53,7 +53,7 @@ export class CertyoPipelineStack extends Stack {
 
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
-    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail });
+    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail, topicName: operationsTopicName(this.stackName) });
     this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;

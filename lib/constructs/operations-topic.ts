@@ -3,8 +3,9 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -14,6 +15,11 @@ export interface OperationsTopicProps {
    * @default - no subscription; subscribe later to `topic`
    */
   readonly alarmEmail?: string;
+  /**
+   * A fixed topic name, so another stack can alarm here by ARN without a cross-stack export.
+   * @default - a name CloudFormation generates
+   */
+  readonly topicName?: string;
 }
 
 /**
@@ -34,6 +40,7 @@ export class OperationsTopic extends Construct {
     this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', {
       displayName: 'Certyo operations alarms',
+      topicName: props.topicName,
       masterKey: this.key,
       enforceSSL: true,
     });
@@ -54,4 +61,27 @@ export class OperationsTopic extends Construct {
     alarm.addAlarmAction(this.action);
     return alarm;
   }
+}
+
+/** The operations topic's name in a pipeline stack, known to other stacks without an export. */
+export function operationsTopicName(pipelineStackName: string): string {
+  return `${pipelineStackName}-operations`;
+}
+
+/**
+ * Alarm to an operations topic when a Lambda fails at least once in five minutes. For functions
+ * in other stacks (the API proxy's), which cannot register with the pipeline's monitoring
+ * without a dependency cycle; the alarm lives in the caller's stack.
+ */
+export function alarmOnFunctionErrors(scope: Construct, id: string, fn: IFunction, topic: ITopic, description: string): Alarm {
+  const alarm = new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new SnsAction(topic));
+  return alarm;
 }

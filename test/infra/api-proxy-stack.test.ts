@@ -31,6 +31,14 @@ describe('CertyoApiProxyStack', () => {
   const auditKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeyaudit/);
   const authorizerFunction = single(template, 'AWS::Lambda::Function', /^ProxyAuthorizerFunction[0-9A-F]{8}$/);
 
+  it("alarms on the authorizer's and the webhook's errors to the pipeline's operations topic", () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
+    const onErrors = alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Threshold === 1);
+    const functions = onErrors.map((a) => JSON.stringify(a.Properties.Dimensions));
+    expect(functions).toEqual(expect.arrayContaining([expect.stringContaining(authorizerFunction), expect.stringContaining('WebhooksFunction')]));
+    for (const alarm of onErrors) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(':CertyoPipelineStack-operations');
+  });
+
   it('is a regional REST API whose usage plans meter the key the authorizer returns', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       EndpointConfiguration: { Types: ['REGIONAL'] },

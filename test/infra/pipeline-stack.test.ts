@@ -22,8 +22,8 @@ describe('CertyoPipelineStack', () => {
     expect(json).toContain('certyo/api-key');
   });
 
-  it('encrypts the operations topic and allows only SSL', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  it('encrypts the operations topic, names it for the proxy stack, and allows only SSL', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue(), TopicName: 'CertyoPipelineStack-operations' });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
