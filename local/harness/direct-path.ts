@@ -5,7 +5,7 @@
  * 429 and 5xx (and 401/407/409) and dead-letters other 4xx; here a retry is immediate and
  * bounded, and `stopOnThrottle` ends the run at the first 429 (the budget-per-window figure).
  */
-import { evaluateInputTransformer } from '../../test/helpers/eventbridge';
+import { evaluateInputTransformer } from './eventbridge';
 import { EventRoutes, matchingRoutes } from './event-routes';
 
 export interface DirectPathOptions {

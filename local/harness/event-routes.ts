@@ -4,8 +4,8 @@
  * input transformer), to the batched mode's buffer queue, to the invalid-events queue, or to the
  * verification workflow. The offline run routes its sample events through exactly these.
  */
-import { matchesPattern } from '../../test/helpers/eventbridge';
-import type { InputTransformerJson } from '../../test/helpers/eventbridge';
+import { matchesPattern } from './eventbridge';
+import type { InputTransformerJson } from './eventbridge';
 import { CfnTemplate, referencedId, resourceEntries } from './synthesized';
 
 export interface ApiDestinationRoute {

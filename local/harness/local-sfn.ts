@@ -8,7 +8,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { forEachBounded } from '../../lambdas/shared/for-each-bounded';
 import { sleep } from '../../lambdas/shared/retry';
-import { Notification, runWorkflow, WorkflowRun } from '../../test/workflow/local-workflow';
+import { Notification, runWorkflow, WorkflowRun } from './local-workflow';
 
 export interface ExecutionRun {
   readonly name: string;

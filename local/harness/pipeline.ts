@@ -21,7 +21,7 @@ import { IngestManyOutcome } from '../../lambdas/shared/certyo-types';
 import { createVerificationStarter, parseVerificationPolicy, VerificationStarter } from '../../lambdas/shared/verification-starter';
 import { s3ObjectSource } from '../../lambdas/s3-ingest/object-source';
 import { PROJECT_ROOT } from '../../lib/bundling';
-import type { Notification } from '../../test/workflow/local-workflow';
+import type { Notification } from './local-workflow';
 import { Sandbox, SandboxStats, startSandbox } from '../sandbox';
 import { runDdbPath } from './ddb-path';
 import { runDirectPath } from './direct-path';

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BatchedForwarding } from '../../lib/constructs/batched-forwarding';
-import { matchesPattern } from '../helpers/eventbridge';
+import { matchesPattern } from '../../local/harness/eventbridge';
 import { formatFindings, synth } from '../helpers/synth';
 import { assemblyText, FakeVerification, fixtureEvent, forwardingFindings, ofType, resources, single, testStack } from './forwarding-support';
 

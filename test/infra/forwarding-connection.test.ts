@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { CertyoConnection } from '../../lib/constructs/certyo-connection';
-import { matchesPattern } from '../helpers/eventbridge';
+import { matchesPattern } from '../../local/harness/eventbridge';
 import { formatFindings, synth } from '../helpers/synth';
 import { fixtureEvent, forwardingFindings, resources, single, testStack } from './forwarding-support';
 

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DirectForwarding } from '../../lib/constructs/direct-forwarding';
 import { OPTIONAL_STRING_FIELDS, RecordEventDetail, toCertyoRecord } from '../../lambdas/shared/record-event';
-import { evaluateInputTransformer, InputTransformerJson, matchesPattern } from '../helpers/eventbridge';
+import { evaluateInputTransformer, InputTransformerJson, matchesPattern } from '../../local/harness/eventbridge';
 import { formatFindings, synth } from '../helpers/synth';
 import { assemblyText, FakeVerification, fixtureEvent, forwardingFindings, ofType, Resource, resources, single, testStack } from './forwarding-support';
 

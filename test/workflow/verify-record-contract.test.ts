@@ -7,7 +7,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AcceptedRecord } from '../../lambdas/shared/certyo-types';
 import { createVerificationStarter } from '../../lambdas/shared/verification-starter';
-import { HttpRequest, HttpResponse, runWorkflow } from './local-workflow';
+import { HttpRequest, HttpResponse, runWorkflow } from '../../local/harness/local-workflow';
 
 const API = 'https://certyo.test';
 const KEY = 'test-key';

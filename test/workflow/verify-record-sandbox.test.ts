@@ -4,7 +4,7 @@
  * on with `flush()` (snapshot) and `settle()` (anchor) at the point it needs.
  */
 import { REASON_CATEGORY, Sandbox, startSandbox } from '../../local/sandbox';
-import { HttpRequest, runWorkflow, RunOptions } from './local-workflow';
+import { HttpRequest, runWorkflow, RunOptions } from '../../local/harness/local-workflow';
 
 const HOUR = 3_600_000;
 const frozen = { flushMs: HOUR, anchorDelayMs: HOUR };
