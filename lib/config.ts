@@ -291,7 +291,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item.'),
   setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
   setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
-  setting('verify.policy', 'all', verifyPolicy, 'Which accepted records get a verification workflow: `all`, `none`, `batch` or `sample:<fraction>`.'),
+  // `batch` by default, not the seed's per-record verification: verify calls spend the ingest
+  // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
+  setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`. Direct mode verifies every event unless `none`.'),
   setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
   setting('verify.maxAttempts', 10, integer(1, 100), 'Verification attempts before a `failed` notification with reason `timeout`.'),
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),

@@ -79,7 +79,7 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
   it('lets the forwarder start verifications', () => {
     const [stateMachineId] = single(template, 'AWS::StepFunctions::StateMachine', /^Verification/);
     const env = (resources(template)[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ VERIFY_STATE_MACHINE_ARN: { Ref: stateMachineId }, VERIFY_POLICY: 'all' });
+    expect(env).toMatchObject({ VERIFY_STATE_MACHINE_ARN: { Ref: stateMachineId }, VERIFY_POLICY: 'batch' });
   });
 
   it('tells the forwarder its queues and tenant', () => {
