@@ -11,9 +11,6 @@ import { describeFile, FileTask } from './file-task';
 import { EventFormatError, parseQueueMessage, QueueMessage } from './s3-event';
 import { errorText } from '../shared/error-text';
 
-// Re-exported for local/harness/s3-path.ts, which imports it from here.
-export type { Log };
-
 export interface BatchDeps extends FileIngestDeps {
   readonly continuations: ContinuationQueue;
   readonly log: Log;

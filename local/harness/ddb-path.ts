@@ -12,7 +12,7 @@ import { noVerification, VerificationStarter } from '../../lambdas/shared/verifi
 import { processStreamBatch, StreamReporter } from '../../lambdas/ddb-ingest/process-stream';
 import { readDdbIngestSettings } from '../../lambdas/ddb-ingest/settings';
 import { MemoryDeadLetters } from './memory-queue';
-import { MemoryLog } from './s3-path';
+import { RecordingLog } from './recording-log';
 
 export interface DdbPathOptions {
   readonly certyo: CertyoApi;
@@ -36,14 +36,14 @@ export interface DdbPathRun {
   readonly rejected: MemoryDeadLetters;
   /** Records the mapping gave up on after `maxRetries` (the on-failure destination). */
   readonly onFailure: DynamoDBRecord[];
-  readonly log: MemoryLog;
+  readonly log: RecordingLog;
 }
 
 const NO_REPORTER: StreamReporter = { batchSent: () => undefined, finished: () => undefined };
 
 export async function runDdbPath(records: readonly DynamoDBRecord[], options: DdbPathOptions): Promise<DdbPathRun> {
   const rejected = new MemoryDeadLetters();
-  const log = new MemoryLog();
+  const log = new RecordingLog();
   const settings = readDdbIngestSettings({ DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/DdbIngestDeadLetters' });
   const batchSize = options.batchSize ?? 1000;
   const maxRetries = options.maxRetries ?? 10;

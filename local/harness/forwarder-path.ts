@@ -11,7 +11,7 @@ import { noVerification, VerificationStarter } from '../../lambdas/shared/verifi
 import { forwardBatch, ForwarderReporter } from '../../lambdas/forwarder/forward-batch';
 import { EventRoutes, matchingRoutes } from './event-routes';
 import { MemoryDeadLetters, MemoryQueue } from './memory-queue';
-import { MemoryLog } from './s3-path';
+import { RecordingLog } from './recording-log';
 
 export interface ForwarderPathOptions {
   readonly routes: EventRoutes;
@@ -39,7 +39,7 @@ export interface ForwarderPathRun {
   readonly handlerMs: number;
   readonly rejected: MemoryDeadLetters;
   readonly queue: MemoryQueue;
-  readonly log: MemoryLog;
+  readonly log: RecordingLog;
   readonly rateLimited: boolean;
 }
 
@@ -49,7 +49,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function runForwarderPath(events: Iterable<unknown>, options: ForwarderPathOptions): Promise<ForwarderPathRun> {
   const queue = new MemoryQueue('ForwardingBuffer', { maxReceiveCount: 100, visibilityTimeoutMs: 1000 });
   const rejected = new MemoryDeadLetters();
-  const log = new MemoryLog();
+  const log = new RecordingLog();
   const batchSize = options.batchSize ?? 10_000;
   const source = events[Symbol.iterator]();
   let exhausted = false;

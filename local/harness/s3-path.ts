@@ -10,7 +10,8 @@ import { noVerification, VerificationStarter } from '../../lambdas/shared/verifi
 import { continuationBody } from '../../lambdas/s3-ingest/continuation';
 import { IngestReporter } from '../../lambdas/s3-ingest/file-ingest';
 import { ObjectSource } from '../../lambdas/s3-ingest/object-source';
-import { BatchDeps, Log, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
+import { BatchDeps, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
+import { RecordingLog } from './recording-log';
 import { readS3IngestSettings } from '../../lambdas/s3-ingest/settings';
 import { MemoryDeadLetters, MemoryQueue } from './memory-queue';
 
@@ -49,23 +50,6 @@ export function objectCreatedNotification(upload: S3Upload): string {
   });
 }
 
-/** Log lines kept in memory, so a run can report per-file summaries and check what was logged. */
-export class MemoryLog implements Log {
-  readonly lines: { level: 'info' | 'warn' | 'error'; message: string; attributes: Record<string, unknown> }[] = [];
-
-  info(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'info', message, attributes });
-  }
-
-  warn(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'warn', message, attributes });
-  }
-
-  error(message: string, attributes: Record<string, unknown>): void {
-    this.lines.push({ level: 'error', message, attributes });
-  }
-}
-
 export interface S3PathOptions {
   readonly certyo: CertyoApi;
   readonly objects: ObjectSource;
@@ -92,7 +76,7 @@ export interface S3PathRun {
   readonly rejected: MemoryDeadLetters;
   /** The ingest queue, with its dead-letter queue and request counts. */
   readonly queue: MemoryQueue;
-  readonly log: MemoryLog;
+  readonly log: RecordingLog;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,7 +90,7 @@ function settingsEnv(queue: MemoryQueue, rejectedQueueUrl: string): NodeJS.Proce
 export async function runS3Path(notifications: readonly string[], options: S3PathOptions): Promise<S3PathRun> {
   const queue = new MemoryQueue('S3IngestQueue');
   const rejected = new MemoryDeadLetters();
-  const log = new MemoryLog();
+  const log = new RecordingLog();
   const settings = readS3IngestSettings(options.tenantId, settingsEnv(queue, 'https://sqs.us-east-1.amazonaws.com/123456789012/S3Rejected'));
   const invocationMs = options.invocationMs ?? 280_000;
   const maxInvocations = options.maxInvocations ?? 10_000;

@@ -12,7 +12,7 @@ import { WriteBackTarget } from '../../lambdas/ddb-ingest/stream-change';
 import { WriteBack, WriteBackResult } from '../../lambdas/ddb-ingest/write-back';
 import { FakeCertyo } from './fake-certyo';
 import { MemoryDeadLetters } from './memory-dead-letters';
-import { RecordingLog } from './recording-log';
+import { RecordingLog } from '../../local/harness/recording-log';
 import { RecordingVerification } from './recording-verification';
 
 /** Records write-backs; answers `results` by record id (default `written`), or throws `failures`. */

@@ -19,7 +19,7 @@ import {
 } from '../../lambdas/shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../../lambdas/shared/dead-letter';
 import { ForwarderDeps } from '../../lambdas/forwarder/forward-batch';
-import { RecordingLog } from '../helpers/recording-log';
+import { RecordingLog } from '../../local/harness/recording-log';
 import { MessageVisibility, ReceivedMessage } from '../../lambdas/forwarder/message-visibility';
 import { VerificationStarter } from '../../lambdas/shared/verification-starter';
 

@@ -4,7 +4,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { gzipSync } from 'node:zlib';
 import { continuationBody } from '../../lambdas/s3-ingest/continuation';
 import { BatchDeps, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
-import { RecordingLog } from '../helpers/recording-log';
+import { RecordingLog } from '../../local/harness/recording-log';
 import { harness, Harness, MemoryContinuations, ndjson, TASK } from '../helpers/s3-ingest-fakes';
 
 const event = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 's3', 'sqs-s3-notifications.json'), 'utf8')) as SQSEvent;
