@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -50,17 +50,28 @@ export class OperationsTopic extends Construct {
 
   /** Alarm (to this topic) when a queue holds any visible message, e.g. a dead-letter queue. */
   alarmOnQueueNotEmpty(scope: Construct, id: string, queue: IQueue, description: string): Alarm {
-    const alarm = new Alarm(scope, id, {
-      alarmDescription: description,
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(this.action);
-    return alarm;
+    const metric = queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    return notifyingAlarm(scope, id, this.topic, { metric, threshold: 0, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, description });
   }
+}
+
+/** One evaluation period, and no data means nothing happened: not a reason to page anyone. */
+function notifyingAlarm(
+  scope: Construct,
+  id: string,
+  topic: ITopic,
+  options: { metric: IMetric; threshold: number; comparisonOperator: ComparisonOperator; description: string },
+): Alarm {
+  const alarm = new Alarm(scope, id, {
+    alarmDescription: options.description,
+    metric: options.metric,
+    threshold: options.threshold,
+    comparisonOperator: options.comparisonOperator,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new SnsAction(topic));
+  return alarm;
 }
 
 /** The operations topic's name in a pipeline stack, known to other stacks without an export. */
@@ -74,14 +85,6 @@ export function operationsTopicName(pipelineStackName: string): string {
  * without a dependency cycle; the alarm lives in the caller's stack.
  */
 export function alarmOnFunctionErrors(scope: Construct, id: string, fn: IFunction, topic: ITopic, description: string): Alarm {
-  const alarm = new Alarm(scope, id, {
-    alarmDescription: description,
-    metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-    threshold: 1,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
-  alarm.addAlarmAction(new SnsAction(topic));
-  return alarm;
+  const metric = fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
+  return notifyingAlarm(scope, id, topic, { metric, threshold: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, description });
 }
