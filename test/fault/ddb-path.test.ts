@@ -7,7 +7,7 @@
 import { recordIdOf } from '../../lambdas/shared/dynamodb-mapping';
 import { isBadStreamRecord, StreamSpec, streamRecordId, streamRecords } from '../../local/harness/ddb-stream';
 import { runDdbPath } from '../../local/harness/ddb-path';
-import { faultTolerantClient, faultySandbox, printTally, SOAK, storedMoreThanOnce, storedRecords } from './fault-harness';
+import { faultTolerantClient, faultySandbox, SOAK, tallyAndCheckFaultRun } from './fault-harness';
 
 const RECORDS = SOAK ? 20_000 : 2_000;
 /** Small batches, so the fault rates apply to many requests (one bulk request per batch). */
@@ -31,26 +31,10 @@ test(
       const run = await runDdbPath(records, { certyo: faultTolerantClient(sandbox), tenantId: TENANT, batchSize: BATCH_SIZE });
 
       // Assert
-      const stats = sandbox.stats();
-      const stored = await storedRecords(sandbox, TENANT);
+      const stored = await tallyAndCheckFaultRun(sandbox, run, { path: 'DynamoDB stream (ddb-ingest)', tenantId: TENANT, recordsSent: RECORDS, started });
       // Certyo record ids as ddb-ingest derives them from the key attributes.
       const good = indexes(false).map((i) => recordIdOf(records[i]?.dynamodb?.Keys));
       const bad = indexes(true).map((i) => streamRecordId(spec, i));
-      printTally({
-        path: 'DynamoDB stream (ddb-ingest)',
-        recordsSent: RECORDS,
-        stored: stored.length,
-        replays: stats.idempotentReplays,
-        deadLettered: run.rejected.letters.length,
-        invocations: run.invocations,
-        requests: Object.values(stats.requests['POST /api/v1/records/bulk'] ?? {}).reduce((a, b) => a + b, 0),
-        faults: stats.faults,
-        ms: Date.now() - started,
-      });
-
-      expect(stats.faults).toEqual(expect.objectContaining({ error: expect.any(Number), throttle: expect.any(Number), hang: expect.any(Number), reset: expect.any(Number) }));
-      expect(storedMoreThanOnce(stored)).toEqual([]);
-      expect(stats.duplicateIngests).toBe(0);
       expect(stored.map((r) => r.recordId).sort()).toEqual(good.sort());
       // recordVersion is the stream sequence number: a retried batch replays the same versions.
       expect(new Set(stored.map((r) => r.recordVersion)).size).toBe(stored.length);

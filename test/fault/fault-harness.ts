@@ -89,3 +89,32 @@ export function printTally(tally: Tally): void {
     ].join('\n'),
   );
 }
+
+/**
+ * After a faulty run: prints the tally and checks what holds whatever the path — every fault
+ * kind was injected, and no record (id) was stored twice or ingested twice as one version.
+ * Returns what the sandbox stored, for the path's own checks.
+ */
+export async function tallyAndCheckFaultRun(
+  sandbox: Sandbox,
+  run: { readonly rejected: { readonly letters: readonly unknown[] }; readonly invocations: number },
+  context: { readonly path: string; readonly tenantId: string; readonly recordsSent: number; readonly started: number },
+): Promise<StoredRecord[]> {
+  const stats = sandbox.stats();
+  const stored = await storedRecords(sandbox, context.tenantId);
+  printTally({
+    path: context.path,
+    recordsSent: context.recordsSent,
+    stored: stored.length,
+    replays: stats.idempotentReplays,
+    deadLettered: run.rejected.letters.length,
+    invocations: run.invocations,
+    requests: Object.values(stats.requests['POST /api/v1/records/bulk'] ?? {}).reduce((a, b) => a + b, 0),
+    faults: stats.faults,
+    ms: Date.now() - context.started,
+  });
+  expect(stats.faults).toEqual(expect.objectContaining({ error: expect.any(Number), throttle: expect.any(Number), hang: expect.any(Number), reset: expect.any(Number) }));
+  expect(storedMoreThanOnce(stored)).toEqual([]);
+  expect(stats.duplicateIngests).toBe(0);
+  return stored;
+}

@@ -8,7 +8,7 @@ import { s3ObjectSource } from '../../lambdas/s3-ingest/object-source';
 import { startLocalS3 } from '../../local/harness/local-s3';
 import { isBadLine, NdjsonSpec, ndjsonText, recordId } from '../../local/harness/ndjson';
 import { objectCreatedNotification, runS3Path } from '../../local/harness/s3-path';
-import { faultTolerantClient, faultySandbox, printTally, SOAK, storedMoreThanOnce, storedRecords } from './fault-harness';
+import { faultTolerantClient, faultySandbox, SOAK, tallyAndCheckFaultRun } from './fault-harness';
 
 const RECORDS = SOAK ? 20_000 : 2_000;
 /** Small files, so the fault rates apply to many requests (one bulk request per file). */
@@ -47,25 +47,9 @@ test(
       const run = await runS3Path(notifications, { certyo: faultTolerantClient(sandbox), objects: s3ObjectSource(s3.client), tenantId: TENANT, invocationMs: 60_000 });
 
       // Assert
-      const stats = sandbox.stats();
-      const stored = await storedRecords(sandbox, TENANT);
+      const stored = await tallyAndCheckFaultRun(sandbox, run, { path: 'S3 (s3-ingest)', tenantId: TENANT, recordsSent: RECORDS, started });
       const good = expectedIds(specs, false);
       const bad = expectedIds(specs, true);
-      printTally({
-        path: 'S3 (s3-ingest)',
-        recordsSent: RECORDS,
-        stored: stored.length,
-        replays: stats.idempotentReplays,
-        deadLettered: run.rejected.letters.length,
-        invocations: run.invocations,
-        requests: Object.values(stats.requests['POST /api/v1/records/bulk'] ?? {}).reduce((a, b) => a + b, 0),
-        faults: stats.faults,
-        ms: Date.now() - started,
-      });
-
-      expect(stats.faults).toEqual(expect.objectContaining({ error: expect.any(Number), throttle: expect.any(Number), hang: expect.any(Number), reset: expect.any(Number) }));
-      expect(storedMoreThanOnce(stored)).toEqual([]);
-      expect(stats.duplicateIngests).toBe(0);
       expect(stored.map((r) => r.recordId).sort()).toEqual([...good].sort());
       // Nothing silently dropped: every bad line is in the rejected-records queue, named, with its line and reason.
       expect(run.rejected.letters).toHaveLength(bad.length);
