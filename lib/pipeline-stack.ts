@@ -96,6 +96,8 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addIngestFunction(this.dynamoDbIngest.function, 'dynamodb');
       this.monitoring.addStreamSource(this.dynamoDbIngest.function, 'dynamodb');
       this.monitoring.addDeadLetterQueue(this.dynamoDbIngest.deadLetterQueue, 'dynamodb-failed-records');
+      // The ingest writes `pending`; the workflow settles `anchored` / `failed` on the same tables.
+      if (props.config.dynamodb.writeBack && this.verification instanceof VerifyRecordWorkflow) this.verification.grantWriteBack(...this.dynamoDbIngest.tables);
       if (this.dynamoDbIngest.demoTable) {
         new CfnOutput(this, 'DemoTableName', { value: this.dynamoDbIngest.demoTable.tableName, description: 'Write items here (partition key pk) to anchor every change' });
       }

@@ -27,7 +27,7 @@ import { AcceptedRecord, CertyoApi, IngestManyOutcome, IngestResult, RateLimited
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { forEachBounded } from '../shared/for-each-bounded';
 import type { Log } from '../shared/observability';
-import { VerificationStarter } from '../shared/verification-starter';
+import { VerifiableRecord, VerificationStarter } from '../shared/verification-starter';
 import { Change, ChangeOptions, IngestChange, SkipReason, toChange } from './stream-change';
 import { WriteBack, WriteBackResult } from './write-back';
 import { errorText } from '../shared/error-text';
@@ -185,7 +185,7 @@ export async function processStreamBatch(records: readonly DynamoDBRecord[], dep
     const cause = stoppedBy instanceof RateLimitedError ? 'rate limit' : (stoppedBy?.message ?? 'Certyo stopped accepting records');
     const until = stoppedBy instanceof RateLimitedError ? stoppedBy.retryAt.getTime() : deps.deadline;
     for (const unsent of outcome.unsent) stop.at((ingest[unsent.index] as IngestChange).position, cause, until);
-    await deps.verification.start(outcome.accepted);
+    await deps.verification.start(deps.options.writeBack ? withWriteBackLocations(outcome.accepted, ingest) : outcome.accepted);
     if (deps.options.writeBack) await writeBackAccepted(outcome.accepted, ingest, deps, summary, stop);
   }
 
@@ -210,6 +210,19 @@ export async function processStreamBatch(records: readonly DynamoDBRecord[], dep
 async function holdUntil(time: number, deps: StreamBatchDeps): Promise<void> {
   const wait = Math.min(time, deps.deadline) - deps.now();
   if (wait > 0) await deps.sleep(wait);
+}
+
+/**
+ * With write-back on, the verify workflow settles each item's `certyo_status`: tell it where the
+ * item is (deletes have no item). Every accepted version gets one, not only the newest: the
+ * workflow's update is conditional on the item still carrying that version's hash, so an
+ * older version's is a no-op.
+ */
+function withWriteBackLocations(accepted: readonly AcceptedRecord[], ingest: readonly IngestChange[]): VerifiableRecord[] {
+  return accepted.map((a) => {
+    const target = (ingest[a.index] as IngestChange).writeBack;
+    return target ? { ...a, writeBack: { tableName: target.table, key: target.keys } } : a;
+  });
 }
 
 /**

@@ -21,8 +21,23 @@ export interface VerificationStartOutcome {
   readonly skipped: number;
 }
 
+/**
+ * Where the workflow writes a record's final `certyo_status` (DynamoDB ingest with
+ * `certyo:dynamodb.writeBack`): the table and the item's key.
+ */
+export interface WriteBackLocation {
+  readonly tableName: string;
+  /** The item's key in DynamoDB's JSON AttributeValue form (a stream record's `Keys`), as Step Functions' `dynamodb:updateItem` takes it. */
+  readonly key: Readonly<Record<string, unknown>>;
+}
+
+/** An accepted record and, from an ingest path that writes statuses back, where its item is. */
+export interface VerifiableRecord extends AcceptedRecord {
+  readonly writeBack?: WriteBackLocation;
+}
+
 export interface VerificationStarter {
-  start(accepted: readonly AcceptedRecord[]): Promise<VerificationStartOutcome>;
+  start(accepted: readonly VerifiableRecord[]): Promise<VerificationStartOutcome>;
 }
 
 /** For handlers deployed without a workflow, and for tests. */
@@ -46,6 +61,15 @@ export interface CoveredRecord {
 }
 
 /**
+ * An item whose status the workflow settles after its notification. The update is conditional on
+ * the item's `certyo_record_hash` still being `recordHash` (what the ingest's write-back set):
+ * a newer version of the item has its own verification.
+ */
+export interface WriteBackItem extends WriteBackLocation {
+  readonly recordHash: string;
+}
+
+/**
  * The execution input: the same fields as the `detail` of a forwarding event, so the direct-mode
  * rule target can pass `$.detail` unchanged, plus what only an ingest Lambda knows.
  */
@@ -60,6 +84,14 @@ export interface VerificationInput {
   readonly recordHash?: string;
   /** `batch` policy: every record of the bulk request this representative stands for. */
   readonly covers?: readonly CoveredRecord[];
+  /**
+   * The items to update once notified: this record's, or in `batch` mode those of the covered
+   * records that have one. One list rather than a field per `covers` entry, because JSONPath
+   * cannot select "the entries that have a field" the same way in Step Functions and in
+   * aws-local-stepfunctions, and mapping over every entry would spend state transitions on
+   * every batch execution of the paths that never write back. Absent when there is none.
+   */
+  readonly writeBacks?: readonly WriteBackItem[];
 }
 
 export interface StarterLog {
@@ -85,9 +117,9 @@ export interface VerificationStarterOptions {
    */
   readonly maxPayloadBytes?: number;
   /**
-   * Largest serialized `covers` list of one batch execution; a bulk request whose list is
-   * larger is split over several executions. The list travels in the state and in the SNS
-   * notification (also capped at 256 KiB).
+   * Largest serialized `covers` list of one batch execution, with its `writeBacks`; a bulk
+   * request whose lists are larger is split over several executions. The lists travel in the
+   * state, and `covers` in the SNS notification (also capped at 256 KiB).
    * @default 131072 (128 KiB)
    */
   readonly maxCoversBytes?: number;
@@ -162,17 +194,27 @@ function covered(accepted: AcceptedRecord): CoveredRecord {
   return recordVersion === undefined ? { database, collection, recordId } : { database, collection, recordId, recordVersion };
 }
 
+function writeBackItem(accepted: VerifiableRecord): WriteBackItem | undefined {
+  return accepted.writeBack && { tableName: accepted.writeBack.tableName, key: accepted.writeBack.key, recordHash: accepted.result.recordHash };
+}
+
+/** What a record adds to a batch execution's input: its `covers` entry and its write-back item. */
+function batchEntryBytes(accepted: VerifiableRecord): number {
+  const item = writeBackItem(accepted);
+  return Buffer.byteLength(JSON.stringify(covered(accepted))) + 1 + (item ? Buffer.byteLength(JSON.stringify(item)) + 1 : 0);
+}
+
 /**
  * `batch` groups: consecutive accepted records, at most one bulk request's worth (1,000) and
- * at most `maxCoversBytes` of `covers`. `ingestMany` fills bulk requests in input order, so a
- * group is (part of) one bulk request.
+ * at most `maxCoversBytes` of `covers` and `writeBacks`. `ingestMany` fills bulk requests in
+ * input order, so a group is (part of) one bulk request.
  */
-function batchGroups(accepted: readonly AcceptedRecord[], maxCoversBytes: number): AcceptedRecord[][] {
-  const groups: AcceptedRecord[][] = [];
-  let current: AcceptedRecord[] = [];
+function batchGroups(accepted: readonly VerifiableRecord[], maxCoversBytes: number): VerifiableRecord[][] {
+  const groups: VerifiableRecord[][] = [];
+  let current: VerifiableRecord[] = [];
   let bytes = 2;
   for (const record of accepted) {
-    const size = Buffer.byteLength(JSON.stringify(covered(record))) + 1;
+    const size = batchEntryBytes(record);
     if (current.length > 0 && (current.length >= MAX_BULK_ITEMS || bytes + size > maxCoversBytes)) {
       groups.push(current);
       current = [];
@@ -197,9 +239,14 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number of at least 1, got ${concurrency}`);
   const { policy } = options;
 
-  /** The input as JSON text, serialized once so `RawJson` numbers keep their digits. */
-  const inputFor = (representative: AcceptedRecord, covers?: readonly CoveredRecord[]): string => {
+  /**
+   * The input as JSON text, serialized once so `RawJson` numbers keep their digits. `group` is
+   * the records a batch execution stands for (the representative is one of them).
+   */
+  const inputFor = (representative: VerifiableRecord, group?: readonly VerifiableRecord[]): string => {
     const { record, result } = representative;
+    const covers = group?.map(covered);
+    const writeBacks = (group ?? [representative]).flatMap((a) => writeBackItem(a) ?? []);
     const base: VerificationInput = {
       tenantId: record.tenantId,
       database: record.database,
@@ -208,6 +255,7 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
       ...(record.recordVersion === undefined ? {} : { recordVersion: record.recordVersion }),
       recordHash: result.recordHash,
       ...(covers === undefined ? {} : { covers }),
+      ...(writeBacks.length === 0 ? {} : { writeBacks }),
     };
     const text = JSON.stringify(base);
     const payload = stringifyJson(record.recordPayload);
@@ -223,7 +271,7 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
     return `${text.slice(0, -1)},"payload":${payload}}`;
   };
 
-  const plan = (accepted: readonly AcceptedRecord[]): PlannedStart[] => {
+  const plan = (accepted: readonly VerifiableRecord[]): PlannedStart[] => {
     switch (policy.kind) {
       case 'none':
         return [];
@@ -237,10 +285,10 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
         return batchGroups(accepted, maxCoversBytes).map((group) => {
           // The last record of a request is the last to reach a snapshot: once it is anchored,
           // the snapshots holding the earlier records normally are too.
-          const representative = group[group.length - 1] as AcceptedRecord;
+          const representative = group[group.length - 1] as VerifiableRecord;
           return {
             name: executionName('batch', group.map((a) => a.record.idempotencyKey).join('\n')),
-            input: inputFor(representative, group.map(covered)),
+            input: inputFor(representative, group),
           };
         });
     }

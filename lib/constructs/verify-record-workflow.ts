@@ -219,6 +219,18 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     return this.ruleTargetDeadLetters;
   }
 
+  /**
+   * Lets the workflow settle `certyo_status` on these tables' items after notifying (DynamoDB
+   * ingest with `certyo:dynamodb.writeBack`, which lists them in the execution input's
+   * `writeBacks`): `dynamodb:UpdateItem` on exactly these table ARNs, nothing else. Without this
+   * grant an input with `writeBacks` still notifies, then fails its execution (alarmed).
+   * Tables encrypted with a customer-managed KMS key also need that key granted.
+   */
+  grantWriteBack(...tables: readonly { readonly tableArn: string }[]): void {
+    if (tables.length === 0) throw new Error('VerifyRecordWorkflow.grantWriteBack: tables must name at least one table');
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: tables.map((t) => t.tableArn) }));
+  }
+
   grantStartTo(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
     this.stateMachine.grantStartExecution(fn);
     fn.addEnvironment('VERIFY_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);

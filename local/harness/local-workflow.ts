@@ -6,8 +6,11 @@
  *   non-2xx answer turned into the error `States.Http.StatusCode.<code>`, as the HTTP Task does.
  * - `arn:aws:states:::sns:publish`: captured as an SNS topic would receive it (Message
  *   serialized to a string, message attributes checked), so tests read what subscribers get.
+ * - `arn:aws:states:::dynamodb:updateItem`: checked as DynamoDB checks an expression (every
+ *   `#name` and `:value` defined and used), recorded, then answered by `updateItem` (a test's
+ *   table); an error it throws becomes `DynamoDB.<name>`, as the service integration names it.
  */
-import { StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
 
 /** The library does not export its event types; derive them from `run()`. */
@@ -66,9 +69,27 @@ export interface Notification {
   readonly attributes: Record<string, { DataType: string; StringValue: string }>;
 }
 
+/** The parameters of the workflow's `dynamodb:updateItem` task (JSON AttributeValues). */
+export interface UpdateItemRequest {
+  readonly TableName: string;
+  readonly Key: Record<string, unknown>;
+  readonly UpdateExpression: string;
+  readonly ConditionExpression?: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** Resolves when the item was updated; throws e.g. an error named `ConditionalCheckFailedException`. */
+export type UpdateItemResponder = (request: UpdateItemRequest) => Promise<void>;
+
 export interface WorkflowRun {
+  /** Undefined when the execution ended in a Fail state. */
   readonly output: unknown;
+  /** The Fail state's Error and Cause, as Step Functions reports an ExecutionFailed. */
+  readonly failure?: { readonly error: string; readonly cause: string };
   readonly notifications: readonly Notification[];
+  /** `dynamodb:updateItem` calls, retries included, in the order made. */
+  readonly updates: readonly UpdateItemRequest[];
   readonly calls: readonly HttpRequest[];
   readonly events: readonly EventLog[];
   /** Retries per state, with the retrier that matched. */
@@ -85,6 +106,13 @@ export interface RunOptions {
   readonly maxAttempts?: number;
   readonly pollIntervalSeconds?: number;
   readonly tenantId?: string;
+  /** The DynamoDB table(s) the write-back updates. @default every update succeeds */
+  readonly updateItem?: UpdateItemResponder;
+  /**
+   * `$$.State.EnteredTime`: aws-local-stepfunctions keeps no entry times, so one time stands
+   * for every state. @default the time the run starts
+   */
+  readonly enteredTime?: string;
 }
 
 class HttpTaskError extends Error {
@@ -92,6 +120,34 @@ class HttpTaskError extends Error {
     super(cause);
     this.name = `States.Http.StatusCode.${status}`;
   }
+}
+
+class DynamoDbTaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = `DynamoDB.${name}`;
+  }
+}
+
+/** DynamoDB's ValidationException for expression placeholders: each must be defined and used. */
+function expressionProblems(request: UpdateItemRequest): string[] {
+  const text = `${request.UpdateExpression} ${request.ConditionExpression ?? ''}`;
+  const problems: string[] = [];
+  for (const [kind, defined] of [
+    ['#', Object.keys(request.ExpressionAttributeNames ?? {})],
+    [':', Object.keys(request.ExpressionAttributeValues ?? {})],
+  ] as const) {
+    const used = new Set(text.match(new RegExp(`${kind}\\w+`, 'g')) ?? []);
+    problems.push(...[...used].filter((p) => !defined.includes(p)).map((p) => `${p} is used but not defined`));
+    problems.push(...defined.filter((p) => !used.has(p)).map((p) => `${p} is defined but not used`));
+  }
+  for (const [name, value] of Object.entries(request.ExpressionAttributeValues ?? {})) {
+    const types = Object.entries(value as Record<string, unknown>);
+    if (types.length !== 1 || types[0]?.[1] === null || types[0]?.[1] === undefined) problems.push(`${name} is not an AttributeValue: ${JSON.stringify(value)}`);
+  }
+  if (typeof request.TableName !== 'string' || request.TableName === '') problems.push('TableName is missing');
+  if (Object.keys(request.Key ?? {}).length === 0) problems.push('Key is empty');
+  return problems;
 }
 
 interface HttpTaskInput {
@@ -123,6 +179,7 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
   const http = options.http ?? realHttp;
   const calls: HttpRequest[] = [];
   const notifications: Notification[] = [];
+  const updates: UpdateItemRequest[] = [];
 
   const httpTask = async (raw: unknown): Promise<Record<string, unknown>> => {
     const task = raw as HttpTaskInput;
@@ -155,20 +212,51 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
     return { MessageId: `msg-${notifications.length}`, SdkHttpMetadata: { HttpStatusCode: 200 } };
   };
 
+  const updateItem = async (raw: unknown): Promise<Record<string, unknown>> => {
+    const request = raw as UpdateItemRequest;
+    updates.push(request);
+    const problems = expressionProblems(request);
+    if (problems.length > 0) throw new DynamoDbTaskError('ValidationException', problems.join('; '));
+    try {
+      await options.updateItem?.(request);
+    } catch (error) {
+      throw error instanceof Error ? new DynamoDbTaskError(error.name, error.message) : error;
+    }
+    return { SdkHttpMetadata: { HttpStatusCode: 200 } };
+  };
+
   const machine = new StateMachine(loadDefinition(options), { validationOptions: { checkArn: false } });
   const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
     overrides: {
-      taskResourceLocalHandlers: { Verify: httpTask, CheckSnapshot: httpTask, RetrySnapshot: httpTask, Notify: snsPublish } as never,
+      taskResourceLocalHandlers: { Verify: httpTask, CheckSnapshot: httpTask, RetrySnapshot: httpTask, Notify: snsPublish, WriteStatus: updateItem } as never,
       waitTimeOverrides: { WaitForAnchoring: 1, Backoff: 1 },
-      retryIntervalOverrides: { Verify: 1, CheckSnapshot: 1, RetrySnapshot: 1, Notify: 1 },
+      retryIntervalOverrides: { Verify: 1, CheckSnapshot: 1, RetrySnapshot: 1, Notify: 1, WriteStatus: 1 },
     },
+    context: { State: { EnteredTime: options.enteredTime ?? new Date().toISOString() } } as never,
   });
   const events: EventLog[] = [];
   const collecting = (async () => {
     for await (const event of execution.eventLogs) events.push(event);
   })();
-  const output = await execution.result;
+  let ended: { output: unknown } | { error: unknown };
+  try {
+    ended = { output: await execution.result };
+  } catch (error) {
+    ended = { error };
+  }
   await collecting;
+  let output: unknown;
+  let failure: WorkflowRun['failure'];
+  if ('error' in ended) {
+    // A Fail state ends the execution as designed; anything else is a fault of the run itself.
+    const { error } = ended;
+    const failState = error instanceof ExecutionError && events.some((e) => e.type === 'StateEntered' && e.state.type === 'Fail');
+    if (!failState) throw error;
+    const cause = error.cause as Error;
+    failure = { error: cause.name, cause: cause.message };
+  } else {
+    output = ended.output;
+  }
   const retries = events.flatMap((e) => (e.type === 'StateRetried' ? [{ state: e.state.name, retry: e.retry }] : []));
-  return { output, notifications, calls, events, retries };
+  return { output, ...(failure ? { failure } : {}), notifications, updates, calls, events, retries };
 }

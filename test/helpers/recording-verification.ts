@@ -1,10 +1,9 @@
-import { AcceptedRecord } from '../../lambdas/shared/certyo-types';
-import { VerificationStarter } from '../../lambdas/shared/verification-starter';
+import { VerifiableRecord, VerificationStarter } from '../../lambdas/shared/verification-starter';
 
 /** Keeps the accepted records verification was started for. */
 export class RecordingVerification implements VerificationStarter {
-  readonly started: AcceptedRecord[] = [];
-  async start(accepted: readonly AcceptedRecord[]) {
+  readonly started: VerifiableRecord[] = [];
+  async start(accepted: readonly VerifiableRecord[]) {
     this.started.push(...accepted);
     return { started: accepted.length, skipped: 0 };
   }

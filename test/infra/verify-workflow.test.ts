@@ -103,6 +103,12 @@ describe('verification workflow in the pipeline stack (default configuration)', 
     expect(statements.filter((s) => s.Resource === '*').flatMap(actionsOf).every((a) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
   });
 
+  it('may not touch any DynamoDB table while certyo:dynamodb.writeBack is off (the default)', () => {
+    const statements = rolePolicyStatements(template, idOf(workflow.stateMachine.role));
+
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
   it('publishes to a KMS-encrypted (rotated key), SSL-only topic, output as NotificationsTopicArn', () => {
     const topicId = idOf(workflow.notifications);
     const keyId = idOf(workflow.notificationsKey);
@@ -144,6 +150,48 @@ describe('configuration', () => {
   it('counts the worst case as the first wait plus the linear backoff of twice maxAttempts attempts', () => {
     expect(worstCaseWaitSeconds(90, 10, 30)).toBe(90 + 30 * (19 * 20) / 2);
     expect(worstCaseWaitSeconds(60, 2, 30)).toBe(60 + 30 + 60 + 90);
+  });
+});
+
+describe('write-back grant (certyo:dynamodb.writeBack)', () => {
+  const updateItemStatements = (synthesized: Synthesized) => {
+    const workflow = synthesized.pipeline.verification as VerifyRecordWorkflow;
+    const roleId = logicalIdOf(synthesized.pipeline, workflow.stateMachine.role);
+    return rolePolicyStatements(synthesized.template('CertyoPipelineStack'), roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  };
+
+  it('lets the workflow update only the demo table, and nag stays clean', () => {
+    const synthesized = synth({ 'certyo:dynamodb.writeBack': true });
+    const demoTableId = logicalIdOf(synthesized.pipeline, synthesized.pipeline.dynamoDbIngest?.demoTable as IConstruct);
+
+    expect(updateItemStatements(synthesized)).toEqual([expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [demoTableId, 'Arn'] } })]);
+    expect(formatFindings(synthesized.findings)).toBe('(none)');
+  });
+
+  it('lets the workflow update exactly the configured tables (their ARNs, not their streams)', () => {
+    const synthesized = synth({
+      'certyo:dynamodb.writeBack': true,
+      'certyo:dynamodb.tables': [
+        { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-04-01T08:00:00.000' },
+        { tableName: 'sessions', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions/stream/2026-03-01T00:00:00.000' },
+      ],
+    });
+
+    expect(updateItemStatements(synthesized)).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/orders', 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions'],
+      }),
+    ]);
+  });
+
+  it('refuses a grant that names no table', () => {
+    const stack = new Stack(new App(), 'NoTables');
+    const config = loadConfig({ 'certyo:tenantId': 'acme' });
+    const connection = Connection.fromEventBusArn(stack, 'C', 'arn:aws:events:eu-west-1:123456789012:connection/c/1', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:events!connection/c/1-abc');
+    const workflow = new VerifyRecordWorkflow(stack, 'V', { config, connection, operations: new OperationsTopic(stack, 'Ops') });
+
+    expect(() => workflow.grantWriteBack()).toThrow(/grantWriteBack: tables must name at least one table/);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   isSampled,
   noVerification,
   parseVerificationPolicy,
+  VerifiableRecord,
   VerificationInput,
   VerificationStartError,
   verificationStarterFromEnv,
@@ -259,5 +260,50 @@ describe('policy batch', () => {
   it('starts nothing for an empty call', async () => {
     await expect(starter({ kind: 'batch' }).start([])).resolves.toEqual({ started: 0, skipped: 0 });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('write-back locations (DynamoDB ingest with certyo:dynamodb.writeBack)', () => {
+  const location = (i: number) => ({ tableName: 'orders', key: { id: { S: `INV-${i}` } } });
+  const withLocations = (records: AcceptedRecord[], skip: number[] = []): VerifiableRecord[] =>
+    records.map((a, i) => (skip.includes(i) ? a : { ...a, writeBack: location(i) }));
+
+  it('policy all: each execution lists its own item with the hash the update is conditional on', async () => {
+    await starter({ kind: 'all' }).start(withLocations(accepted(2)));
+
+    expect(startCalls().map((c) => c.input.writeBacks)).toEqual([
+      [{ tableName: 'orders', key: { id: { S: 'INV-0' } }, recordHash: 'sha256:0' }],
+      [{ tableName: 'orders', key: { id: { S: 'INV-1' } }, recordHash: 'sha256:1' }],
+    ]);
+  });
+
+  it('policy batch: one list for every covered record that has an item, covers unchanged', async () => {
+    await starter({ kind: 'batch' }).start(withLocations(accepted(3), [2]));
+
+    const [call] = startCalls();
+    expect(call?.input.writeBacks).toEqual([
+      { tableName: 'orders', key: { id: { S: 'INV-0' } }, recordHash: 'sha256:0' },
+      { tableName: 'orders', key: { id: { S: 'INV-1' } }, recordHash: 'sha256:1' },
+    ]);
+    expect(call?.input.covers).toEqual([0, 1, 2].map((i) => ({ database: 'billing', collection: 'invoices', recordId: `INV-${i}`, recordVersion: 'v1' })));
+  });
+
+  it('leaves writeBacks out when no record has a location (every other path)', async () => {
+    await starter({ kind: 'all' }).start(accepted(1));
+    await starter({ kind: 'batch' }).start(accepted(2));
+
+    expect(startCalls().map((c) => c.rawInput.includes('writeBacks'))).toEqual([false, false]);
+  });
+
+  it('counts the write-back list in the batch size limit, splitting a group sooner', async () => {
+    const records = accepted(20);
+    await starter({ kind: 'batch' }, { maxCoversBytes: 2_000 }).start(records);
+    const without = startCalls().length;
+    sfnMock.resetHistory();
+
+    await starter({ kind: 'batch' }, { maxCoversBytes: 2_000 }).start(withLocations(records));
+
+    expect(startCalls().length).toBeGreaterThan(without);
+    expect(startCalls().flatMap((c) => c.input.writeBacks ?? [])).toHaveLength(20);
   });
 });
