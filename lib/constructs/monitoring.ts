@@ -297,8 +297,9 @@ export class CertyoMonitoring extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        `A ${label} execution failed, timed out or was aborted, so a record may have no anchored/failed notification. ` +
-        'Open the failed executions in the Step Functions console; restart one with the same input once the cause is fixed.',
+        `A ${label} execution failed, timed out or was aborted: a record may have no anchored/failed notification, or (error Certyo.WriteBackFailed) ` +
+        'its notification was sent but a DynamoDB item kept certyo_status=pending. Open the failed executions in the Step Functions console; ' +
+        'once the cause is fixed, redrive the execution; for a write-back failure, set the item status from the notification instead (a restart would notify twice).',
     });
   }
 
