@@ -8,12 +8,10 @@ import {
   GraphWidget,
   HorizontalAnnotation,
   IAlarm,
-  IMetric,
   IWidget,
   MathExpression,
   Metric,
   TextWidget,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { IEventBus } from 'aws-cdk-lib/aws-events';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +21,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
 import { DashboardSection } from './dashboard-section';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { OperationsTopic } from './operations-topic';
+import { notifyingAlarm, NotifyingAlarmOptions, OperationsTopic } from './operations-topic';
 
 export interface CertyoMonitoringProps {
   /** Every alarm notifies this topic. */
@@ -364,18 +362,8 @@ export class CertyoMonitoring extends Construct {
     this.labels.add(`${method}:${label}`);
   }
 
-  private alarm(name: string, options: { metric: IMetric; threshold: number; comparisonOperator: ComparisonOperator; description: string }): Alarm {
-    const alarm = new Alarm(this, `Alarm-${name}`, {
-      alarmName: `${Stack.of(this).stackName}-${name}`,
-      alarmDescription: options.description,
-      metric: options.metric,
-      threshold: options.threshold,
-      comparisonOperator: options.comparisonOperator,
-      evaluationPeriods: 1,
-      // No data means nothing happened (no failure, no request): not a reason to page anyone.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(this.operations.action);
+  private alarm(name: string, options: Omit<NotifyingAlarmOptions, 'alarmName'>): Alarm {
+    const alarm = notifyingAlarm(this, `Alarm-${name}`, this.operations.topic, { ...options, alarmName: `${Stack.of(this).stackName}-${name}` });
     this.alarms.push(alarm);
     return alarm;
   }

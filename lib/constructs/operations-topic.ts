@@ -55,14 +55,19 @@ export class OperationsTopic extends Construct {
   }
 }
 
+export interface NotifyingAlarmOptions {
+  readonly metric: IMetric;
+  readonly threshold: number;
+  readonly comparisonOperator: ComparisonOperator;
+  readonly description: string;
+  /** @default - a name CloudFormation generates */
+  readonly alarmName?: string;
+}
+
 /** One evaluation period, and no data means nothing happened: not a reason to page anyone. */
-function notifyingAlarm(
-  scope: Construct,
-  id: string,
-  topic: ITopic,
-  options: { metric: IMetric; threshold: number; comparisonOperator: ComparisonOperator; description: string },
-): Alarm {
+export function notifyingAlarm(scope: Construct, id: string, topic: ITopic, options: NotifyingAlarmOptions): Alarm {
   const alarm = new Alarm(scope, id, {
+    alarmName: options.alarmName,
     alarmDescription: options.description,
     metric: options.metric,
     threshold: options.threshold,
