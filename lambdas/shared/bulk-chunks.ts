@@ -4,6 +4,7 @@
  * numbers keep their digits) and the body is assembled from those texts, so the size checked
  * is exactly the size sent.
  */
+import { packGreedy } from './pack-greedy';
 
 /** `{"items":[` + `]}`. */
 const ENVELOPE_BYTES = Buffer.byteLength('{"items":[]}');
@@ -16,22 +17,8 @@ export interface SerializedItem<T> {
 
 /** Greedy, in input order (so `unsent` stays in input order when progress stops). */
 export function packChunks<T>(items: readonly SerializedItem<T>[], maxItems: number, maxBodyBytes: number): SerializedItem<T>[][] {
-  const chunks: SerializedItem<T>[][] = [];
-  let current: SerializedItem<T>[] = [];
-  let bytes = ENVELOPE_BYTES;
-  for (const entry of items) {
-    // +1 for the comma before every item but the first.
-    const added = entry.bytes + (current.length > 0 ? 1 : 0);
-    if (current.length > 0 && (current.length >= maxItems || bytes + added > maxBodyBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = ENVELOPE_BYTES;
-    }
-    bytes += entry.bytes + (current.length > 0 ? 1 : 0);
-    current.push(entry);
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  // The separator is the comma before every item but the first.
+  return packGreedy(items, { maxItems, maxBytes: maxBodyBytes, sizeOf: (entry) => entry.bytes, emptyBytes: ENVELOPE_BYTES, separatorBytes: 1 });
 }
 
 export function bulkBody(chunk: readonly SerializedItem<unknown>[]): string {

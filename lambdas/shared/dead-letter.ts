@@ -4,6 +4,7 @@
  * operator can see, fix and redrive the bad one. Shared by every ingest Lambda.
  */
 import { SendMessageBatchCommand, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { packGreedy } from './pack-greedy';
 
 export interface DeadLetter {
   /** The original input (an event, a line, a record) as text. */
@@ -60,21 +61,7 @@ function entryBytes(entry: SendMessageBatchRequestEntry): number {
 
 /** Groups entries into SendMessageBatch calls within the entry-count and byte limits. */
 export function packBatches(entries: readonly SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
-  const batches: SendMessageBatchRequestEntry[][] = [];
-  let current: SendMessageBatchRequestEntry[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = entryBytes(entry);
-    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(entry);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packGreedy(entries, { maxItems: MAX_BATCH_ENTRIES, maxBytes: MAX_BATCH_BYTES, sizeOf: entryBytes });
 }
 
 /**

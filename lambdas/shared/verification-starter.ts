@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
 import { forEachBounded } from './for-each-bounded';
+import { packGreedy } from './pack-greedy';
 import { stringifyJson } from './json';
 import { EnvironmentError } from './runtime-env';
 
@@ -210,21 +211,7 @@ function batchEntryBytes(accepted: VerifiableRecord): number {
  * input order, so a group is (part of) one bulk request.
  */
 function batchGroups(accepted: readonly VerifiableRecord[], maxCoversBytes: number): VerifiableRecord[][] {
-  const groups: VerifiableRecord[][] = [];
-  let current: VerifiableRecord[] = [];
-  let bytes = 2;
-  for (const record of accepted) {
-    const size = batchEntryBytes(record);
-    if (current.length > 0 && (current.length >= MAX_BULK_ITEMS || bytes + size > maxCoversBytes)) {
-      groups.push(current);
-      current = [];
-      bytes = 2;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  return packGreedy(accepted, { maxItems: MAX_BULK_ITEMS, maxBytes: maxCoversBytes, sizeOf: batchEntryBytes, emptyBytes: 2 });
 }
 
 interface PlannedStart {

@@ -5,6 +5,7 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { packGreedy } from '../../lambdas/shared/pack-greedy';
 import { rawAtPath } from '../../lambdas/shared/raw-json-path';
 
 export type EntryResult = { readonly ok: true; readonly entry: PutEventsRequestEntry } | { readonly ok: false; readonly reason: string };
@@ -55,19 +56,5 @@ export function entryBytes(entry: PutEventsRequestEntry): number {
 }
 
 export function packEntries<T extends { entry: PutEventsRequestEntry }>(items: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = entryBytes(item.entry);
-    if (current.length === MAX_ENTRIES || (current.length > 0 && bytes + size > MAX_REQUEST_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packGreedy(items, { maxItems: MAX_ENTRIES, maxBytes: MAX_REQUEST_BYTES, sizeOf: (item) => entryBytes(item.entry) });
 }
