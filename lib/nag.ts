@@ -16,3 +16,13 @@ export function nagEnvironment(scope: IConstruct): { partition: string; region: 
     account: render(stack.account, 'AccountId'),
   };
 }
+
+/**
+ * The cdk-nag finding id of an AWS-managed policy attached to a role, e.g.
+ * `service-role/AWSLambdaBasicExecutionRole`. `ManagedPolicy.fromAwsManagedPolicyName` always
+ * builds the ARN with the `AWS::Partition` pseudo parameter, even when the stack's partition is
+ * known, so cdk-nag always writes `<AWS::Partition>` here (unlike `nagEnvironment`).
+ */
+export function awsManagedPolicyFinding(policyName: string): string {
+  return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policyName}]`;
+}

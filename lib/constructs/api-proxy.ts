@@ -24,6 +24,7 @@ import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CONSUMER_KEY_HEADER } from '../../lambdas/proxy-authorizer/authorize';
 import { CertyoConfig, ProxyConsumerConfig } from '../config';
+import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
 
 /** Header consumers send their API Gateway key in (one definition, shared with the authorizer). */
@@ -315,7 +316,7 @@ export class CertyoApiProxy extends Construct {
     const role = this.api.node.tryFindChild('CloudWatchRole');
     if (!role) return;
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      id: awsManagedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
       reason: "API Gateway's account-level logging role: AWS documents this managed policy for it, and the log groups it writes are named by API Gateway per API and stage.",
     });
   }

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
 import { CertyoConfig } from '../config';
+import { awsManagedPolicyFinding } from '../nag';
 
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
@@ -72,11 +73,8 @@ export class CertyoFunction extends NodejsFunction {
     });
     props.apiKeySecret?.grantRead(this);
 
-    // An environment-agnostic stack's partition is a token, which cdk-nag writes as <AWS::Partition>.
-    const stackPartition = Stack.of(this).partition;
-    const partition = Token.isUnresolved(stackPartition) || stackPartition === 'aws' ? '<AWS::Partition>' : stackPartition;
     Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
+      id: awsManagedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
       reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events, which every Lambda needs for its own log group.',
     });
     Validations.of(this).acknowledge({

@@ -7,6 +7,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
+import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
@@ -195,7 +196,7 @@ function acknowledgeNotificationHandler(stack: Stack): void {
   const handler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
   if (!handler) return;
   Validations.of(handler).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    id: awsManagedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
     reason: "CDK's bucket-notifications custom resource only writes its own logs with this managed policy.",
   });
 }
