@@ -7,10 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { certyoClientFromEnv } from '../lambdas/shared/certyo-client';
 import { sleep } from '../lambdas/shared/retry';
 import { readRuntimeEnv } from '../lambdas/shared/runtime-env';
-import { parseBackfillArgs, USAGE, UsageError } from './backfill/args';
+import { parseBackfillArgs, USAGE } from './backfill/args';
 import { fileCheckpointStore } from './backfill/checkpoint';
 import { streamProgress } from './backfill/progress';
 import { BackfillSummary, fileRejectSink, runBackfill } from './backfill/run-backfill';
+import { runCli } from './cli';
 
 export function formatSummary(summary: BackfillSummary): string {
   const n = (value: number): string => value.toLocaleString('en-US').padStart(10);
@@ -49,12 +50,5 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const usage = error instanceof UsageError ? `\n\n${USAGE}` : '';
-      console.error(`backfill: ${error instanceof Error ? error.message : String(error)}${usage}`);
-      process.exit(1);
-    },
-  );
+  runCli('backfill', USAGE, 1, main);
 }

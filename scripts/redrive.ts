@@ -7,7 +7,8 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { sleep } from '../lambdas/shared/retry';
-import { parseRedriveArgs, USAGE, UsageError } from './redrive/args';
+import { parseRedriveArgs, USAGE } from './redrive/args';
+import { runCli } from './cli';
 import { streamProgress } from './redrive/progress';
 import { RedriveSummary, runRedrive } from './redrive/run-redrive';
 
@@ -48,12 +49,5 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const usage = error instanceof UsageError ? `\n\n${USAGE}` : '';
-      console.error(`redrive: ${error instanceof Error ? error.message : String(error)}${usage}`);
-      process.exit(2);
-    },
-  );
+  runCli('redrive', USAGE, 2, main);
 }

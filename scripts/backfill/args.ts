@@ -1,5 +1,6 @@
 /** Command line of `npm run backfill`; errors name the flag and what it needs. */
 import * as path from 'node:path';
+import { splitFlag, UsageError } from '../cli';
 
 export interface BackfillArgs {
   readonly table: string;
@@ -24,12 +25,7 @@ with the reason, next to it (<checkpoint>.rejected.ndjson).
 Environment: CERTYO_TENANT_ID, CERTYO_SECRET_ARN (secret {"apiKey": "..."}), optional
 CERTYO_API_URL and CERTYO_DATABASE (default dynamodb), and the usual AWS credentials and region.`;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
 export function parseBackfillArgs(argv: readonly string[], cwd: string = process.cwd()): BackfillArgs | 'help' {
@@ -39,7 +35,7 @@ export function parseBackfillArgs(argv: readonly string[], cwd: string = process
   let checkpoint: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const { flag, inline } = splitFlag(arg);
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);

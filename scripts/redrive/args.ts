@@ -1,4 +1,5 @@
 /** Command line of `npm run redrive`; errors name the flag and what it needs. */
+import { splitFlag, UsageError } from '../cli';
 
 export interface RedriveArgs {
   /** Queue name or URL. */
@@ -23,12 +24,7 @@ Lists the messages of a dead-letter queue grouped by error, then sends them back
 Messages are deleted only once republished. --dry-run changes nothing. A progress bar goes to
 stderr, the summary to stdout. Uses the usual AWS credentials and region.`;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveArgs | 'help' {
@@ -38,9 +34,7 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveArgs | 'help' 
   let bus = DEFAULT_BUS;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const { flag, inline } = splitFlag(arg);
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v.trim() === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
