@@ -8,6 +8,12 @@ export class UsageError extends Error {
   }
 }
 
+/** Where a progress line goes: stderr, whose `isTTY` decides between redrawing in place and logging lines. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 /** `--flag=value` → flag and inline value; any other argument → itself, no inline value. */
 export function splitFlag(arg: string): { readonly flag: string; readonly inline?: string } {
   const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;

@@ -2,6 +2,7 @@
  * The progress line on stderr (stdout stays free for the summary). On a terminal it redraws one
  * line in place a few times a second; in a log (CI, `| tee`) it prints a line every few seconds.
  */
+import type { ProgressStream } from '../cli';
 
 export interface ProgressState {
   readonly table: string;
@@ -39,11 +40,6 @@ export function renderProgress(state: ProgressState, done = false, width = 30): 
   parts.push(`segments ${state.segmentsDone}/${state.segments} done`);
   if (state.waitingUntil && !done) parts.push(`waiting for Certyo until ${state.waitingUntil.toISOString()}`);
   return parts.join(' · ');
-}
-
-export interface ProgressStream {
-  write(text: string): unknown;
-  readonly isTTY?: boolean;
 }
 
 export function streamProgress(stream: ProgressStream, now: () => number = Date.now): ProgressReporter {

@@ -2,11 +2,7 @@
  * The progress bar on stderr (stdout stays free for the summary). On a terminal it redraws one
  * line in place; in a log (CI, `| tee`) it prints only the final line.
  */
-
-export interface ProgressStream {
-  write(text: string): unknown;
-  readonly isTTY?: boolean;
-}
+import type { ProgressStream } from '../cli';
 
 export interface Progress {
   update(done: number, total: number): void;
