@@ -12,6 +12,7 @@ import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { MAX_EVENT_AGE, MAX_RETRY_ATTEMPTS } from './direct-forwarding';
 import { OperationsTopic } from './operations-topic';
+import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
 export interface BatchedForwardingProps {
@@ -163,23 +164,16 @@ function validate(
   id: string,
   values: { timeout: Duration; maxConcurrency: number; maxReceiveCount: number; batchSize: number; batchWindowSeconds: number },
 ): void {
-  const problems: string[] = [];
-  const seconds = values.timeout.toSeconds();
-  if (seconds < 30 || seconds > 900) problems.push(`timeout must be from 30 seconds to 15 minutes, got ${seconds} seconds`);
-  if (!Number.isInteger(values.maxConcurrency) || values.maxConcurrency < 2 || values.maxConcurrency > 1000) {
-    problems.push(`maxConcurrency must be a whole number from 2 to 1000, got ${values.maxConcurrency}`);
-  }
-  if (!Number.isInteger(values.maxReceiveCount) || values.maxReceiveCount < 100 || values.maxReceiveCount > 1000) {
-    problems.push(`maxReceiveCount must be a whole number from 100 to 1000 (throttling alone must never dead-letter an event), got ${values.maxReceiveCount}`);
-  }
-  if (!Number.isInteger(values.batchSize) || values.batchSize < 1 || values.batchSize > 10_000) {
-    problems.push(`config.forwarding.batchSize must be a whole number from 1 to 10000, got ${values.batchSize}`);
-  }
+  const problems = new PropProblems(`BatchedForwarding ${id}`);
+  problems.ingestTimeout(values.timeout);
+  problems.wholeNumber('maxConcurrency', values.maxConcurrency, 2, 1000);
+  problems.wholeNumber('maxReceiveCount', values.maxReceiveCount, 100, 1000, ' (throttling alone must never dead-letter an event)');
+  problems.wholeNumber('config.forwarding.batchSize', values.batchSize, 1, 10_000);
   if (values.batchSize > 10 && values.batchWindowSeconds < 1) {
-    problems.push(`config.forwarding.batchWindowSeconds must be at least 1 when batchSize is above 10, got ${values.batchWindowSeconds}`);
+    problems.add(`config.forwarding.batchWindowSeconds must be at least 1 when batchSize is above 10, got ${values.batchWindowSeconds}`);
   }
   if (values.batchWindowSeconds < 0 || values.batchWindowSeconds > 300) {
-    problems.push(`config.forwarding.batchWindowSeconds must be from 0 to 300, got ${values.batchWindowSeconds}`);
+    problems.add(`config.forwarding.batchWindowSeconds must be from 0 to 300, got ${values.batchWindowSeconds}`);
   }
-  if (problems.length > 0) throw new Error(`BatchedForwarding ${id}: ${problems.join('; ')}`);
+  problems.throwIfAny();
 }

@@ -8,6 +8,7 @@ import { CertyoConfig } from '../config';
 import { directForwardingVariants, ForwardingVariant, forwardedEventPattern, invalidEventPattern } from '../record-event-rules';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
+import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
 /** Most retries EventBridge allows; with its backoff they span the 24 hours of `maxEventAge`. */
@@ -162,14 +163,10 @@ export class DirectForwarding extends Construct {
 }
 
 function validate(id: string, retryAttempts: number, maxEventAge: Duration, rateLimit: number): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > MAX_RETRY_ATTEMPTS) {
-    problems.push(`retryAttempts must be a whole number from 0 to ${MAX_RETRY_ATTEMPTS}, got ${retryAttempts}`);
-  }
+  const problems = new PropProblems(`DirectForwarding ${id}`);
+  problems.wholeNumber('retryAttempts', retryAttempts, 0, MAX_RETRY_ATTEMPTS);
   const age = maxEventAge.toSeconds();
-  if (age < 60 || age > MAX_EVENT_AGE.toSeconds()) problems.push(`maxEventAge must be from 1 minute to 24 hours, got ${age} seconds`);
-  if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 300) {
-    problems.push(`config.forwarding.apiDestinationRateLimitPerSecond must be a whole number from 1 to 300, got ${rateLimit}`);
-  }
-  if (problems.length > 0) throw new Error(`DirectForwarding ${id}: ${problems.join('; ')}`);
+  if (age < 60 || age > MAX_EVENT_AGE.toSeconds()) problems.add(`maxEventAge must be from 1 minute to 24 hours, got ${age} seconds`);
+  problems.wholeNumber('config.forwarding.apiDestinationRateLimitPerSecond', rateLimit, 1, 300);
+  problems.throwIfAny();
 }

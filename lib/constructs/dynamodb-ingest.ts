@@ -9,6 +9,7 @@ import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
+import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
 export interface DynamoDbIngestProps {
@@ -177,25 +178,20 @@ function validate(
   id: string,
   values: { config: CertyoConfig; timeout: Duration; startingPosition: StartingPosition; retryAttempts: number; memorySize: number },
 ): void {
-  const problems: string[] = [];
+  const problems = new PropProblems(`DynamoDbIngest ${id}`);
   const ddb = values.config.dynamodb;
-  const seconds = values.timeout.toSeconds();
-  if (seconds < 30 || seconds > 900) problems.push(`timeout must be from 30 seconds to 15 minutes, got ${seconds} seconds`);
+  problems.ingestTimeout(values.timeout);
   if (values.startingPosition !== StartingPosition.TRIM_HORIZON && values.startingPosition !== StartingPosition.LATEST) {
-    problems.push(`startingPosition must be TRIM_HORIZON or LATEST for DynamoDB streams, got ${values.startingPosition}`);
+    problems.add(`startingPosition must be TRIM_HORIZON or LATEST for DynamoDB streams, got ${values.startingPosition}`);
   }
-  if (!Number.isInteger(values.retryAttempts) || values.retryAttempts < 0 || values.retryAttempts > 10_000) {
-    problems.push(`retryAttempts must be a whole number from 0 to 10000, got ${values.retryAttempts}`);
-  }
+  problems.wholeNumber('retryAttempts', values.retryAttempts, 0, 10_000);
   if (!Number.isInteger(values.memorySize) || values.memorySize < 128 || values.memorySize > 10_240) {
-    problems.push(`memorySize must be a whole number of MB from 128 to 10240, got ${values.memorySize}`);
+    problems.add(`memorySize must be a whole number of MB from 128 to 10240, got ${values.memorySize}`);
   }
-  if (!Number.isInteger(ddb.batchSize) || ddb.batchSize < 1 || ddb.batchSize > 10_000) problems.push(`config.dynamodb.batchSize must be from 1 to 10000, got ${ddb.batchSize}`);
-  if (!Number.isInteger(ddb.batchWindowSeconds) || ddb.batchWindowSeconds < 0 || ddb.batchWindowSeconds > 300) {
-    problems.push(`config.dynamodb.batchWindowSeconds must be from 0 to 300, got ${ddb.batchWindowSeconds}`);
-  }
+  problems.wholeNumber('config.dynamodb.batchSize', ddb.batchSize, 1, 10_000);
+  problems.wholeNumber('config.dynamodb.batchWindowSeconds', ddb.batchWindowSeconds, 0, 300);
   const names = ddb.tables.map((t) => t.tableName);
   const duplicates = names.filter((name, i) => names.indexOf(name) !== i);
-  if (duplicates.length > 0) problems.push(`config.dynamodb.tables lists ${[...new Set(duplicates)].join(', ')} more than once`);
-  if (problems.length > 0) throw new Error(`DynamoDbIngest ${id}: ${problems.join('; ')}`);
+  if (duplicates.length > 0) problems.add(`config.dynamodb.tables lists ${[...new Set(duplicates)].join(', ')} more than once`);
+  problems.throwIfAny();
 }

@@ -11,6 +11,7 @@ import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
+import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
 export interface S3IngestProps {
@@ -173,19 +174,13 @@ function validate(
   id: string,
   values: { timeout: Duration; batchSize: number; maxConcurrency: number; maxReceiveCount: number; prefix: string | undefined },
 ): void {
-  const problems: string[] = [];
-  const seconds = values.timeout.toSeconds();
-  // SQS visibility timeout (6 x timeout) may not exceed 12 hours; Lambda may not exceed 15 minutes.
-  if (seconds < 30 || seconds > 900) problems.push(`timeout must be from 30 seconds to 15 minutes, got ${seconds} seconds`);
-  if (!Number.isInteger(values.batchSize) || values.batchSize < 1 || values.batchSize > 10) problems.push(`batchSize must be a whole number from 1 to 10, got ${values.batchSize}`);
-  if (!Number.isInteger(values.maxConcurrency) || values.maxConcurrency < 2 || values.maxConcurrency > 1000) {
-    problems.push(`maxConcurrency must be a whole number from 2 to 1000, got ${values.maxConcurrency}`);
-  }
-  if (!Number.isInteger(values.maxReceiveCount) || values.maxReceiveCount < 1 || values.maxReceiveCount > 1000) {
-    problems.push(`maxReceiveCount must be a whole number from 1 to 1000, got ${values.maxReceiveCount}`);
-  }
-  if (values.prefix?.includes('*')) problems.push(`config.s3.prefix must be a literal key prefix, got "${values.prefix}"`);
-  if (problems.length > 0) throw new Error(`S3Ingest ${id}: ${problems.join('; ')}`);
+  const problems = new PropProblems(`S3Ingest ${id}`);
+  problems.ingestTimeout(values.timeout);
+  problems.wholeNumber('batchSize', values.batchSize, 1, 10);
+  problems.wholeNumber('maxConcurrency', values.maxConcurrency, 2, 1000);
+  problems.wholeNumber('maxReceiveCount', values.maxReceiveCount, 1, 1000);
+  if (values.prefix?.includes('*')) problems.add(`config.s3.prefix must be a literal key prefix, got "${values.prefix}"`);
+  problems.throwIfAny();
 }
 
 /**
