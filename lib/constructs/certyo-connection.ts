@@ -1,5 +1,5 @@
 import { Duration, SecretValue } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import { Authorization, Connection, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { OperationsTopic } from './operations-topic';
+import { notifyingAlarm, OperationsTopic } from './operations-topic';
 
 /** The header Certyo reads the API key from (API reference, "Authentication"). */
 export const API_KEY_HEADER = 'X-API-Key';
@@ -122,15 +122,12 @@ export class CertyoConnection extends Construct {
       targets: [new LambdaFunction(this.keySyncFunction, { deadLetterQueue: this.deadLetterQueue.queue })],
     });
 
-    this.keySyncAlarm = new Alarm(this, 'KeySyncErrors', {
-      alarmDescription:
+    this.keySyncAlarm = notifyingAlarm(this, 'KeySyncErrors', props.operations.topic, {
+      description:
         'The connection key-sync function failed: the EventBridge connection may still hold an old Certyo key. See its logs, fix, and run it again (README, "Rotating the Certyo API key").',
       metric: this.keySyncFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.keySyncAlarm.addAlarmAction(props.operations.action);
   }
 }
