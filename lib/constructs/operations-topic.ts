@@ -29,7 +29,6 @@ export interface OperationsTopicProps {
 export class OperationsTopic extends Construct {
   public readonly topic: Topic;
   public readonly key: Key;
-  public readonly action: SnsAction;
 
   constructor(scope: Construct, id: string, props: OperationsTopicProps = {}) {
     super(scope, id);
@@ -45,7 +44,6 @@ export class OperationsTopic extends Construct {
       enforceSSL: true,
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
-    this.action = new SnsAction(this.topic);
   }
 
   /** Alarm (to this topic) when a queue holds any visible message, e.g. a dead-letter queue. */
