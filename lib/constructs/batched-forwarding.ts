@@ -79,7 +79,6 @@ export class BatchedForwarding extends Construct {
   public readonly failedMessages: DeadLetterQueue;
   /** Events EventBridge could not deliver to the buffer, with EventBridge's error attributes. */
   public readonly failedDeliveries: DeadLetterQueue;
-  public readonly deadLetterQueues: readonly DeadLetterQueue[];
   /** The buffer's oldest event is older than `backlogAgeAlarm`. */
   public readonly backlogAlarm: Alarm;
 
@@ -104,7 +103,6 @@ export class BatchedForwarding extends Construct {
       operations: props.operations,
       purpose: 'Record events that break the event contract or that Certyo rejected; ERROR_MESSAGE names the field.',
     });
-    this.deadLetterQueues = [this.failedDeliveries, this.failedMessages, this.rejectedEvents];
 
     this.buffer = new Queue(this, 'Buffer', {
       encryption: QueueEncryption.SQS_MANAGED,

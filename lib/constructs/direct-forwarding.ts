@@ -74,7 +74,6 @@ export class DirectForwarding extends Construct {
   public readonly failedDeliveries: DeadLetterQueue;
   /** Events that break the event contract, as published. */
   public readonly invalidEvents: DeadLetterQueue;
-  public readonly deadLetterQueues: readonly DeadLetterQueue[];
 
   constructor(scope: Construct, id: string, props: DirectForwardingProps) {
     super(scope, id);
@@ -92,7 +91,6 @@ export class DirectForwarding extends Construct {
       operations: props.operations,
       purpose: `Events with detail-type "${selector.detailType}" that miss a mandatory detail field (database, collection, recordId, recordVersion); fix the producer.`,
     });
-    this.deadLetterQueues = [this.failedDeliveries, this.invalidEvents];
 
     this.apiDestination = new ApiDestination(this, 'Destination', {
       description: 'Certyo single-record ingest',

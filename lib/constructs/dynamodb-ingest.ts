@@ -80,8 +80,6 @@ export class DynamoDbIngest extends Construct {
    * sequence-number range) and of the handler's dead letters (the stream record and the reason).
    */
   public readonly deadLetterQueue: DeadLetterQueue;
-  /** For the monitoring dashboard. */
-  public readonly deadLetterQueues: readonly DeadLetterQueue[];
 
   constructor(scope: Construct, id: string, props: DynamoDbIngestProps) {
     super(scope, id);
@@ -98,7 +96,6 @@ export class DynamoDbIngest extends Construct {
         'DynamoDB stream records that could not be ingested. Messages with ERROR_MESSAGE are single records that cannot be mapped or that Certyo refused (body: the stream record); ' +
         'messages without it are batches Lambda discarded after its retries (body: shard and sequence-number range, readable from the stream for 24 hours).',
     });
-    this.deadLetterQueues = [this.deadLetterQueue];
 
     let sources: { tableName: string; tableArn: string; streamArn: string; id: string }[];
     if (ddb.tables.length > 0) {

@@ -69,8 +69,6 @@ export class S3Ingest extends Construct {
   public readonly failedMessages: DeadLetterQueue;
   /** Records, lines and files that could not be ingested, each with its reason. */
   public readonly rejectedRecords: DeadLetterQueue;
-  /** Both dead-letter queues, for the monitoring dashboard. */
-  public readonly deadLetterQueues: readonly DeadLetterQueue[];
 
   constructor(scope: Construct, id: string, props: S3IngestProps) {
     super(scope, id);
@@ -109,7 +107,6 @@ export class S3Ingest extends Construct {
       operations: props.operations,
       purpose: 'Records, lines or whole files from S3 that could not be ingested; ERROR_MESSAGE names the bucket, key, line and reason.',
     });
-    this.deadLetterQueues = [this.failedMessages, this.rejectedRecords];
 
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -183,7 +183,6 @@ describe('S3Ingest configuration', () => {
   it('exposes its resources for monitoring', () => {
     const { pipeline } = synth();
 
-    expect(pipeline.s3Ingest?.deadLetterQueues).toEqual([pipeline.s3Ingest?.failedMessages, pipeline.s3Ingest?.rejectedRecords]);
     expect(pipeline.s3Ingest?.function.node.id).toBe('Function');
   });
 
