@@ -26,6 +26,7 @@ import { CONSUMER_KEY_HEADER } from '../../lambdas/proxy-authorizer/authorize';
 import { CertyoConfig, ProxyConsumerConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
+import { PropProblems } from './prop-problems';
 
 /** Header consumers send their API Gateway key in (one definition, shared with the authorizer). */
 export { CONSUMER_KEY_HEADER };
@@ -337,21 +338,21 @@ function validate(
   id: string,
   values: { consumers: readonly ProxyConsumerConfig[]; stageName: string; cacheTtl: Duration; cacheMaxAge: Duration; stageThrottle: ProxyThrottle },
 ): void {
-  const problems: string[] = [];
+  const problems = new PropProblems(`CertyoApiProxy ${id}`);
   const consumersJson = JSON.stringify(values.consumers.map((c) => ({ name: c.name, keyId: 'x'.repeat(KEY_ID_LENGTH), scopes: c.scopes })));
   if (consumersJson.length > MAX_CONSUMERS_JSON_BYTES) {
-    problems.push(`config.apiProxy.consumers: ${values.consumers.length} consumers do not fit the authorizer's environment (${consumersJson.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names or fewer consumers`);
+    problems.add(`config.apiProxy.consumers: ${values.consumers.length} consumers do not fit the authorizer's environment (${consumersJson.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names or fewer consumers`);
   }
   for (const c of values.consumers) {
-    if (c.burstLimit > 5_000) problems.push(`config.apiProxy.consumers: consumer "${c.name}" burstLimit must be at most 5000, got ${c.burstLimit}`);
+    if (c.burstLimit > 5_000) problems.add(`config.apiProxy.consumers: consumer "${c.name}" burstLimit must be at most 5000, got ${c.burstLimit}`);
   }
-  if (!/^[A-Za-z0-9_]{1,128}$/.test(values.stageName)) problems.push(`stageName must be letters, digits or _, got "${values.stageName}"`);
+  if (!/^[A-Za-z0-9_]{1,128}$/.test(values.stageName)) problems.add(`stageName must be letters, digits or _, got "${values.stageName}"`);
   const ttl = values.cacheTtl.toSeconds();
-  if (ttl < 0 || ttl > 3600) problems.push(`authorizerCacheTtl must be from 0 to 3600 seconds, got ${ttl}`);
+  if (ttl < 0 || ttl > 3600) problems.add(`authorizerCacheTtl must be from 0 to 3600 seconds, got ${ttl}`);
   const maxAge = values.cacheMaxAge.toSeconds();
-  if (maxAge < 0 || maxAge > 3600) problems.push(`cacheMaxAge must be from 0 to 3600 seconds, got ${maxAge}`);
+  if (maxAge < 0 || maxAge > 3600) problems.add(`cacheMaxAge must be from 0 to 3600 seconds, got ${maxAge}`);
   const { rateLimit, burstLimit } = values.stageThrottle;
-  if (!(rateLimit >= 1 && rateLimit <= 10_000)) problems.push(`stageThrottle.rateLimit must be from 1 to 10000, got ${rateLimit}`);
-  if (!(Number.isInteger(burstLimit) && burstLimit >= 1 && burstLimit <= 5_000)) problems.push(`stageThrottle.burstLimit must be a whole number from 1 to 5000, got ${burstLimit}`);
-  if (problems.length > 0) throw new Error(`CertyoApiProxy ${id}: ${problems.join('; ')}`);
+  if (!(rateLimit >= 1 && rateLimit <= 10_000)) problems.add(`stageThrottle.rateLimit must be from 1 to 10000, got ${rateLimit}`);
+  problems.wholeNumber('stageThrottle.burstLimit', burstLimit, 1, 5_000);
+  problems.throwIfAny();
 }

@@ -22,6 +22,7 @@ import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH
 import { DashboardSection } from './dashboard-section';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { notifyingAlarm, NotifyingAlarmOptions, OperationsTopic } from './operations-topic';
+import { PropProblems } from './prop-problems';
 
 export interface CertyoMonitoringProps {
   /** Every alarm notifies this topic. */
@@ -648,10 +649,10 @@ export class CertyoMonitoring extends Construct {
 }
 
 function validate(id: string, namespace: string, budget: number, fraction: number, iteratorAge: Duration): void {
-  const problems: string[] = [];
-  if (namespace.trim() === '' || namespace.startsWith('AWS/')) problems.push(`metricsNamespace must be non-empty and not start with "AWS/", got "${namespace}"`);
-  if (!Number.isInteger(budget) || budget < 1) problems.push(`hourlyRequestBudget must be a whole number of at least 1, got ${budget}`);
-  if (!(fraction > 0 && fraction < 1)) problems.push(`budgetAlarmFraction must be between 0 and 1 (exclusive), got ${fraction}`);
-  if (iteratorAge.toMilliseconds() < 60_000) problems.push(`iteratorAgeThreshold must be at least 1 minute, got ${iteratorAge.toHumanString()}`);
-  if (problems.length > 0) throw new Error(`CertyoMonitoring ${id}: ${problems.join('; ')}`);
+  const problems = new PropProblems(`CertyoMonitoring ${id}`);
+  if (namespace.trim() === '' || namespace.startsWith('AWS/')) problems.add(`metricsNamespace must be non-empty and not start with "AWS/", got "${namespace}"`);
+  if (!Number.isInteger(budget) || budget < 1) problems.add(`hourlyRequestBudget must be a whole number of at least 1, got ${budget}`);
+  if (!(fraction > 0 && fraction < 1)) problems.add(`budgetAlarmFraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  if (iteratorAge.toMilliseconds() < 60_000) problems.add(`iteratorAgeThreshold must be at least 1 minute, got ${iteratorAge.toHumanString()}`);
+  problems.throwIfAny();
 }

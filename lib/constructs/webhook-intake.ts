@@ -6,6 +6,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
+import { PropProblems } from './prop-problems';
 import { nagEnvironment } from '../nag';
 
 export interface WebhookIntakeProps {
@@ -115,13 +116,13 @@ export class WebhookIntake extends Construct {
 }
 
 function validate(id: string, values: { secretPrefix: string; tolerance: Duration; retention: Duration }): void {
-  const problems: string[] = [];
-  if (!/^[A-Za-z0-9/_+=.@-]{1,256}\/$/.test(values.secretPrefix)) problems.push(`secretPrefix must be a secret name path ending in "/", got "${values.secretPrefix}"`);
+  const problems = new PropProblems(`WebhookIntake ${id}`);
+  if (!/^[A-Za-z0-9/_+=.@-]{1,256}\/$/.test(values.secretPrefix)) problems.add(`secretPrefix must be a secret name path ending in "/", got "${values.secretPrefix}"`);
   const tolerance = values.tolerance.toSeconds();
-  if (tolerance < 1 || tolerance > 3600) problems.push(`signatureTolerance must be from 1 second to 1 hour, got ${tolerance} seconds`);
+  if (tolerance < 1 || tolerance > 3600) problems.add(`signatureTolerance must be from 1 second to 1 hour, got ${tolerance} seconds`);
   const retention = values.retention.toSeconds();
   if (retention <= 2 * tolerance || retention > 30 * 86_400) {
-    problems.push(`deliveryRetention must exceed twice signatureTolerance (${2 * tolerance} seconds) and be at most 30 days, got ${retention} seconds`);
+    problems.add(`deliveryRetention must exceed twice signatureTolerance (${2 * tolerance} seconds) and be at most 30 days, got ${retention} seconds`);
   }
-  if (problems.length > 0) throw new Error(`WebhookIntake ${id}: ${problems.join('; ')}`);
+  problems.throwIfAny();
 }
