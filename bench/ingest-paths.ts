@@ -29,13 +29,45 @@ export interface PathFigureOptions {
   readonly log?: (line: string) => void;
 }
 
-async function withSandbox<T>(latencyMs: number, body: (url: string, apiKey: string, stats: () => ReturnType<Awaited<ReturnType<typeof startSandbox>>['stats']>) => Promise<T>): Promise<T> {
+async function withSandbox<T>(latencyMs: number, body: (url: string, apiKey: string, stats: () => SandboxStats) => Promise<T>): Promise<T> {
   const sandbox = await startSandbox({ latencyMs, rateLimit: 1_000_000_000, flushMs: 3_600_000, anchorDelayMs: 3_600_000 });
   try {
     return await body(sandbox.url, sandbox.apiKey, () => sandbox.stats());
   } finally {
     await sandbox.close();
   }
+}
+
+type SandboxStats = ReturnType<Awaited<ReturnType<typeof startSandbox>>['stats']>;
+
+/** A path's records-per-request figure and usage from one run; every record must have been stored. */
+function pathFigure(input: {
+  readonly path: string;
+  readonly records: number;
+  readonly memory: number;
+  readonly stats: () => SandboxStats;
+  readonly run: { readonly invocations: number; readonly handlerMs: number; readonly log: { readonly lines: Parameters<typeof logBytes>[0] } };
+  readonly emf: EmfMeter;
+}): Omit<RecordsPerRequestFigure, 'notes'> {
+  const { path, records, memory, run, emf } = input;
+  const after = input.stats();
+  if (after.recordsStored !== records) throw new Error(`${path} bench: ${after.recordsStored} of ${records} records stored`);
+  const requests = requestsTo(after, BULK);
+  return {
+    records,
+    requests,
+    recordsPerRequest: Math.round((records / requests) * 10) / 10,
+    invocations: run.invocations,
+    handlerMs: run.handlerMs,
+    usage: {
+      ...emptyUsage(records, memory),
+      certyoRequests: requests,
+      lambdaInvocations: run.invocations,
+      lambdaMs: run.handlerMs,
+      logBytes: emf.bytes + logBytes(run.log.lines),
+      traces: run.invocations,
+    },
+  };
 }
 
 export async function measureDdb(options: PathFigureOptions = {}): Promise<RecordsPerRequestFigure> {
@@ -52,26 +84,9 @@ export async function measureDdb(options: PathFigureOptions = {}): Promise<Recor
       reporter: { batchSent: (o) => emf.batchSent(o), finished: (s) => emf.recordsRejected(s.unmappable) },
       afterInvocation: () => emf.flush(),
     });
-    const after = stats();
-    if (after.recordsStored !== records) throw new Error(`ddb bench: ${after.recordsStored} of ${records} records stored`);
-    const requests = requestsTo(after, BULK);
-    log(`ddb: ${records} stream records, batch size ${config.dynamodb.batchSize}: ${requests} requests, ${run.invocations} invocations`);
-    return {
-      records,
-      requests,
-      recordsPerRequest: Math.round((records / requests) * 10) / 10,
-      invocations: run.invocations,
-      handlerMs: run.handlerMs,
-      usage: {
-        ...emptyUsage(records, memory),
-        certyoRequests: requests,
-        lambdaInvocations: run.invocations,
-        lambdaMs: run.handlerMs,
-        logBytes: emf.bytes + logBytes(run.log.lines),
-        traces: run.invocations,
-      },
-      notes: [`event source mapping batch size ${config.dynamodb.batchSize} (certyo:dynamodb.batchSize)`, `${latencyMs} ms sandbox latency`],
-    };
+    const figure = pathFigure({ path: 'ddb', records, memory, stats, run, emf });
+    log(`ddb: ${records} stream records, batch size ${config.dynamodb.batchSize}: ${figure.requests} requests, ${run.invocations} invocations`);
+    return { ...figure, notes: [`event source mapping batch size ${config.dynamodb.batchSize} (certyo:dynamodb.batchSize)`, `${latencyMs} ms sandbox latency`] };
   });
 }
 
@@ -92,24 +107,10 @@ export async function measureForwarder(options: PathFigureOptions = {}): Promise
       reporter: { ingested: (o) => emf.batchSent(o), invalid: (n) => emf.recordsRejected(n) },
       afterInvocation: () => emf.flush(),
     });
-    const after = stats();
-    if (after.recordsStored !== records) throw new Error(`forwarder bench: ${after.recordsStored} of ${records} records stored`);
-    const requests = requestsTo(after, BULK);
-    log(`forwarder: ${records} events, batch size ${config.forwarding.batchSize}: ${requests} requests, ${run.invocations} invocations`);
+    const figure = pathFigure({ path: 'forwarder', records, memory, stats, run, emf });
+    log(`forwarder: ${records} events, batch size ${config.forwarding.batchSize}: ${figure.requests} requests, ${run.invocations} invocations`);
     return {
-      records,
-      requests,
-      recordsPerRequest: Math.round((records / requests) * 10) / 10,
-      invocations: run.invocations,
-      handlerMs: run.handlerMs,
-      usage: {
-        ...emptyUsage(records, memory),
-        certyoRequests: requests,
-        lambdaInvocations: run.invocations,
-        lambdaMs: run.handlerMs,
-        logBytes: emf.bytes + logBytes(run.log.lines),
-        traces: run.invocations,
-      },
+      ...figure,
       notes: [
         `buffer queue batch size ${config.forwarding.batchSize} (certyo:batched.batchSize); events routed by the synthesized batched-mode rule`,
         `${latencyMs} ms sandbox latency`,
