@@ -4,6 +4,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { EXAMPLE_RECORD } from './support';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -34,14 +35,7 @@ describe('npm run sandbox', () => {
       const response = await fetch(`${url}/api/v1/records`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-API-Key': 'test-key' },
-        body: JSON.stringify({
-          tenantId: 'acme-corp',
-          database: 'billing',
-          collection: 'invoices',
-          recordId: 'INV-2026-0042',
-          recordPayload: { invoiceNumber: 'INV-2026-0042', amount: 1500.0, currency: 'USD' },
-          idempotencyKey: 'billing-INV-2026-0042-v1',
-        }),
+        body: JSON.stringify(EXAMPLE_RECORD),
       });
 
       expect(response.status).toBe(202);

@@ -4,16 +4,7 @@
  * header, queries, test hooks and deterministic fault injection.
  */
 import { Sandbox, startSandbox } from '../../local/sandbox';
-import { raw, sha256Hex, withSandbox } from './support';
-
-const RECORD = {
-  tenantId: 'acme-corp',
-  database: 'billing',
-  collection: 'invoices',
-  recordId: 'INV-2026-0042',
-  recordPayload: { invoiceNumber: 'INV-2026-0042', amount: 1500.0, currency: 'USD' },
-  idempotencyKey: 'billing-INV-2026-0042-v1',
-};
+import { EXAMPLE_RECORD as RECORD, raw, sha256Hex, withSandbox } from './support';
 
 interface ErrorBody {
   error: string;

@@ -8,6 +8,16 @@ import { CertyoClient, CertyoClientOptions, createCertyoClient } from '../../lam
 import { CertyoRecord } from '../../lambdas/shared/certyo-types';
 import { Sandbox, SandboxOptions, startSandbox } from '../../local/sandbox';
 
+/** The API reference's example record of `POST /api/v1/records`. */
+export const EXAMPLE_RECORD = {
+  tenantId: 'acme-corp',
+  database: 'billing',
+  collection: 'invoices',
+  recordId: 'INV-2026-0042',
+  recordPayload: { invoiceNumber: 'INV-2026-0042', amount: 1500.0, currency: 'USD' },
+  idempotencyKey: 'billing-INV-2026-0042-v1',
+};
+
 export function invoice(n: number, overrides: Partial<Record<keyof CertyoRecord, unknown>> = {}): CertyoRecord {
   return {
     tenantId: 'acme-corp',
