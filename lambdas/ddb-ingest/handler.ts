@@ -15,6 +15,7 @@ import { verificationStarterFromEnv } from '../shared/verification-starter';
 import { BatchSummary, processStreamBatch } from './process-stream';
 import { readDdbIngestSettings } from './settings';
 import { dynamoDbWriteBack } from './write-back';
+import { runInvocation } from '../shared/invocation';
 
 /** Time kept back from the Lambda timeout for write-backs, dead letters and the response. */
 const SAFETY_MS = 20_000;
@@ -28,7 +29,7 @@ const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
   deadLetters: sqsDeadLetterSink(settings.deadLetterQueueUrl, new SQSClient({ useQueueUrlAsEndpoint: false })),
-  verification: verificationStarterFromEnv(process.env, undefined, { warn: (message, extra) => logger.warn(message, extra ?? {}) }),
+  verification: verificationStarterFromEnv(process.env, undefined, logger),
   writeBack: dynamoDbWriteBack(new DynamoDBClient({})),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
@@ -45,10 +46,5 @@ const deps = {
 };
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-  logger.addContext(context);
-  try {
-    return await processStreamBatch(event.Records, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  return runInvocation(context, { logger, metrics, safetyMs: SAFETY_MS }, (deadline) => processStreamBatch(event.Records, { ...deps, deadline }));
 }

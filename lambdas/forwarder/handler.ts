@@ -12,6 +12,7 @@ import { readRuntimeEnv, requireEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
 import { forwardBatch } from './forward-batch';
 import { sqsMessageVisibility } from './message-visibility';
+import { runInvocation } from '../shared/invocation';
 
 /** Time kept back from the Lambda timeout to dead-letter, postpone and start verifications. */
 const SAFETY_MS = 20_000;
@@ -26,7 +27,7 @@ const deps = {
   certyo,
   deadLetters: sqsDeadLetterSink(requireEnv('REJECTED_QUEUE_URL'), sqs),
   visibility: sqsMessageVisibility(requireEnv('BUFFER_QUEUE_URL'), sqs),
-  verification: verificationStarterFromEnv(process.env, undefined, { warn: (message, extra) => logger.warn(message, extra ?? {}) }),
+  verification: verificationStarterFromEnv(process.env, undefined, logger),
   tenantId,
   now: Date.now,
   log: logger,
@@ -37,10 +38,5 @@ const deps = {
 };
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  logger.addContext(context);
-  try {
-    return await forwardBatch(event.Records, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  return runInvocation(context, { logger, metrics, safetyMs: SAFETY_MS }, (deadline) => forwardBatch(event.Records, { ...deps, deadline }));
 }

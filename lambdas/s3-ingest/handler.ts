@@ -15,6 +15,7 @@ import { sqsContinuationQueue } from './continuation';
 import { s3ObjectSource } from './object-source';
 import { processQueueBatch } from './process-batch';
 import { readS3IngestSettings } from './settings';
+import { runInvocation } from '../shared/invocation';
 
 /** Time kept back from the Lambda timeout to flush dead letters and enqueue continuations. */
 const SAFETY_MS = 20_000;
@@ -22,8 +23,7 @@ const SAFETY_MS = 20_000;
 const logger = createLogger('s3-ingest');
 const metrics = createMetrics('s3');
 const settings = readS3IngestSettings(readRuntimeEnv().tenantId);
-const warn = { warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}) };
-const certyo = certyoClientFromEnv(process.env, { maxBodyBytes: settings.limits.bytes, log: warn });
+const certyo = certyoClientFromEnv(process.env, { maxBodyBytes: settings.limits.bytes, log: logger });
 // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const deps = {
@@ -31,7 +31,7 @@ const deps = {
   objects: s3ObjectSource(new S3Client({})),
   deadLetters: sqsDeadLetterSink(settings.rejectedQueueUrl, sqs),
   continuations: sqsContinuationQueue(settings.ingestQueueUrl, sqs),
-  verification: verificationStarterFromEnv(process.env, undefined, warn),
+  verification: verificationStarterFromEnv(process.env, undefined, logger),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     recordsRejected: (count: number) => metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, count),
@@ -43,11 +43,5 @@ const deps = {
 };
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  logger.addContext(context);
-  try {
-    return await processQueueBatch(event.Records, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS });
-  } finally {
-    // An invocation that only re-queued a continuation has nothing to report.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  return runInvocation(context, { logger, metrics, safetyMs: SAFETY_MS }, (deadline) => processQueueBatch(event.Records, { ...deps, deadline }));
 }

@@ -14,6 +14,7 @@ import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
 import { forEachBounded } from './for-each-bounded';
 import { packGreedy } from './pack-greedy';
 import { stringifyJson } from './json';
+import type { Log } from './observability';
 import { EnvironmentError } from './runtime-env';
 
 export interface VerificationStartOutcome {
@@ -95,9 +96,8 @@ export interface VerificationInput {
   readonly writeBacks?: readonly WriteBackItem[];
 }
 
-export interface StarterLog {
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
+/** The Powertools `Logger` fits (via the shared `Log`), as for the Certyo client. */
+export type StarterLog = Pick<Log, 'warn'>;
 
 export interface VerificationStarterOptions {
   readonly stateMachineArn: string;
