@@ -6,7 +6,7 @@ import { lambdaContext } from '../helpers/lambda-context';
 function observability() {
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
-  const published = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+  const published = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
   return { logger, metrics, published, safetyMs: 20_000 };
 }
 
