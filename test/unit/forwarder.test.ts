@@ -84,7 +84,7 @@ describe('forwardBatch', () => {
 
     // Assert
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.deadLetters.letters).toEqual([{ body: messages[1]?.body, reason: 'Certyo rejected the record: items[1].recordPayload is invalid', source: 'sqs message m-1' }]);
+    expect(deps.deadLetters.letters).toEqual([{ body: messages[1]?.body, reason: 'items[1].recordPayload is invalid', source: 'sqs message m-1' }]);
     expect(deps.verification.started).toEqual(['INV-0', 'INV-2']);
   });
 
