@@ -173,8 +173,14 @@ export class CertyoClient implements CertyoApi {
   async ingestRecord(record: CertyoRecord, options: CallOptions = {}): Promise<IngestResult> {
     assertValidRecord(record);
     return this.json<IngestResult>(
-      // The key goes in the header too: the API accepts either, the header survives proxies that rewrite bodies.
-      { method: 'POST', path: '/api/v1/records', body: stringifyJson(record), headers: { 'Idempotency-Key': record.idempotencyKey } },
+      // The key goes in the header too when it can (the API accepts either, the header survives
+      // proxies that rewrite bodies); identity keys may hold any unicode, which headers cannot carry.
+      {
+        method: 'POST',
+        path: '/api/v1/records',
+        body: stringifyJson(record),
+        headers: /^[\x20-\x7e]*$/.test(record.idempotencyKey) ? { 'Idempotency-Key': record.idempotencyKey } : {},
+      },
       options,
     );
   }
