@@ -261,8 +261,8 @@ function setting<T>(key: string, defaultValue: unknown, parse: Parser<T>, descri
 }
 
 /**
- * Every supported key, its default and what it means. The README's configuration table lists
- * exactly these (a test checks it), so adding a key here without documenting it fails the build.
+ * Every supported key, its default and what it means. The configuration table of docs/configuration.md is
+ * generated from these (a test checks it), so adding a key here without regenerating it fails the build.
  */
 export const SETTINGS: readonly SettingDefinition[] = [
   setting('apiUrl', 'https://www.certyos.com', httpUrl, 'Certyo API origin (no path).'),
