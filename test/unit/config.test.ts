@@ -89,9 +89,10 @@ describe('loadConfig', () => {
     expect(tableInPage(page)).toBe(configTable());
   });
 
-  it('has working defaults in cdk.json', () => {
-    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+  it('has working defaults in cdk.json, and no tenant id: a deploy must name the real one', () => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
-    expect(() => loadConfig(cdkJson.context)).not.toThrow();
+    expect(cdkJson.context).not.toHaveProperty(['certyo:tenantId']);
+    expect(() => loadConfig({ ...cdkJson.context, ...valid })).not.toThrow();
   });
 });
