@@ -2,7 +2,7 @@
  * The one Certyo client every Lambda uses (issue 4). It implements `CertyoApi`; handlers build it
  * once per cold start with `certyoClientFromEnv()`.
  *
- * Decisions (README, "Certyo client"):
+ * Decisions (docs/sandbox-and-local-runs.md, "Certyo client"):
  * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
  *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
  *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DirectForwarding } from '../../lib/constructs/direct-forwarding';
 import { OPTIONAL_STRING_FIELDS, RecordEventDetail, toCertyoRecord } from '../../lambdas/shared/record-event';
 import { evaluateInputTransformer, InputTransformerJson, matchesPattern } from '../../local/harness/eventbridge';
-import { formatFindings, synth } from '../helpers/synth';
+import { formatFindings, synth, TEST_TENANT_ID } from '../helpers/synth';
 import { assemblyText, FakeVerification, fixtureEvent, forwardingFindings, ofType, Resource, resources, single, testStack } from './forwarding-support';
 
 type Target = {
@@ -171,7 +171,7 @@ describe('direct forwarding in the default configuration', () => {
       expect(matched).toHaveLength(1);
       expect(invalidRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event))).toEqual([]);
       const body = evaluateInputTransformer((ruleProps(matched[0]![1]).Targets[0] as Target).InputTransformer!, event);
-      expect(JSON.parse(body)).toEqual(toCertyoRecord(event.detail as unknown as RecordEventDetail, 'my-tenant'));
+      expect(JSON.parse(body)).toEqual(toCertyoRecord(event.detail as unknown as RecordEventDetail, TEST_TENANT_ID));
     }
   });
 
@@ -184,7 +184,7 @@ describe('direct forwarding in the default configuration', () => {
     const body = JSON.parse(evaluateInputTransformer(ruleProps(rule).Targets[0]!.InputTransformer!, event)) as Record<string, unknown>;
 
     // Assert
-    expect(body).toMatchObject({ tenantId: 'my-tenant', idempotencyKey: 'my-tenant|billing|invoices|INV-2026-0043|3', recordPayload: { note: 'say "hi"' } });
+    expect(body).toMatchObject({ tenantId: TEST_TENANT_ID, idempotencyKey: `${TEST_TENANT_ID}|billing|invoices|INV-2026-0043|3`, recordPayload: { note: 'say "hi"' } });
     expect(Object.keys(body)).toEqual(['tenantId', 'database', 'collection', 'recordId', 'recordVersion', 'recordPayload', 'idempotencyKey']);
   });
 
