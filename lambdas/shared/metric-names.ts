@@ -7,7 +7,7 @@
  */
 
 /** Every path that talks to Certyo, as the value of the `Path` dimension. */
-export const INGEST_PATHS = ['s3', 'dynamodb', 'forwarder', 'proxy', 'webhook', 'verify'] as const;
+export const INGEST_PATHS = ['s3', 'dynamodb', 'mongodb', 'forwarder', 'proxy', 'webhook', 'verify'] as const;
 
 /** The ingest path a metric belongs to (metric dimension `Path`). */
 export type IngestPath = (typeof INGEST_PATHS)[number];
