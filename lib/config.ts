@@ -24,6 +24,18 @@ export interface StreamTableConfig {
   readonly streamArn: string;
 }
 
+/** One DocumentDB change stream to read (`certyo:mongodb.documentdb`). */
+export interface DocumentDbSourceConfig {
+  readonly clusterArn: string;
+  readonly secretArn: string;
+  readonly database: string;
+  /** Absent: every collection of the database. */
+  readonly collection?: string;
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
 export interface ProxyConsumerConfig {
   readonly name: string;
   readonly scopes: readonly ProxyScope[];
@@ -64,6 +76,11 @@ export interface CertyoConfig {
     readonly writeBack: boolean;
     readonly batchSize: number;
     readonly batchWindowSeconds: number;
+  };
+  readonly mongodb: {
+    /** Atlas Trigger partner event sources (`aws.partner/mongodb.com/...`). */
+    readonly atlasEventSources: readonly string[];
+    readonly documentdb: readonly DocumentDbSourceConfig[];
   };
   readonly verify: {
     readonly policy: VerifyPolicy;
@@ -205,6 +222,45 @@ const streamTables = jsonArray((entry, index): StreamTableConfig => {
   return { tableName, streamArn };
 }, TABLE_SHAPE);
 
+const PARTNER_SOURCE = /^aws\.partner\/mongodb\.com\/[A-Za-z0-9._/-]+$/;
+const atlasSources = jsonArray((entry, index) => {
+  if (typeof entry !== 'string' || !PARTNER_SOURCE.test(entry)) {
+    throw new InvalidValue(`a JSON array of MongoDB partner event source names (aws.partner/mongodb.com/stitch.trigger/<trigger id>); item ${index} is not one`);
+  }
+  return entry;
+}, 'partner event source names');
+
+const DOCDB_SHAPE = '{"clusterArn", "secretArn", "database", "collection"?, "vpcId", "subnetIds", "securityGroupIds"} objects';
+const DOCDB_CLUSTER_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z0-9-]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/;
+const documentDbSources = jsonArray((entry, index): DocumentDbSourceConfig => {
+  const field = (name: string) => objectField(entry, index, name, DOCDB_SHAPE);
+  const fail = (name: string, what: string): never => {
+    throw new InvalidValue(`a JSON array of ${DOCDB_SHAPE}; item ${index} needs ${name} as ${what}`);
+  };
+  const matching = (name: string, pattern: RegExp, what: string): string => {
+    const value = field(name);
+    return typeof value === 'string' && pattern.test(value) ? value : fail(name, what);
+  };
+  const ids = (name: string, prefix: string): string[] => {
+    const value = field(name);
+    const pattern = new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
+    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && pattern.test(v))) fail(name, `a non-empty list of ${prefix}-... ids`);
+    return value as string[];
+  };
+  const collection = field('collection');
+  if (collection !== undefined && (typeof collection !== 'string' || collection === '')) fail('collection', 'a non-empty string (or no collection: the whole database)');
+  return {
+    clusterArn: matching('clusterArn', DOCDB_CLUSTER_ARN, 'a DocumentDB cluster ARN (arn:aws:rds:<region>:<account>:cluster:<name>)'),
+    secretArn: matching('secretArn', SECRET_ARN, 'the ARN of the Secrets Manager secret with the cluster credentials'),
+    database: matching('database', /^[^/\\. "$]{1,63}$/, 'a database name'),
+    collection: collection as string | undefined,
+    vpcId: matching('vpcId', /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, 'a vpc-... id'),
+    subnetIds: ids('subnetIds', 'subnet'),
+    securityGroupIds: ids('securityGroupIds', 'sg'),
+  };
+}, DOCDB_SHAPE);
+
 const SCOPES: readonly ProxyScope[] = ['ingest', 'verify', 'read', 'admin'];
 const CONSUMER_SHAPE = '{"name", "scopes", "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
 const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
@@ -291,6 +347,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item.'),
   setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
   setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
+  setting('mongodb.atlasEventSources', [], atlasSources, 'MongoDB Atlas Trigger partner event sources (JSON array of `aws.partner/mongodb.com/...` names): each gets its partner event bus and a rule into the batched forwarder. Needs `forwardingMode` `batched`.'),
+  setting('mongodb.documentdb', [], documentDbSources, 'Amazon DocumentDB change streams to ingest (JSON array of `{"clusterArn","secretArn","database","collection"?,"vpcId","subnetIds","securityGroupIds"}`): each gets an event source mapping onto the `mongo-ingest` Lambda.'),
   // `batch` by default, not the seed's per-record verification: verify calls spend the ingest
   // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
   setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`. Direct mode verifies every event unless `none`.'),
@@ -369,6 +427,10 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
       batchSize: get('dynamodb.batchSize'),
       batchWindowSeconds: get('dynamodb.batchWindowSeconds'),
     },
+    mongodb: {
+      atlasEventSources: get('mongodb.atlasEventSources'),
+      documentdb: get('mongodb.documentdb'),
+    },
     verify: {
       policy: get('verify.policy'),
       waitSeconds: get('verify.waitSeconds'),
@@ -385,6 +447,16 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
 }
 
 function checkCombinations(config: CertyoConfig): void {
+  // Atlas change events are packed into bulk requests by the batched forwarder; direct mode has none.
+  if (config.mongodb.atlasEventSources.length > 0 && config.forwarding.mode !== 'batched') {
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}mongodb.atlasEventSources is set, so ${CONTEXT_PREFIX}forwardingMode must be "batched" (Atlas change events go through the batched forwarder), got "${config.forwarding.mode}"`,
+    ]);
+  }
+  const vpcs = new Set(config.mongodb.documentdb.map((d) => d.vpcId));
+  if (vpcs.size > 1) {
+    throw new ConfigError([`${CONTEXT_PREFIX}mongodb.documentdb: every cluster must be in one VPC (the mongo-ingest function runs in it), got ${[...vpcs].join(', ')}`]);
+  }
   // SQS caps a batching window at 300 s and a batch above 10 messages needs a window of at least 1 s.
   if (config.forwarding.batchSize > 10 && config.forwarding.batchWindowSeconds < 1) {
     throw new ConfigError([

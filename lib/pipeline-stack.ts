@@ -8,6 +8,7 @@ import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
 import { DynamoDbIngest } from './constructs/dynamodb-ingest';
+import { MongoDbIngest } from './constructs/mongodb-ingest';
 import { CertyoMonitoring } from './constructs/monitoring';
 import { OperationsTopic, operationsTopicName } from './constructs/operations-topic';
 import { S3Ingest } from './constructs/s3-ingest';
@@ -46,6 +47,8 @@ export class CertyoPipelineStack extends Stack {
   public readonly s3Ingest?: S3Ingest;
   /** DynamoDB stream → Certyo ingest; `undefined` when `certyo:dynamodb.enabled` is false. */
   public readonly dynamoDbIngest?: DynamoDbIngest;
+  /** Atlas partner routes and DocumentDB ingest; `undefined` when neither `certyo:mongodb.*` key is set. */
+  public readonly mongoDbIngest?: MongoDbIngest;
 
   constructor(scope: Construct, id: string, props: CertyoPipelineStackProps) {
     super(scope, id, props);
@@ -101,6 +104,12 @@ export class CertyoPipelineStack extends Stack {
       if (this.dynamoDbIngest.demoTable) {
         new CfnOutput(this, 'DemoTableName', { value: this.dynamoDbIngest.demoTable.tableName, description: 'Write items here (partition key pk) to anchor every change' });
       }
+    }
+    const mongo = props.config.mongodb;
+    if (mongo.atlasEventSources.length > 0 || mongo.documentdb.length > 0) {
+      this.mongoDbIngest = new MongoDbIngest(this, 'MongoDbIngest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, batchedForwarding: this.batchedForwarding, verification: this.verification });
+      if (this.mongoDbIngest.function) this.monitoring.addIngestFunction(this.mongoDbIngest.function, 'mongodb');
+      if (this.mongoDbIngest.deadLetterQueue) this.monitoring.addDeadLetterQueue(this.mongoDbIngest.deadLetterQueue, 'mongodb-failed-events');
     }
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'PutEvents here to anchor records' });

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -28,6 +29,12 @@ export interface CertyoFunctionProps {
   readonly description?: string;
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Runs the function in these subnets of a VPC, with these security groups (e.g. to reach a
+   * DocumentDB cluster). The subnets need a route to Certyo and to the AWS APIs the function calls.
+   * @default - not in a VPC
+   */
+  readonly network?: { readonly vpc: IVpc; readonly subnets: readonly ISubnet[]; readonly securityGroups: readonly ISecurityGroup[] };
 }
 
 /**
@@ -56,6 +63,9 @@ export class CertyoFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 512,
       description: props.description,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ...(props.network
+        ? { vpc: props.network.vpc, vpcSubnets: { subnets: [...props.network.subnets] }, securityGroups: [...props.network.securityGroups], allowPublicSubnet: false }
+        : {}),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
@@ -77,6 +87,12 @@ export class CertyoFunction extends NodejsFunction {
       id: awsManagedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
       reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events, which every Lambda needs for its own log group.',
     });
+    if (props.network) {
+      Validations.of(this).acknowledge({
+        id: awsManagedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
+        reason: 'AWSLambdaVPCAccessExecutionRole only allows managing the network interfaces a function in a VPC needs (and logs); EC2 network-interface actions take no resource-level scoping at creation.',
+      });
+    }
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; CDK adds them for active tracing.',
