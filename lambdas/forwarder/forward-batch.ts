@@ -61,7 +61,8 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
 
   for (const message of messages) {
     const parsed = parseRecordMessage(message.body, deps.tenantId);
-    if (parsed.ok) pending.push({ message, record: parsed.record });
+    if (parsed.ok === true) pending.push({ message, record: parsed.record });
+    else if (parsed.ok === 'skip') deps.log.info('event skipped', { messageId: message.messageId, reason: parsed.reason });
     else letters.push({ message, letter: { body: message.body, reason: parsed.reason, source: source(message) } });
   }
   deps.reporter?.invalid(letters.length);

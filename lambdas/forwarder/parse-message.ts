@@ -1,13 +1,24 @@
 /**
  * One buffered SQS message → a Certyo record. The body is the EventBridge event exactly as the
- * rule delivered it; its `detail` must follow the event contract (`../shared/record-event.ts`).
+ * rule delivered it; its `detail` must follow the event contract (`../shared/record-event.ts`),
+ * except for MongoDB Atlas Trigger events (source `aws.partner/mongodb.com/...`), whose `detail`
+ * is a change event: those are mapped by the one MongoDB mapping (`../shared/mongo-change.ts`),
+ * so Atlas changes are packed into the same bulk requests as every other event.
  */
 import { CertyoRecord } from '../shared/certyo-types';
 import { RawJson } from '../shared/json';
 import { toCertyoRecord, validateRecordEvent } from '../shared/record-event';
 import { rawAtPath } from '../shared/raw-json-path';
+import { toMongoChange } from '../shared/mongo-change';
 
-export type ParsedMessage = { readonly ok: true; readonly record: CertyoRecord } | { readonly ok: false; readonly reason: string };
+/** Partner event sources of MongoDB Atlas Triggers start with this. */
+export const ATLAS_SOURCE_PREFIX = 'aws.partner/mongodb.com/';
+
+/** `skip`: nothing to anchor and nothing wrong (a write-back coming back, a drop); `reason` says which. */
+export type ParsedMessage =
+  | { readonly ok: true; readonly record: CertyoRecord }
+  | { readonly ok: false; readonly reason: string }
+  | { readonly ok: 'skip'; readonly reason: string };
 
 export function parseRecordMessage(body: string, defaultTenantId: string): ParsedMessage {
   let event: unknown;
@@ -18,6 +29,13 @@ export function parseRecordMessage(body: string, defaultTenantId: string): Parse
   }
   if (typeof event !== 'object' || event === null || !('detail' in event)) {
     return { ok: false, reason: 'message body is not an EventBridge event: it has no detail' };
+  }
+  const source = (event as { source?: unknown }).source;
+  if (typeof source === 'string' && source.startsWith(ATLAS_SOURCE_PREFIX)) {
+    const change = toMongoChange((event as { detail: unknown }).detail, { tenantId: defaultTenantId });
+    if (change.kind === 'ingest') return { ok: true, record: change.record };
+    if (change.kind === 'skip') return { ok: 'skip', reason: `MongoDB ${change.operationType} skipped (${change.reason})` };
+    return { ok: false, reason: change.reason };
   }
   const validation = validateRecordEvent((event as { detail: unknown }).detail);
   if (!validation.ok) return validation;
