@@ -26,8 +26,6 @@ export interface CertyoFunctionProps {
   readonly memorySize?: number;
   /** @default - none */
   readonly description?: string;
-  /** @default - unreserved */
-  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -55,7 +53,6 @@ export class CertyoFunction extends NodejsFunction {
       timeout,
       memorySize: props.memorySize ?? 512,
       description: props.description,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
