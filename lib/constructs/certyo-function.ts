@@ -33,8 +33,6 @@ export interface CertyoFunctionProps {
   readonly memorySize?: number;
   /** @default - none */
   readonly description?: string;
-  /** @default - unreserved */
-  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -62,7 +60,6 @@ export class CertyoFunction extends NodejsFunction {
       timeout,
       memorySize: props.memorySize ?? 512,
       description: props.description,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
