@@ -14,6 +14,7 @@ import { DeadLetterQueue } from './dead-letter-queue';
 import { MAX_EVENT_AGE, MAX_RETRY_ATTEMPTS } from './direct-forwarding';
 import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
+import { RateBudgetTable } from './rate-budget-table';
 import { IVerificationTarget } from './verification-target';
 
 export interface MongoDbIngestProps {
@@ -21,6 +22,11 @@ export interface MongoDbIngestProps {
   readonly config: CertyoConfig;
   /** The Certyo API-key secret; `mongo-ingest` may read this secret only (and the clusters' secrets). */
   readonly apiKeySecret: ISecret;
+  /**
+   * The key's shared rate budget, spent with the other paths' functions.
+   * @default - `mongo-ingest`'s client sees only its own responses
+   */
+  readonly rateBudget?: RateBudgetTable;
   /** Where the dead-letter alarm goes. */
   readonly operations: OperationsTopic;
   /**
@@ -129,6 +135,7 @@ export class MongoDbIngest extends Construct {
       lambdaName: 'mongo-ingest',
       config: props.config,
       apiKeySecret: props.apiKeySecret,
+      rateBudget: props.rateBudget,
       timeout,
       memorySize,
       description: 'Ingests Amazon DocumentDB change stream events into Certyo bulk requests',
