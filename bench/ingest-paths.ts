@@ -17,6 +17,10 @@ import { EmfMeter } from './emf-meter';
 import { logBytes } from './log-bytes';
 import type { RecordsPerRequestFigure } from './report';
 import { requestsTo } from './sandbox-counts';
+import { processDocumentDbBatch } from '../lambdas/mongo-ingest/process-batch';
+import { noVerification } from '../lambdas/shared/verification-starter';
+import { RecordingLog } from '../local/harness/recording-log';
+import { documentDbChanges } from '../local/harness/mongo-changes';
 
 const TENANT = 'bench';
 const BULK = 'POST /api/v1/records/bulk';
@@ -116,5 +120,45 @@ export async function measureForwarder(options: PathFigureOptions = {}): Promise
         `${latencyMs} ms sandbox latency`,
       ],
     };
+  });
+}
+
+/**
+ * `mongo.recordsPerRequest`: 10,000 DocumentDB change events (canonical Extended JSON, exact Int64
+ * and Decimal128) through `mongo-ingest`'s batch processing in batches of the mapping's default
+ * size. Atlas changes take the forwarder path, whose packing `forwarder.recordsPerRequest` measures.
+ */
+export async function measureMongo(options: PathFigureOptions & { readonly batchSize?: number } = {}): Promise<RecordsPerRequestFigure> {
+  const { records = 10_000, latencyMs = 20, batchSize = 1000, log = () => undefined } = options;
+  return withSandbox(latencyMs, async (url, apiKey, stats) => {
+    const certyo = createCertyoClient({ apiUrl: url, apiKey: staticApiKey(apiKey) });
+    const emf = new EmfMeter('mongodb', () => certyo.rateLimit);
+    const changes = documentDbChanges(records);
+    const runLog = new RecordingLog();
+    let handlerMs = 0;
+    let invocations = 0;
+    for (let start = 0; start < changes.length; start += batchSize) {
+      const began = performance.now();
+      await processDocumentDbBatch(
+        { eventSource: 'aws:docdb', eventSourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:bench', events: changes.slice(start, start + batchSize).map((event) => ({ event })) },
+        {
+          certyo,
+          deadLetters: { send: async () => undefined },
+          verification: noVerification,
+          reporter: { batchSent: (o) => emf.batchSent(o), finished: (s) => emf.recordsRejected(s.unmappable) },
+          options: { tenantId: TENANT },
+          log: runLog,
+          deadline: Date.now() + 240_000,
+          now: Date.now,
+          sleep: async () => undefined,
+        },
+      );
+      handlerMs += performance.now() - began;
+      invocations++;
+      emf.flush();
+    }
+    const figure = pathFigure({ path: 'mongo', records, memory: 1024, stats, run: { invocations, handlerMs: Math.round(handlerMs), log: runLog }, emf });
+    log(`mongo: ${records} DocumentDB change events, batch size ${batchSize}: ${figure.requests} requests, ${invocations} invocations`);
+    return { ...figure, notes: [`event source mapping batch size ${batchSize} (MongoDbIngest batchSize default)`, `${latencyMs} ms sandbox latency`] };
   });
 }

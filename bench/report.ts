@@ -7,7 +7,7 @@ import type { MemoryFigure } from './memory';
 import type { S3ThroughputFigure } from './s3-throughput';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'ddb', 'forwarder', 'ratelimited', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'ddb', 'mongo', 'forwarder', 'ratelimited', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -56,6 +56,7 @@ export interface BenchResults {
     memory?: Stamp & MemoryFigure;
   };
   ddb?: Stamp & RecordsPerRequestFigure;
+  mongo?: Stamp & RecordsPerRequestFigure;
   forwarder?: Stamp & RecordsPerRequestFigure;
   ratelimited?: Stamp & RateLimitedFigure;
   verify?: Stamp & VerifyFigure;
@@ -94,6 +95,7 @@ const FLAT_TOLERANCE = { fraction: 0.1, mb: 16 };
 export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] = [
   { check: (r) => check('s3.recordsPerRequest', '>= 990', r.s3?.recordsPerRequest, (v) => v >= 990) },
   { check: (r) => check('ddb.recordsPerRequest', '>= 990', r.ddb?.recordsPerRequest, (v) => v >= 990) },
+  { check: (r) => check('mongo.recordsPerRequest', '>= 990', r.mongo?.recordsPerRequest, (v) => v >= 990) },
   { check: (r) => check('forwarder.recordsPerRequest', '>= 990', r.forwarder?.recordsPerRequest, (v) => v >= 990) },
   { check: (r) => check('s3.speedup', '>= 50x', r.s3?.speedup, (v) => v >= 50, 'x') },
   {
@@ -152,7 +154,7 @@ export function printTable(results: BenchResults): void {
   if (memory) {
     printRows('S3 ingest peak memory', [['object', 'records', 'peak RSS MB', 'requests'], ...memory.runs.map((r) => [sizeLabel(r.bytes), String(r.records), String(r.maxRssMb), String(r.requests)])]);
   }
-  const rpr = [results.ddb && ['ddb', results.ddb], results.forwarder && ['forwarder', results.forwarder]].filter((x): x is [string, RecordsPerRequestFigure & Stamp] => !!x);
+  const rpr = [results.ddb && ['ddb', results.ddb], results.mongo && ['mongo', results.mongo], results.forwarder && ['forwarder', results.forwarder]].filter((x): x is [string, RecordsPerRequestFigure & Stamp] => !!x);
   if (rpr.length > 0) {
     printRows('Records per request', [['path', 'records', 'requests', 'records/request'], ...rpr.map(([n, f]) => [n, String(f.records), String(f.requests), String(f.recordsPerRequest)])]);
   }

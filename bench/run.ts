@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { synthesizeTemplates } from '../local/harness/synthesized';
 import { environmentsFromTemplates, measureColdStart } from './cold-start';
 import { costTable } from './costs';
-import { measureDdb, measureForwarder } from './ingest-paths';
+import { measureDdb, measureForwarder, measureMongo } from './ingest-paths';
 import { measureMemory } from './memory';
 import { measureRateLimited } from './rate-limited';
 import { measureS3Throughput } from './s3-throughput';
@@ -68,6 +68,10 @@ async function main(): Promise<void> {
   if (args.only.has('ddb')) {
     console.log('ddb: stream records through ddb-ingest');
     results.ddb = { ...stamp(), ...(await measureDdb({ records: args.quick ? 2_000 : 10_000, log })) };
+  }
+  if (args.only.has('mongo')) {
+    console.log('mongo: DocumentDB change events through mongo-ingest');
+    results.mongo = { ...stamp(), ...(await measureMongo({ records: args.quick ? 2_000 : 10_000, log })) };
   }
   if (args.only.has('forwarder')) {
     console.log('forwarder: batched-mode events through the buffer queue and the forwarder');

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IngestManyOutcome } from '../../lambdas/shared/certyo-types';
 import { DocumentDbEvent, MongoBatchDeps, MongoBatchSummary, MongoReporter } from '../../lambdas/mongo-ingest/process-batch';
+import { documentDbChanges } from '../../local/harness/mongo-changes';
 import { RecordingLog } from '../../local/harness/recording-log';
 import { FakeCertyo } from './fake-certyo';
 import { MemoryDeadLetters } from './memory-dead-letters';
@@ -55,21 +56,8 @@ export function mongoFixture(name: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'mongodb', name), 'utf8')) as Record<string, unknown>;
 }
 
-/** `count` insert events of distinct documents, in canonical Extended JSON, each with an exact Int64. */
-export function insertEvents(count: number, from = 0): Record<string, unknown>[] {
-  return Array.from({ length: count }, (_, i) => {
-    const n = from + i;
-    const oid = n.toString(16).padStart(24, '0');
-    return {
-      _id: { _data: `82${n.toString(16).padStart(16, '0').toUpperCase()}2B022C0100296E5A1004` },
-      operationType: 'insert',
-      clusterTime: { $timestamp: { t: 1676588775 + n, i: 1 } },
-      ns: { db: 'shop', coll: 'orders' },
-      documentKey: { _id: { $oid: oid } },
-      fullDocument: { _id: { $oid: oid }, seq: { $numberLong: (9007199254740993n + BigInt(n)).toString() }, total: { $numberDecimal: '1234567890123456789012345678.901234' } },
-    };
-  });
-}
+/** `count` insert events of distinct documents (the local run's and the benchmark's generator). */
+export const insertEvents = documentDbChanges;
 
 export function documentDbEvent(events: readonly unknown[]): DocumentDbEvent {
   return { eventSource: 'aws:docdb', eventSourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', events: events.map((event) => ({ event })) };
