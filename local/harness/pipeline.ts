@@ -7,6 +7,7 @@
  * - S3: an NDJSON file dropped in local S3 → s3-ingest (its notification delivered twice, as S3
  *   may: the second delivery replays);
  * - DynamoDB: the stream fixtures → ddb-ingest;
+ * - MongoDB: DocumentDB change-event fixtures → mongo-ingest, Atlas Trigger fixtures → forwarder;
  * - verification: the executions the paths start run the real ASL in aws-local-stepfunctions,
  *   and every SNS notification is reported as it is published.
  * No AWS and no network beyond 127.0.0.1.
@@ -24,6 +25,7 @@ import { PROJECT_ROOT } from '../../lib/bundling';
 import type { Notification } from './local-workflow';
 import { Sandbox, SandboxStats, startSandbox } from '../sandbox';
 import { runDdbPath } from './ddb-path';
+import { runMongoPath } from './mongo-path';
 import { runDirectPath } from './direct-path';
 import { eventRoutes } from './event-routes';
 import { runForwarderPath } from './forwarder-path';
@@ -34,7 +36,7 @@ import { recordEvents } from './record-events';
 import { objectCreatedNotification, runS3Path } from './s3-path';
 import { synthesizeTemplates } from './synthesized';
 
-export const PATHS = ['direct', 'batched', 's3', 'dynamodb'] as const;
+export const PATHS = ['direct', 'batched', 's3', 'dynamodb', 'mongodb'] as const;
 export type PathName = (typeof PATHS)[number];
 
 export interface PathRow {
@@ -128,7 +130,7 @@ function confirmed(n: Notification): number {
 export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<LocalRunReport> {
   const started = Date.now();
   const print = options.print ?? (() => undefined);
-  const rows: Record<PathName, PathRow> = { direct: emptyRow(), batched: emptyRow(), s3: emptyRow(), dynamodb: emptyRow() };
+  const rows: Record<PathName, PathRow> = { direct: emptyRow(), batched: emptyRow(), s3: emptyRow(), dynamodb: emptyRow(), mongodb: emptyRow() };
   const deadLetters: { path: PathName; reason: string }[] = [];
   const notifications: { path: PathName; notification: Notification }[] = [];
   // Short accumulation and anchoring; the real hourly budget of 1,000 requests.
@@ -137,7 +139,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   try {
     const certyo = createCertyoClient({ apiUrl: sandbox.url, apiKey: staticApiKey(sandbox.apiKey) });
     const policy = parseVerificationPolicy(options.verifyPolicy ?? 'batch');
-    const workflows: Record<PathName, LocalStepFunctions> = { direct: new LocalStepFunctions(), batched: new LocalStepFunctions(), s3: new LocalStepFunctions(), dynamodb: new LocalStepFunctions() };
+    const workflows: Record<PathName, LocalStepFunctions> = { direct: new LocalStepFunctions(), batched: new LocalStepFunctions(), s3: new LocalStepFunctions(), dynamodb: new LocalStepFunctions(), mongodb: new LocalStepFunctions() };
     const starter = (p: PathName): VerificationStarter => createVerificationStarter({ stateMachineArn: STATE_MACHINE_ARN, policy, sfn: workflows[p].client });
     const ingestRequests = (p: PathName, before: SandboxStats): void => {
       rows[p].requests += apiRequests(sandbox.stats()) - apiRequests(before);
@@ -207,6 +209,13 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     rows.dynamodb.sent = streamRecords.length;
     for (const l of ddb.rejected.letters) deadLetters.push({ path: 'dynamodb', reason: l.reason });
     ingestRequests('dynamodb', before);
+
+    print('MongoDB: DocumentDB change-event fixtures → mongo-ingest; Atlas Trigger fixtures → forwarder');
+    before = sandbox.stats();
+    const mongo = await runMongoPath({ certyo, tenantId: TENANT, verification: { documentDb: starter('mongodb'), atlas: starter('mongodb') }, batchSent: counting(rows.mongodb) });
+    Object.assign(rows.mongodb, { sent: mongo.sent, skipped: mongo.skipped });
+    for (const l of mongo.letters) deadLetters.push({ path: 'mongodb', reason: l.reason });
+    ingestRequests('mongodb', before);
 
     if (options.settleBeforeVerification) {
       sandbox.flush();

@@ -32,6 +32,9 @@ test('each path did its part: the table shows what the fixtures and the dropped 
   expect(report.rows.s3).toMatchObject({ sent: 2_400, accepted: 1_199, replayed: 1_199, failed: 2 });
   // dynamodb: 9 stream records; a certyo_*-only MODIFY pair is skipped, the KEYS_ONLY insert dead-lettered.
   expect(report.rows.dynamodb).toMatchObject({ sent: 9, accepted: 6, skipped: 2, failed: 1 });
+  // mongodb: the DocumentDB batch (insert, write-back update, delete) + 20 generated + 1 malformed;
+  // the two Atlas fixtures + a drop. The write-back update and the drop are skipped.
+  expect(report.rows.mongodb).toMatchObject({ sent: 27, accepted: 24, skipped: 2, failed: 1 });
 });
 
 test('Certyo stored each accepted record exactly once', () => {
@@ -57,6 +60,7 @@ test('dead letters carry a reason naming the problem', () => {
       expect.stringMatching(/^batched: detail\.recordId must be a string/),
       expect.stringMatching(/^s3: line 1000, record 999 of s3:\/\/certyo-local-ingest\/incoming\/orders 2026-04\.ndjson: not valid JSON/),
       expect.stringMatching(/^dynamodb: table audit, .*no NewImage/),
+      expect.stringMatching(/^mongodb: change shop\.orders, resume token \(none\): _id\._data/),
     ]),
   );
 });
