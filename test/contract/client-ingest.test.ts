@@ -33,6 +33,16 @@ describe('single ingest', () => {
     expect(sandbox.stats().requests).toEqual({ 'POST /api/v1/records': { '202': 1 } });
   });
 
+  it('ingests a record whose identity key holds unicode, which no header can carry, and replays it', async () => {
+    const client = clientFor(sandbox);
+    const record = { ...invoice(1), recordId: 'Rechnung-Ü-😀', idempotencyKey: 'acme|billing|invoices|Rechnung-Ü-😀|1' };
+
+    const first = await client.ingestRecord(record);
+    const second = await client.ingestRecord(record);
+
+    expect([first.idempotencyReplayed, second.idempotencyReplayed]).toEqual([false, true]);
+  });
+
   it('replays a repeated idempotency key instead of storing the record again', async () => {
     const client = clientFor(sandbox);
 
