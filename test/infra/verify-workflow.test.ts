@@ -55,6 +55,15 @@ describe('verification workflow in the pipeline stack (default configuration)', 
     });
   });
 
+  it('has no ${...} in its definition that CloudFormation could not substitute (cfn-lint E1029)', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine', { Properties: { DefinitionSubstitutions: { WaitSeconds: Match.anyValue() } } }));
+    const props = machine?.Properties as { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+    const placeholders = [...JSON.stringify(props.DefinitionString).matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string);
+
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(placeholders.filter((name) => !(name in props.DefinitionSubstitutions))).toEqual([]);
+  });
+
   it('waits 90 seconds before the first verification', () => {
     expect(deployedDefinition(template).States.WaitForAnchoring).toMatchObject({ Type: 'Wait', Seconds: 90, Next: 'Verify' });
   });
