@@ -26,6 +26,13 @@ export const METRIC_NAMES = {
   rateLimited: 'RateLimited',
   bulkSize: 'BulkSize',
   rateLimitRemaining: 'RateLimitRemaining',
+} as const;
+
+/**
+ * Emitted by every path whose client uses the shared rate budget, but only when it happens, so
+ * kept apart from `METRIC_NAMES` (which `publishIngestMetrics` emits on every call).
+ */
+export const BUDGET_METRIC_NAMES = {
   /** Requests sent without the shared rate budget because its table could not be used. */
   rateBudgetUnavailable: 'RateBudgetUnavailable',
 } as const;

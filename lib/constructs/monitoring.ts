@@ -18,7 +18,7 @@ import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
+import { BUDGET_METRIC_NAMES, DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
 import { DashboardSection } from './dashboard-section';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { notifyingAlarm, NotifyingAlarmOptions, OperationsTopic } from './operations-topic';
@@ -531,7 +531,7 @@ export class CertyoMonitoring extends Construct {
         leftAnnotations: [{ value: this.remainingThreshold(), label: 'remaining alarm', color: '#ff7f0e' }],
       }),
       // Above zero, instances are spending the key without the shared budget record (docs/rate-budget.md).
-      this.pathGraph('Shared rate budget unavailable / 5 min', METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
+      this.pathGraph('Shared rate budget unavailable / 5 min', BUDGET_METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
     ];
   }
 
