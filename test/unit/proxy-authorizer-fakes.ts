@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { APIGatewayRequestAuthorizerEvent, PolicyDocument } from 'aws-lambda';
+import { PROXY_ROUTES } from '../../lambdas/proxy-authorizer/routes';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'apigateway');
 
@@ -21,16 +22,40 @@ export function authorizerEvent(fixture: AuthorizerFixture, key: string | undefi
   return event;
 }
 
-/** The same request on another route, as API Gateway would describe it for `/{proxy+}`. */
+/**
+ * How API Gateway routes a request path to the proxy's explicit resources: literal segments match
+ * exactly (case-sensitive), `{name}` matches one non-empty segment. `undefined` when no route matches.
+ */
+export function routeOf(method: string, path: string): { resource: string; pathParameters: Record<string, string> | null } | undefined {
+  const segments = path.split('/');
+  for (const route of PROXY_ROUTES) {
+    const template = route.path.split('/');
+    if (route.method !== method || template.length !== segments.length) continue;
+    const parameters: Record<string, string> = {};
+    const matches = template.every((part, i) => {
+      const segment = segments[i] as string;
+      const name = /^\{(.+)\}$/.exec(part)?.[1];
+      if (name === undefined) return part === segment;
+      parameters[name] = segment;
+      return segment !== '';
+    });
+    if (matches) return { resource: `/${route.path}`, pathParameters: Object.keys(parameters).length > 0 ? parameters : null };
+  }
+  return undefined;
+}
+
+/** The same request on another route, as API Gateway would describe it for the explicit resources. */
 export function onRoute(event: APIGatewayRequestAuthorizerEvent, method: string, route: string): APIGatewayRequestAuthorizerEvent {
   const stagePrefix = event.methodArn.split('/').slice(0, 2).join('/');
+  const routed = routeOf(method, route) ?? { resource: `/${route}`, pathParameters: null };
   return {
     ...event,
     methodArn: `${stagePrefix}/${method}/${route}`,
+    resource: routed.resource,
     path: `/${route}`,
     httpMethod: method,
-    pathParameters: { proxy: route },
-    requestContext: { ...event.requestContext, httpMethod: method, path: `/${event.requestContext.stage}/${route}` },
+    pathParameters: routed.pathParameters,
+    requestContext: { ...event.requestContext, httpMethod: method, resourcePath: routed.resource, path: `/${event.requestContext.stage}/${route}` },
   };
 }
 
