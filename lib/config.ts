@@ -6,6 +6,8 @@
  * key, the value given and what was expected, so a user fixes everything in one go.
  */
 
+import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
+
 export const CONTEXT_PREFIX = 'certyo:';
 
 export type ForwardingMode = 'direct' | 'batched';
@@ -30,6 +32,14 @@ export interface ProxyConsumerConfig {
   readonly rateLimit: number;
   readonly burstLimit: number;
   readonly monthlyQuota?: number;
+}
+
+export interface WebhookSourceConfig {
+  readonly source: string;
+  /** The tenants the source may write; the first is written when a delivery names none. */
+  readonly tenantIds: readonly string[];
+  /** The Certyo databases the source may write. */
+  readonly databases: readonly string[];
 }
 
 export interface CertyoConfig {
@@ -74,6 +84,9 @@ export interface CertyoConfig {
   readonly apiProxy: {
     readonly enabled: boolean;
     readonly consumers: readonly ProxyConsumerConfig[];
+  };
+  readonly webhook: {
+    readonly sources: readonly WebhookSourceConfig[];
   };
 }
 
@@ -234,6 +247,22 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   };
 }, CONSUMER_SHAPE);
 
+const WEBHOOK_SOURCE_SHAPE = '{"source", "tenantIds", "databases"} objects';
+const webhookSources = jsonArray((entry, index): WebhookSourceConfig => {
+  const source = objectField(entry, index, 'source', WEBHOOK_SOURCE_SHAPE);
+  if (typeof source !== 'string' || !SOURCE_NAME.test(source)) {
+    throw new InvalidValue(`a JSON array of ${WEBHOOK_SOURCE_SHAPE}; item ${index} needs a source of lower-case letters, digits or - (at most 64)`);
+  }
+  const list = (field: 'tenantIds' | 'databases'): string[] => {
+    const value = objectField(entry, index, field, WEBHOOK_SOURCE_SHAPE);
+    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v.trim() !== '')) {
+      throw new InvalidValue(`webhook source "${source}" to have ${field}, a non-empty JSON array of non-empty strings`);
+    }
+    return [...new Set(value as string[])];
+  };
+  return { source, tenantIds: list('tenantIds'), databases: list('databases') };
+}, WEBHOOK_SOURCE_SHAPE);
+
 const verifyPolicy: Parser<VerifyPolicy> = (raw) => {
   const expected = '"all", "none", "batch" or "sample:<fraction between 0 and 1>" such as "sample:0.01"';
   if (raw === 'all' || raw === 'none' || raw === 'batch') return { kind: raw };
@@ -299,6 +328,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
   setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`).'),
+  setting('webhook.sources', [], webhookSources, 'Webhook sources (JSON array of `{"source","tenantIds","databases"}`): the tenants and Certyo databases each may write. A source not listed is refused like a bad signature.'),
 ];
 
 function describe(raw: unknown): string {
@@ -378,6 +408,9 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     apiProxy: {
       enabled: get('apiProxy.enabled'),
       consumers: get('apiProxy.consumers'),
+    },
+    webhook: {
+      sources: get('webhook.sources'),
     },
   };
   checkCombinations(config);
