@@ -51,6 +51,7 @@ export interface CertyoConfig {
   readonly logRetentionDays: number;
   readonly metricsNamespace: string;
   readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
   readonly forwarding: {
     readonly mode: ForwardingMode;
     readonly detailType: string;
@@ -169,6 +170,14 @@ function oneOf<T extends string>(...choices: readonly T[]): Parser<T> {
 const email: Parser<string | undefined> = (raw) => {
   const value = optionalText(raw);
   if (value !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) throw new InvalidValue('an e-mail address');
+  return value;
+};
+
+const snsTopicArn: Parser<string | undefined> = (raw) => {
+  const value = optionalText(raw);
+  if (value !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value)) {
+    throw new InvalidValue('an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:paging');
+  }
   return value;
 };
 
@@ -301,7 +310,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('lambdaArchitecture', 'arm64', oneOf<LambdaArchitecture>('arm64', 'x86_64'), 'CPU architecture of every Lambda.'),
   setting('logRetentionDays', 30, integer(1, 3653), 'CloudWatch Logs retention of every log group the stack creates.'),
   setting('metricsNamespace', 'Certyo', nonEmpty, 'CloudWatch namespace of the custom metrics.'),
-  setting('alarmEmail', undefined, email, 'Optional e-mail address subscribed to the operations (alarm) topic.'),
+  setting('alarmEmail', undefined, email, 'E-mail address subscribed to the operations (alarm) topic. Without it or `certyo:alarmTopicArn`, synth warns that alarms reach nobody.'),
+  setting('alarmTopicArn', undefined, snsTopicArn, 'Existing SNS topic every alarm notifies instead of a new operations topic (it must let CloudWatch publish).'),
   setting('forwardingMode', 'direct', oneOf<ForwardingMode>('direct', 'batched'), '`direct`: API Destination, one request per event. `batched`: SQS + forwarder Lambda, up to 1,000 records per request.'),
   setting('detailType', 'Certyo Record', nonEmpty, 'EventBridge `detail-type` of the events to anchor.'),
   setting('eventSources', [], stringList, 'EventBridge `source` values to accept (JSON array); empty accepts any source.'),
@@ -375,6 +385,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     logRetentionDays: get('logRetentionDays'),
     metricsNamespace: get('metricsNamespace'),
     alarmEmail: get('alarmEmail'),
+    alarmTopicArn: get('alarmTopicArn'),
     forwarding: {
       mode: get('forwardingMode'),
       detailType: get('detailType'),

@@ -1,9 +1,9 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CertyoConfig } from './config';
+import { CertyoConfig, CONTEXT_PREFIX } from './config';
 import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
@@ -53,7 +53,17 @@ export class CertyoPipelineStack extends Stack {
 
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
-    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail, topicName: operationsTopicName(this.stackName) });
+    this.operations = new OperationsTopic(this, 'Operations', {
+      alarmEmail: props.config.alarmEmail,
+      alarmTopicArn: props.config.alarmTopicArn,
+      topicName: operationsTopicName(this.stackName),
+    });
+    if (!props.config.alarmEmail && !props.config.alarmTopicArn) {
+      Annotations.of(this).addWarningV2(
+        'certyo:alarmDestination',
+        `Alarms reach nobody: set ${CONTEXT_PREFIX}alarmEmail or ${CONTEXT_PREFIX}alarmTopicArn, or subscribe to the ${operationsTopicName(this.stackName)} topic yourself.`,
+      );
+    }
     this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { synth } from '../helpers/synth';
 
 describe('CertyoPipelineStack', () => {
@@ -56,5 +56,46 @@ describe('CertyoPipelineStack', () => {
 
   it('writes the templates into the cloud assembly', () => {
     expect(fs.existsSync(path.join(synthesized.outdir, 'CertyoPipelineStack.template.json'))).toBe(true);
+  });
+});
+
+describe('alarm destinations', () => {
+  const warningsOf = (s: ReturnType<typeof synth>) =>
+    Annotations.fromStack(s.pipeline).findWarning('*', Match.stringLikeRegexp('Alarms reach nobody')).map((w) => String(w.entry.data));
+
+  it('warns at synth, naming both keys, when neither certyo:alarmEmail nor certyo:alarmTopicArn is set', () => {
+    // Act
+    const synthesized = synth({ 'certyo:alarmEmail': undefined, 'certyo:alarmTopicArn': undefined });
+
+    // Assert
+    expect(warningsOf(synthesized)).toEqual([expect.stringMatching(/certyo:alarmEmail or certyo:alarmTopicArn/)]);
+    synthesized.template('CertyoPipelineStack').resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('subscribes certyo:alarmEmail to the operations topic, without a warning', () => {
+    // Act
+    const synthesized = synth({ 'certyo:alarmEmail': 'ops@example.com' });
+
+    // Assert
+    synthesized.template('CertyoPipelineStack').hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(warningsOf(synthesized)).toEqual([]);
+  });
+
+  it('sends every alarm of both stacks to certyo:alarmTopicArn, creating no operations topic of its own', () => {
+    // Arrange
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:paging';
+
+    // Act
+    const synthesized = synth({ 'certyo:alarmTopicArn': arn });
+
+    // Assert
+    expect(warningsOf(synthesized)).toEqual([]);
+    for (const stack of ['CertyoPipelineStack', 'CertyoApiProxyStack']) {
+      const template = synthesized.template(stack);
+      template.resourcePropertiesCountIs('AWS::SNS::Topic', { TopicName: 'CertyoPipelineStack-operations' }, 0);
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: { AlarmActions?: unknown[] } }[];
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([arn]);
+    }
   });
 });
