@@ -142,6 +142,8 @@ export class CertyoApiProxy extends Construct {
   /** A plain string (the stage's own `stageName` is a token), for monitoring in other stacks. */
   public readonly stageName: string;
   public readonly accessLogs: LogGroup;
+  /** `accessLogs`' name as a plain string (no token), for dashboards in other stacks. */
+  public readonly accessLogGroupName: string;
   public readonly authorizerFunction: CertyoFunction;
   /** Authorizes the routes without path parameters; its answer is cached per consumer key for `authorizerCacheTtl`. */
   public readonly authorizer: RequestAuthorizer;
@@ -169,7 +171,9 @@ export class CertyoApiProxy extends Construct {
     validate(id, { consumers, stageName, cacheTtl, cacheMaxAge, stageThrottle });
     this.stageName = stageName;
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.config.logRetentionDays as RetentionDays });
+    // A fixed name, so the pipeline's dashboard can query consumer usage without a cross-stack reference.
+    this.accessLogGroupName = `/aws/apigateway/${Stack.of(this).stackName}-${id}-access`;
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { logGroupName: this.accessLogGroupName, retention: props.config.logRetentionDays as RetentionDays });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-certyo-proxy`,
       description: 'Certyo API proxy for internal consumers: usage plans per consumer, the Certyo key injected by the authorizer',
@@ -316,9 +320,14 @@ export class CertyoApiProxy extends Construct {
     });
     const usagePlan = this.api.addUsagePlan(`Plan${consumer.name}`, {
       name: prefix,
-      description: `Certyo proxy consumer ${consumer.name}`,
+      description: `Certyo proxy consumer ${consumer.name}: at most ${Math.floor(consumer.hourlyRequests)} Certyo requests/hour`,
       throttle: { rateLimit: consumer.rateLimit, burstLimit: consumer.burstLimit },
-      quota: consumer.monthlyQuota === undefined ? undefined : { limit: consumer.monthlyQuota, period: Period.MONTH },
+      // Usage plans have no hourly quota; the throttle bounds each hour (burst + rate × 3600) and
+      // the daily quota is 24 of those hours, so API Gateway's usage report shows the spend.
+      quota:
+        consumer.monthlyQuota === undefined
+          ? { limit: Math.floor(consumer.hourlyRequests * 24), period: Period.DAY }
+          : { limit: consumer.monthlyQuota, period: Period.MONTH },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     usagePlan.addApiKey(apiKey);

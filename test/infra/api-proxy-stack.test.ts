@@ -10,7 +10,7 @@ import { formatFindings, projectContext, synth } from '../helpers/synth';
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
 
 const CONSUMERS = [
-  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 50, burstLimit: 80, monthlyQuota: 200_000 },
+  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
   { name: 'audit', scopes: ['verify'] },
 ];
 
@@ -122,13 +122,13 @@ describe('CertyoApiProxyStack', () => {
 
     expect(Object.keys(plans)).toHaveLength(2);
     expect(billing.Properties).toMatchObject({
-      Throttle: { RateLimit: 50, BurstLimit: 80 },
+      Throttle: { RateLimit: 0.04, BurstLimit: 8 },
       Quota: { Limit: 200_000, Period: 'MONTH' },
       ApiStages: [{ ApiId: { Ref: api }, Stage: { Ref: stage } }],
     });
-    // The config defaults: 100 requests/second (the seed's figure), burst twice that, no quota.
-    expect(audit.Properties).toMatchObject({ Throttle: { RateLimit: 100, BurstLimit: 200 } });
-    expect(audit.Properties.Quota).toBeUndefined();
+    // Derived from what billing leaves of the 200 requests/hour share (200 - 8 - 0.04 × 3600 = 48):
+    // a burst of 4 and 0.0122/s, at most 47.92 requests in any hour, a daily quota of 24 such hours.
+    expect(audit.Properties).toMatchObject({ Throttle: { RateLimit: 0.0122, BurstLimit: 4 }, Quota: { Limit: 1150, Period: 'DAY' } });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: billingKey }, UsagePlanId: { Ref: billingPlan } });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: auditKey }, UsagePlanId: { Ref: auditPlan } });
   });
@@ -163,7 +163,7 @@ describe('CertyoApiProxyStack', () => {
       StageName: 'v1',
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 150, ThrottlingBurstLimit: 280 }),
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
         Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1health', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
       ]),
     });
@@ -266,7 +266,9 @@ describe('CertyoApiProxyStack switches', () => {
 });
 
 describe('construct props validation', () => {
-  const config = loadConfig(projectContext({ 'certyo:apiProxy.consumers': [{ name: 'big', scopes: ['read'], rateLimit: 5000 }] }));
+  const base = loadConfig(projectContext());
+  // Built in code, not from context (where the budget check would refuse it first).
+  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
   const scope = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const proxy = (props: Partial<CertyoApiProxyProps>) => () => {
     const stack = scope();

@@ -54,6 +54,14 @@ describe('CertyoPipelineStack', () => {
     expect(JSON.stringify(dashboards)).toContain('verify-start-failures');
   });
 
+  it("shows each proxy consumer's Certyo requests per hour against the proxy's share, from the proxy's access log by name", () => {
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('/aws/apigateway/CertyoApiProxyStack-Proxy-access');
+    expect(body).toContain('stats count(*) as requests by consumer, bin(1h)');
+    expect(body).toContain('all consumers together may make 200');
+    synthesized.template('CertyoApiProxyStack').hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/apigateway/CertyoApiProxyStack-Proxy-access' });
+  });
+
   it('writes the templates into the cloud assembly', () => {
     expect(fs.existsSync(path.join(synthesized.outdir, 'CertyoPipelineStack.template.json'))).toBe(true);
   });
