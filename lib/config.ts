@@ -319,12 +319,12 @@ function setting<T>(key: string, defaultValue: unknown, parse: Parser<T>, descri
 }
 
 /**
- * Every supported key, its default and what it means. The README's configuration table lists
- * exactly these (a test checks it), so adding a key here without documenting it fails the build.
+ * Every supported key, its default and what it means. The configuration table of docs/configuration.md is
+ * generated from these (a test checks it), so adding a key here without regenerating it fails the build.
  */
 export const SETTINGS: readonly SettingDefinition[] = [
   setting('apiUrl', 'https://www.certyos.com', httpUrl, 'Certyo API origin (no path).'),
-  setting('tenantId', undefined, nonEmpty, 'Your Certyo tenant id, used when a record does not carry one. Required.'),
+  setting('tenantId', undefined, nonEmpty, 'Your Certyo tenant id, used when a record does not carry one. Required to deploy: without it synth works, but the templates refuse deployment.'),
   setting('secretName', 'certyo/api-key', nonEmpty, 'Secrets Manager secret holding `{"apiKey": "..."}`. Imported by name; never created with a value.'),
   setting('busName', 'domain-events', nonEmpty, 'Name of the EventBridge bus the stack creates for producers.'),
   setting('lambdaArchitecture', 'arm64', oneOf<LambdaArchitecture>('arm64', 'x86_64'), 'CPU architecture of every Lambda.'),

@@ -2,7 +2,7 @@
  * The one Certyo client every Lambda uses (issue 4). It implements `CertyoApi`; handlers build it
  * once per cold start with `certyoClientFromEnv()`.
  *
- * Decisions (README, "Certyo client"):
+ * Decisions (docs/sandbox-and-local-runs.md, "Certyo client"):
  * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
  *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
  *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).
@@ -173,8 +173,14 @@ export class CertyoClient implements CertyoApi {
   async ingestRecord(record: CertyoRecord, options: CallOptions = {}): Promise<IngestResult> {
     assertValidRecord(record);
     return this.json<IngestResult>(
-      // The key goes in the header too: the API accepts either, the header survives proxies that rewrite bodies.
-      { method: 'POST', path: '/api/v1/records', body: stringifyJson(record), headers: { 'Idempotency-Key': record.idempotencyKey } },
+      // The key goes in the header too when it can (the API accepts either, the header survives
+      // proxies that rewrite bodies); identity keys may hold any unicode, which headers cannot carry.
+      {
+        method: 'POST',
+        path: '/api/v1/records',
+        body: stringifyJson(record),
+        headers: /^[\x20-\x7e]*$/.test(record.idempotencyKey) ? { 'Idempotency-Key': record.idempotencyKey } : {},
+      },
       options,
     );
   }
