@@ -58,6 +58,12 @@ export class OperationsTopic extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
   }
 
+  /** Alarm (to this topic) when a queue's oldest message is older than `maxAge`: work waits that should be flowing. */
+  alarmOnQueueAge(scope: Construct, id: string, queue: IQueue, maxAge: Duration, description: string): Alarm {
+    const metric = queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' });
+    return notifyingAlarm(scope, id, this.topic, { metric, threshold: maxAge.toSeconds(), comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, description });
+  }
+
   /** Alarm (to this topic) when a queue holds any visible message, e.g. a dead-letter queue. */
   alarmOnQueueNotEmpty(scope: Construct, id: string, queue: IQueue, description: string): Alarm {
     const metric = queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });

@@ -114,7 +114,7 @@ export class WebhookIntake extends Construct {
     const resource = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this));
     this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [resource] }));
     const { partition, region, account } = nagEnvironment(this);
-    Validations.of(this.function).acknowledge({
+    this.function.acknowledgePolicyFindings({
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:secretsmanager:${region}:${account}:secret:${secretPrefix}*]`,
       reason: 'Webhook sources are added by creating a secret under this prefix, without a redeploy; no other secret can be read.',
     });

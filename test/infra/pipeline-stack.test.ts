@@ -107,3 +107,23 @@ describe('alarm destinations', () => {
     }
   });
 });
+
+describe('Lambda execution roles', () => {
+  it.each(['CertyoPipelineStack', 'CertyoApiProxyStack'])('%s: each function may write logs only to its own log group, with no AWS-managed policy', (stackName) => {
+    const template = synth().template(stackName);
+    type Cfn = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const resources = template.toJSON().Resources as Cfn;
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup);
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      const roleId = ((fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+      const logGroupId = ((fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup).Ref;
+      expect(resources[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+      const statements = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+      const logs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
+      expect(logs).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } })]);
+    }
+  });
+});
