@@ -1,5 +1,5 @@
-import { Annotations, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Archive, Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -14,6 +14,10 @@ import { S3Ingest } from './constructs/s3-ingest';
 import { IVerificationTarget } from './constructs/verification-target';
 import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
 
+
+/** As long as the dead-letter queues keep messages, so an unmatched event can be found and replayed as late as a failed one. */
+export const RECORD_ARCHIVE_RETENTION = Duration.days(14);
+
 export interface CertyoPipelineStackProps extends StackProps {
   readonly config: CertyoConfig;
 }
@@ -25,6 +29,8 @@ export interface CertyoPipelineStackProps extends StackProps {
 export class CertyoPipelineStack extends Stack {
   public readonly config: CertyoConfig;
   public readonly bus: EventBus;
+  /** Every record event (detail-type `certyo:detailType`) of the bus, for `RECORD_ARCHIVE_RETENTION`. */
+  public readonly recordArchive: Archive;
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
@@ -52,6 +58,14 @@ export class CertyoPipelineStack extends Stack {
     this.config = props.config;
 
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
+    // EventBridge drops an event no rule matches (e.g. a source missing from certyo:eventSources)
+    // without a trace; the archive keeps every record event, matched or not, for a replay.
+    this.recordArchive = this.bus.archive('RecordEvents', {
+      archiveName: `${this.stackName}-record-events`,
+      description: 'Every record event on the bus, matched by a forwarding rule or not; replay with aws events start-replay',
+      eventPattern: { detailType: [props.config.forwarding.detailType] },
+      retention: RECORD_ARCHIVE_RETENTION,
+    });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
     this.operations = new OperationsTopic(this, 'Operations', {
       alarmEmail: props.config.alarmEmail,

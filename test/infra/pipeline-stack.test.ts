@@ -127,3 +127,16 @@ describe('Lambda execution roles', () => {
     }
   });
 });
+
+describe('record events that match no rule', () => {
+  it('are archived with every other record event of the bus for 14 days, whatever their source', () => {
+    const template = synth({ 'certyo:eventSources': ['billing'] }).template('CertyoPipelineStack');
+    template.hasResourceProperties('AWS::Events::Archive', {
+      ArchiveName: 'CertyoPipelineStack-record-events',
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DomainEvents'), 'Arn'] },
+      // No source filter: an event from a source outside certyo:eventSources is kept too.
+      EventPattern: { 'detail-type': ['Certyo Record'] },
+      RetentionDays: 14,
+    });
+  });
+});
