@@ -83,8 +83,6 @@ export class CertyoConnection extends Construct {
       timeout: Duration.seconds(30),
       memorySize: 256,
       description: 'Pushes the current Certyo API key into the EventBridge connection',
-      // One at a time: concurrent syncs could finish out of order and leave an older value.
-      reservedConcurrentExecutions: 1,
       environment: { CONNECTION_NAME: this.connection.connectionName, API_KEY_HEADER },
     });
     this.keySyncFunction.addToRolePolicy(new PolicyStatement({ actions: ['events:UpdateConnection'], resources: [this.connection.connectionArn] }));
