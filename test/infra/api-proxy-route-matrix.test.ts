@@ -19,7 +19,7 @@ import { loadConfig } from '../../lib/config';
 import { CertyoApiProxy } from '../../lib/constructs/api-proxy';
 import { WebhookIntake } from '../../lib/constructs/webhook-intake';
 import { projectContext } from '../helpers/synth';
-import { policyAllows } from '../unit/proxy-authorizer-fakes';
+import { matchResource, policyAllows } from '../unit/proxy-authorizer-fakes';
 
 type Cfn = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -76,27 +76,9 @@ const API_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5';
 
 /** API Gateway's routing over the synthesized resources; the parameter values as API Gateway may hand them on, raw or decoded. */
 function route(httpMethod: string, rawPath: string, decode: boolean): { method: SynthMethod; parameters: Record<string, string> } | undefined {
-  const segments = rawPath.split('/').slice(1);
   for (const method of methods) {
-    const template = method.resourcePath.split('/').slice(1);
-    if (method.httpMethod !== httpMethod || template.length !== segments.length) continue;
-    const parameters: Record<string, string> = {};
-    const ok = template.every((part, i) => {
-      const segment = segments[i] as string;
-      const name = /^\{(.+)\}$/.exec(part)?.[1];
-      if (name === undefined) return part === segment;
-      let value = segment;
-      if (decode) {
-        try {
-          value = decodeURIComponent(segment);
-        } catch {
-          return false;
-        }
-      }
-      parameters[name] = value;
-      return segment !== '';
-    });
-    if (ok) return { method, parameters };
+    const parameters = method.httpMethod === httpMethod ? matchResource(method.resourcePath, rawPath, decode) : undefined;
+    if (parameters) return { method, parameters };
   }
   return undefined;
 }

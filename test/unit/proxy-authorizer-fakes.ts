@@ -23,23 +23,37 @@ export function authorizerEvent(fixture: AuthorizerFixture, key: string | undefi
 }
 
 /**
- * How API Gateway routes a request path to the proxy's explicit resources: literal segments match
- * exactly (case-sensitive), `{name}` matches one non-empty segment. `undefined` when no route matches.
+ * How API Gateway matches a request path to one resource path: literal segments exactly
+ * (case-sensitive), `{name}` one non-empty segment, handed on raw or (`decode`) percent-decoded.
+ * The path parameters when it matches, `undefined` otherwise. Both paths start with `/`.
  */
+export function matchResource(resourcePath: string, requestPath: string, decode = false): Record<string, string> | undefined {
+  const template = resourcePath.split('/');
+  const segments = requestPath.split('/');
+  if (template.length !== segments.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [i, part] of template.entries()) {
+    const segment = segments[i] as string;
+    const name = /^\{(.+)\}$/.exec(part)?.[1];
+    if (name === undefined) {
+      if (part !== segment) return undefined;
+      continue;
+    }
+    if (segment === '') return undefined;
+    try {
+      parameters[name] = decode ? decodeURIComponent(segment) : segment;
+    } catch {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+/** The proxy route API Gateway would route `method path` (no leading `/`) to, or `undefined`. */
 export function routeOf(method: string, path: string): { resource: string; pathParameters: Record<string, string> | null } | undefined {
-  const segments = path.split('/');
   for (const route of PROXY_ROUTES) {
-    const template = route.path.split('/');
-    if (route.method !== method || template.length !== segments.length) continue;
-    const parameters: Record<string, string> = {};
-    const matches = template.every((part, i) => {
-      const segment = segments[i] as string;
-      const name = /^\{(.+)\}$/.exec(part)?.[1];
-      if (name === undefined) return part === segment;
-      parameters[name] = segment;
-      return segment !== '';
-    });
-    if (matches) return { resource: `/${route.path}`, pathParameters: Object.keys(parameters).length > 0 ? parameters : null };
+    const parameters = route.method === method ? matchResource(`/${route.path}`, `/${path}`) : undefined;
+    if (parameters) return { resource: `/${route.path}`, pathParameters: Object.keys(parameters).length > 0 ? parameters : null };
   }
   return undefined;
 }
