@@ -1,9 +1,9 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Archive, Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CertyoConfig } from './config';
+import { CertyoConfig, CONTEXT_PREFIX } from './config';
 import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
@@ -14,6 +14,10 @@ import { RateBudgetTable } from './constructs/rate-budget-table';
 import { S3Ingest } from './constructs/s3-ingest';
 import { IVerificationTarget } from './constructs/verification-target';
 import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
+
+
+/** As long as the dead-letter queues keep messages, so an unmatched event can be found and replayed as late as a failed one. */
+export const RECORD_ARCHIVE_RETENTION = Duration.days(14);
 
 export interface CertyoPipelineStackProps extends StackProps {
   readonly config: CertyoConfig;
@@ -26,6 +30,8 @@ export interface CertyoPipelineStackProps extends StackProps {
 export class CertyoPipelineStack extends Stack {
   public readonly config: CertyoConfig;
   public readonly bus: EventBus;
+  /** Every record event (detail-type `certyo:detailType`) of the bus, for `RECORD_ARCHIVE_RETENTION`. */
+  public readonly recordArchive: Archive;
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
@@ -55,8 +61,26 @@ export class CertyoPipelineStack extends Stack {
     this.config = props.config;
 
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
+    // EventBridge drops an event no rule matches (e.g. a source missing from certyo:eventSources)
+    // without a trace; the archive keeps every record event, matched or not, for a replay.
+    this.recordArchive = this.bus.archive('RecordEvents', {
+      archiveName: `${this.stackName}-record-events`,
+      description: 'Every record event on the bus, matched by a forwarding rule or not; replay with aws events start-replay',
+      eventPattern: { detailType: [props.config.forwarding.detailType] },
+      retention: RECORD_ARCHIVE_RETENTION,
+    });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
-    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail, topicName: operationsTopicName(this.stackName) });
+    this.operations = new OperationsTopic(this, 'Operations', {
+      alarmEmail: props.config.alarmEmail,
+      alarmTopicArn: props.config.alarmTopicArn,
+      topicName: operationsTopicName(this.stackName),
+    });
+    if (!props.config.alarmEmail && !props.config.alarmTopicArn) {
+      Annotations.of(this).addWarningV2(
+        'certyo:alarmDestination',
+        `Alarms reach nobody: set ${CONTEXT_PREFIX}alarmEmail or ${CONTEXT_PREFIX}alarmTopicArn, or subscribe to the ${operationsTopicName(this.stackName)} topic yourself.`,
+      );
+    }
     this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;

@@ -9,6 +9,8 @@ import {
   HorizontalAnnotation,
   IAlarm,
   IWidget,
+  LogQueryVisualizationType,
+  LogQueryWidget,
   MathExpression,
   Metric,
   TextWidget,
@@ -92,6 +94,12 @@ export interface ApiGatewayStageOptions {
   readonly stageName: string;
   /** Short name used in graph legends and alarm names, e.g. `proxy`. */
   readonly label: string;
+  /**
+   * The stage's JSON access log group (with a `consumer` field), and the Certyo requests per hour
+   * the consumers may make together: the dashboard shows each consumer's hourly requests against it.
+   * @default - no consumer usage widget
+   */
+  readonly consumerUsage?: { readonly accessLogGroupName: string; readonly hourlyRequestShare: number };
 }
 
 /** Statistics per minute for flows, per five minutes for alarms, per hour for the budget. */
@@ -634,6 +642,19 @@ export class CertyoMonitoring extends Construct {
 
   private apiWidgets(): IWidget[] {
     return this.apiStages.flatMap((api) => [
+      ...(api.consumerUsage === undefined
+        ? []
+        : [
+            new LogQueryWidget({
+              title: `${api.label}: Certyo requests per consumer per hour (all consumers together may make ${api.consumerUsage.hourlyRequestShare})`,
+              width: 24,
+              height: 6,
+              logGroupNames: [api.consumerUsage.accessLogGroupName],
+              view: LogQueryVisualizationType.BAR,
+              // Only requests that reached Certyo spend its budget (integrationStatus is "-" otherwise).
+              queryLines: ['fields consumer', 'filter integrationStatus != "-"', 'stats count(*) as requests by consumer, bin(1h)'],
+            }),
+          ]),
       new GraphWidget({
         title: `${api.label}: requests / 5 min`,
         width: 12,
