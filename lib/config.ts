@@ -69,6 +69,7 @@ export interface CertyoConfig {
     readonly policy: VerifyPolicy;
     readonly waitSeconds: number;
     readonly maxAttempts: number;
+    readonly horizonSeconds: number;
     readonly workflowType: WorkflowType;
   };
   readonly apiProxy: {
@@ -295,7 +296,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
   setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`. Direct mode verifies every event unless `none`.'),
   setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
-  setting('verify.maxAttempts', 10, integer(1, 100), 'Verification attempts before a `failed` notification with reason `timeout`.'),
+  setting('verify.maxAttempts', 10, integer(1, 100), 'Verify answers of "not anchored yet" before an `unverified` notification with reason `not_anchored` (429s, 5xx and 404s are not counted).'),
+  // Longer than one rate-limit window (an hour), so a spent key delays verification but does not end it.
+  setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
   setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`).'),
@@ -373,6 +376,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
       policy: get('verify.policy'),
       waitSeconds: get('verify.waitSeconds'),
       maxAttempts: get('verify.maxAttempts'),
+      horizonSeconds: get('verify.horizonSeconds'),
       workflowType: get('verify.workflowType'),
     },
     apiProxy: {

@@ -32,6 +32,9 @@ export interface VerifyRecordSubstitutions {
   readonly WaitSeconds: string;
   readonly MaxAttempts: string;
   readonly PollIntervalSeconds: string;
+  readonly HorizonSeconds: string;
+  /** CloudWatch namespace of the `Verifications` outcome metric. */
+  readonly MetricsNamespace: string;
 }
 
 /**
@@ -50,19 +53,17 @@ export function renderVerifyRecordDefinition(substitutions: VerifyRecordSubstitu
 }
 
 /**
- * Worst-case time an execution spends in Wait states: the first wait, then a linear backoff
- * (`pollIntervalSeconds` × 1, 2, …) between attempts, for up to `2 × maxAttempts` attempts
- * when a failed snapshot is re-queued (which grants a fresh allowance).
+ * Worst-case time an execution spends in its Wait state: every pause is checked against the
+ * horizon before it starts, and a retried snapshot grants one more horizon.
  */
-export function worstCaseWaitSeconds(waitSeconds: number, maxAttempts: number, pollIntervalSeconds: number): number {
-  const attempts = 2 * maxAttempts;
-  return waitSeconds + (pollIntervalSeconds * (attempts - 1) * attempts) / 2;
+export function worstCaseWaitSeconds(horizonSeconds: number): number {
+  return 2 * horizonSeconds;
 }
 
 export interface VerifyRecordWorkflowProps {
   /**
-   * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays` and `verify.*` (policy,
-   * waitSeconds, maxAttempts, workflowType) are read from here.
+   * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays`, `metricsNamespace` and
+   * `verify.*` (policy, waitSeconds, maxAttempts, horizonSeconds, workflowType) are read from here.
    */
   readonly config: CertyoConfig;
   /** The EventBridge Connection holding the Certyo API key; the HTTP tasks authenticate with it. */
@@ -86,13 +87,14 @@ function wholeNumber(name: string, value: number, min: number, max: number): num
 /**
  * The verification workflow: a Step Functions state machine (`statemachines/verify-record.asl.json`)
  * that waits for Certyo to anchor a record, verifies it through the Certyo Connection (HTTP
- * Task: the key never leaves the Connection), retries rate limits and server errors with
- * jittered backoff, and publishes `anchored` or `failed` to the KMS-encrypted, SSL-only
- * `notifications` topic with message attribute `status`, so subscribers can filter.
+ * Task: the key never leaves the Connection), pauses through rate limits and outages within
+ * `certyo:verify.horizonSeconds`, and publishes `anchored`, `failed` or `unverified` to the
+ * KMS-encrypted, SSL-only `notifications` topic with message attribute `status`, so
+ * subscribers can filter; each outcome is also counted in the `Verifications` metric.
  */
 export class VerifyRecordWorkflow extends Construct implements IVerificationTarget {
   public readonly stateMachine: StateMachine;
-  /** Anchored / failed notifications (message attribute `status`). */
+  /** Anchored / failed / unverified notifications (message attribute `status`). */
   public readonly notifications: Topic;
   public readonly notificationsKey: Key;
   public readonly logGroup: LogGroup;
@@ -106,10 +108,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     const waitSeconds = wholeNumber('certyo:verify.waitSeconds', verify.waitSeconds, 1, 86_400);
     const maxAttempts = wholeNumber('certyo:verify.maxAttempts', verify.maxAttempts, 1, 100);
     const pollIntervalSeconds = wholeNumber('pollIntervalSeconds', props.pollIntervalSeconds ?? 30, 1, 3_600);
-    const worstCase = worstCaseWaitSeconds(waitSeconds, maxAttempts, pollIntervalSeconds);
+    const horizonSeconds = wholeNumber('certyo:verify.horizonSeconds', verify.horizonSeconds, 60, 86_400);
+    if (waitSeconds >= horizonSeconds) {
+      throw new Error(`VerifyRecordWorkflow: certyo:verify.waitSeconds (${waitSeconds}) must be shorter than certyo:verify.horizonSeconds (${horizonSeconds}), or no verify call would ever be made`);
+    }
+    const worstCase = worstCaseWaitSeconds(horizonSeconds);
     if (verify.workflowType === 'EXPRESS' && worstCase > EXPRESS_LIMIT_SECONDS) {
       throw new Error(
-        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but certyo:verify.waitSeconds (${waitSeconds}) plus the backoff of up to ${2 * maxAttempts} attempts (certyo:verify.maxAttempts ${maxAttempts}, doubled for a retried snapshot; step ${pollIntervalSeconds} s) can take ${worstCase} s. Use "STANDARD", or lower certyo:verify.waitSeconds / certyo:verify.maxAttempts.`,
+        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but certyo:verify.horizonSeconds (${horizonSeconds}), doubled for a retried snapshot, allows ${worstCase} s. Use "STANDARD", or lower certyo:verify.horizonSeconds to ${EXPRESS_LIMIT_SECONDS / 2} or less.`,
       );
     }
     if (!/^https?:\/\/[^/]+$/.test(apiUrl)) {
@@ -125,10 +131,10 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
 
     this.notificationsKey = new Key(this, 'NotificationsKey', {
       enableKeyRotation: true,
-      description: 'Encrypts the Certyo anchored/failed notifications topic',
+      description: 'Encrypts the Certyo verification notifications topic',
     });
     this.notifications = new Topic(this, 'Notifications', {
-      displayName: 'Certyo record anchored / failed',
+      displayName: 'Certyo record anchored / failed / unverified',
       masterKey: this.notificationsKey,
       enforceSSL: true,
     });
@@ -146,6 +152,8 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
       WaitSeconds: String(waitSeconds),
       MaxAttempts: String(maxAttempts),
       PollIntervalSeconds: String(pollIntervalSeconds),
+      HorizonSeconds: String(horizonSeconds),
+      MetricsNamespace: JSON.stringify(props.config.metricsNamespace).slice(1, -1),
     };
     const text = fs.readFileSync(VERIFY_RECORD_ASL, 'utf8');
     // Fails synth on a placeholder typo instead of at deploy time.
@@ -163,6 +171,13 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     });
     this.notifications.grantPublish(this.stateMachine);
     this.grantHttpInvoke(apiUrl, props.connection);
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.config.metricsNamespace } },
+      }),
+    );
     this.acknowledgeFindings();
   }
 
@@ -197,7 +212,7 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     Validations.of(this.stateMachine).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions; CDK adds exactly these.',
+        reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*), CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and cloudwatch:PutMetricData (the outcome metric; limited to the certyo:metricsNamespace namespace by condition) do not support resource-level permissions.',
       },
       {
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
