@@ -1,24 +1,26 @@
 /**
  * The direct mode's EventBridge rule patterns and input transformers, generated from the event
- * contract's field table (`lambdas/shared/record-event.ts`), so the rules and the batched
- * forwarder accept the same events and produce the same Certyo records.
+ * contract's field table (`lambdas/shared/record-event.ts`) and the record identity
+ * (`lambdas/shared/record-identity.ts`), so the rules and the batched forwarder accept the same
+ * events and produce the same Certyo records under the same idempotency keys.
  *
  * Why one rule per combination of optional fields: a transformer can only reference paths that
  * exist (EventBridge leaves a variable whose path is missing out of the output, which would
  * produce invalid JSON), and it cannot supply a default. So each rule's pattern pins which
  * optional fields are present (`exists: true/false`) and its template uses either the field or
- * the default (configured tenant, `{database}-{collection}-{recordId}-{recordVersion}` key) or
- * leaves the field out. The patterns are mutually exclusive: an event matches at most one.
+ * the default (configured tenant, the identity's key) or leaves the field out. The patterns are
+ * mutually exclusive: an event matches at most one.
+ *
+ * A transformer can only concatenate, so it builds the identity's key only for parts that need no
+ * escaping and cannot break the JSON string they are written into (`isTemplateSafe`). Events
+ * whose key the transformer would have to build from any other part match no forwarding rule:
+ * an unsafe-identity rule sends them to the invalid-events queue with a reason naming the field
+ * (events that bring their own `idempotencyKey` are forwarded as they are).
  *
  * Plain JSON only (no CDK types), so tests can evaluate the same objects the stack deploys.
  */
-import {
-  IDEMPOTENCY_KEY_SEPARATOR,
-  MANDATORY_STRING_FIELDS,
-  OPTIONAL_STRING_FIELDS,
-  OptionalStringField,
-  PAYLOAD_FIELD,
-} from '../lambdas/shared/record-event';
+import { MANDATORY_STRING_FIELDS, OPTIONAL_STRING_FIELDS, OptionalStringField, PAYLOAD_FIELD } from '../lambdas/shared/record-event';
+import { escapeKeyPart, IDENTITY_FIELDS, IdentityField, KEY_ESCAPE, KEY_SEPARATOR, TEMPLATE_UNSAFE_CHARACTERS } from '../lambdas/shared/record-identity';
 
 export interface EventSelector {
   /** `detail-type` of the events to forward. */
@@ -42,6 +44,12 @@ export interface ForwardingVariant {
 const EXISTS = [{ exists: true }] as const;
 const ABSENT = [{ exists: false }] as const;
 
+/** Wildcard patterns matching a string that holds an unsafe character (`\` escapes in wildcards). */
+const UNSAFE_WILDCARDS = TEMPLATE_UNSAFE_CHARACTERS.map((c) => `*${c === '\\' ? '\\\\' : c}*`);
+/** A present value the transformer can key verbatim. */
+const SAFE = [{ 'anything-but': { wildcard: UNSAFE_WILDCARDS } }] as const;
+const UNSAFE = UNSAFE_WILDCARDS.map((wildcard) => ({ wildcard }));
+
 function selectorPattern(selector: EventSelector): Record<string, unknown> {
   return {
     ...(selector.sources.length > 0 ? { source: [...selector.sources] } : {}),
@@ -61,13 +69,20 @@ function assertConstant(name: string, value: string): void {
 
 function variant(selector: EventSelector, present: readonly OptionalStringField[], defaultTenantId: string): ForwardingVariant {
   const has = (field: OptionalStringField): boolean => present.includes(field);
+  const ownKey = has('idempotencyKey');
   const detailPattern: Record<string, unknown> = {};
-  for (const field of MANDATORY_STRING_FIELDS) detailPattern[field] = EXISTS;
   for (const field of OPTIONAL_STRING_FIELDS) detailPattern[field] = has(field) ? EXISTS : ABSENT;
+  for (const field of MANDATORY_STRING_FIELDS) detailPattern[field] = ownKey ? EXISTS : SAFE;
+  if (!ownKey && has('tenantId')) detailPattern.tenantId = SAFE;
 
   const variables = [...MANDATORY_STRING_FIELDS, PAYLOAD_FIELD, ...present];
   const inputPathsMap = Object.fromEntries(variables.map((field) => [field, `$.detail.${field}`]));
 
+  // Inside quotes EventBridge inserts the raw text, so the key is the parts joined, which equals
+  // the identity's key for the safe parts the pattern admits. The default tenant is a constant:
+  // escaped here as the identity module escapes it, then as JSON string content.
+  const tenantPart = has('tenantId') ? '<tenantId>' : JSON.stringify(escapeKeyPart(defaultTenantId)).slice(1, -1);
+  const keyTemplate = IDENTITY_FIELDS.map((field) => (field === 'tenantId' ? tenantPart : `<${field}>`)).join(KEY_SEPARATOR);
   // Same field order and defaults as `toCertyoRecord`. Unquoted `<var>` inserts the value as JSON.
   const members = [
     `"tenantId":${has('tenantId') ? '<tenantId>' : JSON.stringify(defaultTenantId)}`,
@@ -75,8 +90,7 @@ function variant(selector: EventSelector, present: readonly OptionalStringField[
     `"recordPayload":<${PAYLOAD_FIELD}>`,
     ...(has('operationType') ? ['"operationType":<operationType>'] : []),
     ...(has('sourceTimestamp') ? ['"sourceTimestamp":<sourceTimestamp>'] : []),
-    // Inside quotes EventBridge inserts the raw text, which concatenates the key's parts.
-    `"idempotencyKey":${has('idempotencyKey') ? '<idempotencyKey>' : `"${MANDATORY_STRING_FIELDS.map((field) => `<${field}>`).join(IDEMPOTENCY_KEY_SEPARATOR)}"`}`,
+    `"idempotencyKey":${ownKey ? '<idempotencyKey>' : `"${keyTemplate}"`}`,
   ];
   return {
     name: present.length > 0 ? present.join('+') : 'defaults',
@@ -93,25 +107,69 @@ export function directForwardingVariants(selector: EventSelector, defaultTenantI
   return subsets(OPTIONAL_STRING_FIELDS).map((present) => variant(selector, present, defaultTenantId));
 }
 
+/** `tenantId` is optional: absent (the configured tenant) or keyable. */
+const TENANT_SAFE = [...ABSENT, ...SAFE];
+
 /**
  * Exactly the events some forwarding variant matches (the variants differ only in which
  * optional fields they pin): one rule with this pattern starts the verification of every
  * forwarded event, instead of one more target on each of the 16 rules.
  */
 export function forwardedEventPattern(selector: EventSelector): EventPatternJson {
-  return { ...selectorPattern(selector), detail: Object.fromEntries(MANDATORY_STRING_FIELDS.map((field) => [field, EXISTS])) };
+  const fields = (condition: PatternValue) => Object.fromEntries(MANDATORY_STRING_FIELDS.map((field) => [field, condition]));
+  return {
+    ...selectorPattern(selector),
+    detail: {
+      $or: [
+        { idempotencyKey: EXISTS, ...fields(EXISTS) },
+        { idempotencyKey: ABSENT, tenantId: TENANT_SAFE, ...fields(SAFE) },
+      ],
+    },
+  };
+}
+
+/** An invalid-events rule: the events it matches and the reason their dead letter carries. */
+export interface InvalidEventRoute {
+  /** Names the rule: `missing-field`, or the identity field that cannot be keyed. */
+  readonly name: string;
+  readonly pattern: EventPatternJson;
+  readonly reason: string;
+}
+
+const MISSING_FIELD_REASON = `a mandatory detail field (${MANDATORY_STRING_FIELDS.join(', ')}) is missing or not a string`;
+
+function unsafeReason(field: IdentityField): string {
+  const characters = TEMPLATE_UNSAFE_CHARACTERS.map((c) => JSON.stringify(c)).join(' ');
+  return (
+    `detail.${field} contains one of ${characters}: the direct mode cannot build an idempotency key from it ` +
+    `(${JSON.stringify(KEY_SEPARATOR)} separates the key's parts, ${JSON.stringify(KEY_ESCAPE)} escapes them, quotes and backslashes would break the request body); ` +
+    'send the event with its own detail.idempotencyKey, or use the batched forwarding mode, which escapes them'
+  );
 }
 
 /**
- * Events of the forwarded detail-type that lack a mandatory field (or carry an object where a
- * string belongs, which `exists` also sees as absent): they match no forwarding rule, and
- * this pattern sends them to the invalid-events queue instead of letting them vanish.
+ * The invalid-events rules, mutually exclusive with each other and with the forwarding rules, so
+ * every event of the detail-type is either forwarded or dead-lettered once, with a reason:
+ * - a mandatory field missing (or an object where a string belongs, which `exists` sees as absent);
+ * - otherwise, without an own `idempotencyKey`, the first identity field the transformer cannot
+ *   key (earlier fields are keyable, so the reason names the field to fix).
  */
-export function invalidEventPattern(selector: EventSelector): EventPatternJson {
-  return {
-    ...selectorPattern(selector),
-    detail: { $or: MANDATORY_STRING_FIELDS.map((field) => ({ [field]: ABSENT })) },
+export function invalidEventRoutes(selector: EventSelector): InvalidEventRoute[] {
+  const missing: InvalidEventRoute = {
+    name: 'missing-field',
+    pattern: { ...selectorPattern(selector), detail: { $or: MANDATORY_STRING_FIELDS.map((field) => ({ [field]: ABSENT })) } },
+    reason: MISSING_FIELD_REASON,
   };
+  const unsafe = IDENTITY_FIELDS.map((field, position): InvalidEventRoute => {
+    const detail: Record<string, unknown> = { idempotencyKey: ABSENT };
+    IDENTITY_FIELDS.forEach((other, otherPosition) => {
+      if (otherPosition < position) detail[other] = other === 'tenantId' ? TENANT_SAFE : SAFE;
+      else if (otherPosition > position) detail[other] = EXISTS;
+    });
+    detail[field] = UNSAFE;
+    return { name: `unsafe-${field}`, pattern: { ...selectorPattern(selector), detail }, reason: unsafeReason(field) };
+  });
+  return [missing, ...unsafe];
 }
 
 /** Batched mode: every event of the detail-type goes to the buffer; the forwarder validates with reasons. */

@@ -9,14 +9,16 @@
  *   is skipped: that is the write-back (ours or the verify workflow's) coming back through the
  *   stream, and ingesting it would loop forever.
  * - Deletions by TTL (`userIdentity` = the DynamoDB service) are ingested or skipped by policy.
- * - `recordVersion` = the sequence number; `idempotencyKey` = table + sequence number + keys, so
- *   a batch the stream redelivers replays instead of creating a second version. (Seed 002 cut the
- *   change token to 16 characters and fell back to `Date.now()`; neither is stable.)
+ * - `recordVersion` = the sequence number, so the shared record identity's key
+ *   (`../shared/record-identity.ts`) makes a batch the stream redelivers replay instead of
+ *   creating a second version. (Seed 002 cut the change token to 16 characters and fell back to
+ *   `Date.now()`; neither is stable.)
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { CertyoRecord, OperationType } from '../shared/certyo-types';
 import { AttributeMap, AttributeMappingError, payloadJson, recordIdOf } from '../shared/dynamodb-mapping';
 import { RawJson } from '../shared/json';
+import { withIdempotencyKey } from '../shared/record-identity';
 import { TtlDeletePolicy } from './settings';
 
 export interface ChangeOptions {
@@ -82,11 +84,6 @@ export function isTtlDeletion(record: DynamoDBRecord): boolean {
   return record.eventName === 'REMOVE' && identity?.type === 'Service' && identity.principalId === 'dynamodb.amazonaws.com';
 }
 
-export function idempotencyKeyOf(table: string, sequenceNumber: string, recordId: string): string {
-  // Table names have no '@' or '#' and sequence numbers are digits, so the parts cannot run together.
-  return `dynamodb:${table}@${sequenceNumber}#${recordId}`;
-}
-
 /** `ApproximateCreationDateTime` is epoch seconds (possibly fractional). */
 function sourceTimestamp(seconds: unknown): string | undefined {
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? new Date(Math.round(seconds * 1000)).toISOString() : undefined;
@@ -130,7 +127,7 @@ export function toChange(source: DynamoDBRecord, position: number, options: Chan
       }
       writeBack = { table, keys: stream.Keys as AttributeMap, image: stream.NewImage };
     }
-    const record: CertyoRecord = {
+    const record: CertyoRecord = withIdempotencyKey({
       tenantId: options.tenantId,
       database: options.database,
       collection: table,
@@ -139,8 +136,7 @@ export function toChange(source: DynamoDBRecord, position: number, options: Chan
       recordPayload: new RawJson(payload),
       sourceTimestamp: sourceTimestamp(stream.ApproximateCreationDateTime),
       operationType,
-      idempotencyKey: idempotencyKeyOf(table, sequenceNumber, recordId),
-    };
+    });
     return { kind: 'ingest', position, source, sequenceNumber, table, record, ttl, writeBack };
   } catch (error) {
     if (error instanceof AttributeMappingError) return reject(error.message);

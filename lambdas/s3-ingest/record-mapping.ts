@@ -2,8 +2,12 @@
  * One record of a file → one Certyo record. Defaults follow the seed's S3 Lambda (database
  * `s3-{bucket}`, collection = the key's folder, id from the record's `id`), except where the
  * seed loses data:
- * - the idempotency key names the object *version*, not the event's date, so two uploads on
- *   one day are two versions and an S3 redelivery of the same upload is a replay;
+ * - the record version is the record's own version field, else its place in the object version
+ *   (`{key}@{versionId or ETag}#{index}`), never the event's date: every element of a file is its
+ *   own record version (several versions of one id in one file are all stored), two uploads are
+ *   two versions, and a redelivered notification names the same versions, so it replays;
+ * - the idempotency key is the shared record identity's (`../shared/record-identity.ts`), which
+ *   includes that version;
  * - a record without an id gets `{key}#{index}`, not the file name (which every record of
  *   the file would share);
  * - the payload is the record's own text, so numbers beyond 2^53 keep their digits.
@@ -13,6 +17,7 @@ import { RawJson } from '../shared/json';
 import { FileTask, versionToken } from './file-task';
 import { RawElement } from './json-splitter';
 import { rawAtPath } from '../shared/raw-json-path';
+import { withIdempotencyKey } from '../shared/record-identity';
 
 export interface MappingOptions {
   readonly tenantId: string;
@@ -50,8 +55,9 @@ export function collectionOf(key: string): string {
   return slash > 0 ? key.slice(0, slash) : 'root';
 }
 
-export function idempotencyKey(task: FileTask, recordId: string): string {
-  return `s3:${task.bucket}/${task.key}@${versionToken(task)}#${recordId}`;
+/** The version of an element that has no version field: where it sits in which object version. */
+export function elementVersion(task: FileTask, index: number): string {
+  return `${task.key}@${versionToken(task)}#${index}`;
 }
 
 export function mapRecord(element: RawElement, task: FileTask, options: MappingOptions, maxRecordBytes: number): MappedRecord {
@@ -79,16 +85,15 @@ export function mapRecord(element: RawElement, task: FileTask, options: MappingO
   const recordId = id.value ?? `${task.key}#${element.index}`;
   return {
     ok: true,
-    record: {
+    record: withIdempotencyKey({
       tenantId: options.tenantId,
       database: options.database ?? `s3-${task.bucket}`,
       collection: collectionOf(task.key),
       recordId,
-      recordVersion: version.value ?? versionToken(task),
+      recordVersion: version.value ?? elementVersion(task, element.index),
       recordPayload: new RawJson(text),
       sourceTimestamp: task.eventTime,
       operationType: 'upsert',
-      idempotencyKey: idempotencyKey(task, recordId),
-    },
+    }),
   };
 }

@@ -22,6 +22,7 @@ import {
   AcceptedRecord,
   AuthError,
   BulkIngestResponse,
+  BulkItemError,
   CallOptions,
   CertyoApi,
   CertyoError,
@@ -237,7 +238,7 @@ export class CertyoClient implements CertyoApi {
     if (error instanceof ValidationError && named.size > 0) {
       for (const [position, reasons] of named) {
         const entry = chunk[position] as SerializedItem<IndexedRecord>;
-        rejected.push({ ...entry.item, reason: `Certyo rejected record ${JSON.stringify(entry.item.record.recordId)}: ${reasons.join('; ')}` });
+        rejected.push({ ...entry.item, reason: itemRejection(entry.item.record.recordId, position, { error: error.code, message: error.certyoMessage, details: reasons }) });
       }
       const rest = chunk.filter((_, position) => !named.has(position));
       return rest.length > 0 ? [rest] : [];
@@ -379,7 +380,7 @@ export class CertyoClient implements CertyoApi {
     if (status >= 500) return { rateLimited: false, status, message, retryAt: parseRetryAfter(response.headers.get('retry-after'), now) };
     if (status === 400) {
       const details = Array.isArray(body?.details) ? body.details.filter((d): d is string => typeof d === 'string') : [];
-      throw new ValidationError(message, details);
+      throw new ValidationError(message, details, typeof body?.error === 'string' ? body.error : undefined, typeof body?.message === 'string' ? body.message : undefined);
     }
     if (status === 404) throw new NotFoundError(message, 404);
     throw new CertyoError(message, status);
@@ -391,10 +392,27 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** Certyo's own words for one rejected bulk item: its error code, message, details and position. */
+function itemRejection(recordId: string, position: number, words: { error?: string; message?: string; details?: readonly unknown[] }): string {
+  const details = (words.details ?? []).filter((d): d is string => typeof d === 'string');
+  const said = [words.error, words.message === undefined ? undefined : JSON.stringify(words.message)].filter((w) => w !== undefined).join(' ');
+  return `Certyo rejected record ${JSON.stringify(recordId)} (bulk item ${position}): ${said || 'no error code or message'}${details.length > 0 ? `; details: ${details.join('; ')}` : ''}`;
+}
+
+function isIngestResult(result: unknown): result is IngestResult {
+  return typeof (result as IngestResult | undefined)?.recordId === 'string' && typeof (result as IngestResult).recordHash === 'string';
+}
+
+function isItemError(result: unknown): result is BulkItemError {
+  const r = result as BulkItemError | undefined;
+  return typeof r === 'object' && r !== null && (typeof r.error === 'string' || typeof r.message === 'string');
+}
+
 /**
  * Pairs each sent item with its result. Results are matched by `recordId` in order (not only by
  * position) so a response that leaves an item out cannot shift every later result onto the
- * wrong record; an item without a result is rejected with Certyo's counts as the reason.
+ * wrong record; an item error that gives its `index` is matched by position. A rejected item is
+ * dead-lettered with Certyo's own words for it; an item without any result, with Certyo's counts.
  */
 function matchBulkResponse(
   chunk: readonly SerializedItem<IndexedRecord>[],
@@ -402,21 +420,27 @@ function matchBulkResponse(
   accepted: AcceptedRecord[],
   rejected: RejectedRecord[],
 ): void {
-  const results = new Map<string, IngestResult[]>();
+  const byRecordId = new Map<string, (IngestResult | BulkItemError)[]>();
+  const byPosition = new Map<number, BulkItemError>();
   for (const result of Array.isArray(response?.items) ? response.items : []) {
-    if (typeof result?.recordId !== 'string' || typeof result.recordHash !== 'string') continue;
-    results.set(result.recordId, [...(results.get(result.recordId) ?? []), result]);
+    if (isItemError(result) && Number.isInteger(result.index) && (result.index as number) >= 0 && (result.index as number) < chunk.length) {
+      byPosition.set(result.index as number, result);
+    } else if (isIngestResult(result) || (isItemError(result) && typeof result.recordId === 'string')) {
+      const recordId = result.recordId as string;
+      byRecordId.set(recordId, [...(byRecordId.get(recordId) ?? []), result]);
+    }
   }
-  for (const { item } of chunk) {
-    const result = results.get(item.record.recordId)?.shift();
-    if (result) accepted.push({ ...item, result, replayed: result.idempotencyReplayed === true });
+  chunk.forEach(({ item }, position) => {
+    const result = byPosition.get(position) ?? byRecordId.get(item.record.recordId)?.shift();
+    if (isIngestResult(result)) accepted.push({ ...item, result, replayed: result.idempotencyReplayed === true });
+    else if (isItemError(result)) rejected.push({ ...item, reason: itemRejection(item.record.recordId, position, result) });
     else {
       rejected.push({
         ...item,
         reason: `Certyo's bulk response has no result for record ${JSON.stringify(item.record.recordId)} (accepted ${response?.accepted ?? '?'} of ${response?.total ?? '?'})`,
       });
     }
-  }
+  });
 }
 
 export function createCertyoClient(options: CertyoClientOptions): CertyoClient {

@@ -40,10 +40,23 @@ export interface IngestResult {
   readonly idempotencyReplayed?: boolean;
 }
 
+/**
+ * An item of a bulk response that Certyo did not accept. The API reference shows only accepted
+ * items; a response with `accepted < total` may list the others with the error shape of a 400
+ * (`error`, `message`, `details`), located by `index` or `recordId`.
+ */
+export interface BulkItemError {
+  readonly index?: number;
+  readonly recordId?: string;
+  readonly error?: string;
+  readonly message?: string;
+  readonly details?: readonly string[];
+}
+
 export interface BulkIngestResponse {
   readonly total: number;
   readonly accepted: number;
-  readonly items: readonly IngestResult[];
+  readonly items: readonly (IngestResult | BulkItemError)[];
 }
 
 export interface VerifyRecordRequest {
@@ -205,6 +218,10 @@ export class ValidationError extends CertyoError {
   constructor(
     message: string,
     readonly details: readonly string[] = [],
+    /** Certyo's `error` code, e.g. `validation_error`. */
+    readonly code?: string,
+    /** Certyo's own `message`, without our prefix. */
+    readonly certyoMessage?: string,
   ) {
     super(message, 400);
   }

@@ -13,6 +13,7 @@
  * ```
  */
 import { CertyoRecord, OPERATION_TYPES, OperationType } from './certyo-types';
+import { idempotencyKeyOf } from './record-identity';
 
 /** Default `detail-type` (`certyo:detailType`). */
 export const DEFAULT_DETAIL_TYPE = 'Certyo Record';
@@ -23,7 +24,7 @@ export interface RecordEventDetail {
   readonly recordId: string;
   /**
    * Required (the API makes it optional): it is what tells two versions of a record apart in
-   * the default idempotency key, so a real update is never mistaken for a retry.
+   * the idempotency key, so a real update is never mistaken for a retry.
    */
   readonly recordVersion: string;
   /** Any JSON; becomes the Certyo `recordPayload`. */
@@ -32,14 +33,13 @@ export interface RecordEventDetail {
   readonly sourceTimestamp?: string;
   /** @default - the configured tenant (`certyo:tenantId`) */
   readonly tenantId?: string;
-  /** @default `{database}-{collection}-{recordId}-{recordVersion}` */
+  /** @default - the record identity's key (`lambdas/shared/record-identity.ts`) */
   readonly idempotencyKey?: string;
 }
 
 /**
- * Mandatory string fields, in the order they form the default idempotency key (the API
- * reference's best practice `{database}-{collection}-{recordId}-{version}`). They are JSON
- * leaves, so an EventBridge pattern can require them with `exists`.
+ * Mandatory string fields: with the tenant, the record identity that the default idempotency key
+ * is made of. They are JSON leaves, so an EventBridge pattern can require them with `exists`.
  */
 export const MANDATORY_STRING_FIELDS = ['database', 'collection', 'recordId', 'recordVersion'] as const;
 
@@ -58,9 +58,6 @@ export const OPTIONAL_STRING_FIELDS = ['tenantId', 'idempotencyKey', 'operationT
 
 export type MandatoryStringField = (typeof MANDATORY_STRING_FIELDS)[number];
 export type OptionalStringField = (typeof OPTIONAL_STRING_FIELDS)[number];
-
-/** Separator of the default idempotency key's parts. */
-export const IDEMPOTENCY_KEY_SEPARATOR = '-';
 
 export type RecordEventValidation =
   | { readonly ok: true; readonly record: RecordEventDetail }
@@ -99,18 +96,14 @@ export function validateRecordEvent(detail: unknown): RecordEventValidation {
   return { ok: true, record: detail as RecordEventDetail };
 }
 
-/** `{database}-{collection}-{recordId}-{recordVersion}`: a producer retrying PutEvents replays. */
-export function defaultIdempotencyKey(detail: Pick<RecordEventDetail, MandatoryStringField>): string {
-  return MANDATORY_STRING_FIELDS.map((field) => detail[field]).join(IDEMPOTENCY_KEY_SEPARATOR);
-}
-
 /**
  * The Certyo record of an event. Field order and defaults match the direct mode's input
  * transformer (a test compares both), so an event becomes the same record in either mode.
  */
 export function toCertyoRecord(detail: RecordEventDetail, defaultTenantId: string): CertyoRecord {
+  const tenantId = detail.tenantId ?? defaultTenantId;
   return {
-    tenantId: detail.tenantId ?? defaultTenantId,
+    tenantId,
     database: detail.database,
     collection: detail.collection,
     recordId: detail.recordId,
@@ -118,6 +111,7 @@ export function toCertyoRecord(detail: RecordEventDetail, defaultTenantId: strin
     recordPayload: detail.payload,
     ...(detail.operationType === undefined ? {} : { operationType: detail.operationType }),
     ...(detail.sourceTimestamp === undefined ? {} : { sourceTimestamp: detail.sourceTimestamp }),
-    idempotencyKey: detail.idempotencyKey ?? defaultIdempotencyKey(detail),
+    // A producer retrying PutEvents replays; its own key, when it sends one, is used as given.
+    idempotencyKey: detail.idempotencyKey ?? idempotencyKeyOf({ ...detail, tenantId }),
   };
 }

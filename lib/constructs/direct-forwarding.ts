@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import { ApiDestination, EventPattern, HttpMethod, IConnection, IEventBus, IRuleRef, Rule, RuleTargetInput, RuleTargetInputProperties } from 'aws-cdk-lib/aws-events';
+import { ApiDestination, EventField, EventPattern, HttpMethod, IConnection, IEventBus, IRuleRef, Rule, RuleTargetInput, RuleTargetInputProperties } from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
-import { directForwardingVariants, ForwardingVariant, forwardedEventPattern, invalidEventPattern } from '../record-event-rules';
+import { directForwardingVariants, ForwardingVariant, forwardedEventPattern, invalidEventRoutes } from '../record-event-rules';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
@@ -59,20 +59,21 @@ class GeneratedTransformer extends RuleTargetInput {
  * There is one rule per combination of optional event fields (`lib/record-event-rules.ts`
  * explains why), each with an input transformer producing the Certyo record body, 185 retries
  * over 24 hours and an encrypted dead-letter queue that only these rules may write to.
- * Events of the detail-type that miss a mandatory field go to an invalid-events queue. Both
- * queues alarm. With `verification`, one more rule starts a verification per forwarded event.
+ * Events of the detail-type that miss a mandatory field, or whose idempotency key the
+ * transformer cannot build (`lambdas/shared/record-identity.ts`), go to an invalid-events queue
+ * as `{"reason": "...", "event": {...}}`, the reason naming the field. Both queues alarm. With `verification`, one more rule starts a verification per forwarded event.
  */
 export class DirectForwarding extends Construct {
   public readonly apiDestination: ApiDestination;
   /** The forwarding rules, one per combination of optional fields. */
   public readonly rules: readonly Rule[];
-  /** Events of the detail-type missing a mandatory field → `invalidEvents`. */
-  public readonly invalidEventsRule: Rule;
+  /** Events of the detail-type missing a mandatory field, or not keyable, → `invalidEvents` (one rule per reason). */
+  public readonly invalidEventsRules: readonly Rule[];
   /** Every forwarded event → the verification workflow; `undefined` without `verification`. */
   public readonly verificationRule?: Rule;
   /** Events Certyo did not accept after every retry (or rejected with a 4xx), with EventBridge's error attributes. */
   public readonly failedDeliveries: DeadLetterQueue;
-  /** Events that break the event contract, as published. */
+  /** Events that break the event contract: `{"reason": "...", "event": <the event as published>}`. */
   public readonly invalidEvents: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: DirectForwardingProps) {
@@ -89,7 +90,7 @@ export class DirectForwarding extends Construct {
     });
     this.invalidEvents = new DeadLetterQueue(this, 'InvalidEvents', {
       operations: props.operations,
-      purpose: `Events with detail-type "${selector.detailType}" that miss a mandatory detail field (database, collection, recordId, recordVersion); fix the producer.`,
+      purpose: `Events with detail-type "${selector.detailType}" that miss a mandatory detail field, or whose identity fields the direct mode cannot key; the body's reason names the field.`,
     });
 
     this.apiDestination = new ApiDestination(this, 'Destination', {
@@ -140,21 +141,29 @@ export class DirectForwarding extends Construct {
       });
     }
 
-    this.invalidEventsRule = new Rule(this, 'InvalidEventsRule', {
-      eventBus: props.bus,
-      description: `"${selector.detailType}" events missing a mandatory detail field → invalid-events queue`,
-      eventPattern: invalidEventPattern(selector) as EventPattern,
+    this.invalidEventsRules = invalidEventRoutes(selector).map((route) => {
+      const rule = new Rule(this, `Invalid-${route.name}`, {
+        eventBus: props.bus,
+        description: `"${selector.detailType}" events → invalid-events queue: ${route.reason}`.slice(0, 512),
+        eventPattern: route.pattern as EventPattern,
+      });
+      rule.addTarget(
+        new targets.SqsQueue(this.invalidEvents.queue, {
+          message: RuleTargetInput.fromObject({ reason: route.reason, event: EventField.fromPath('$') }),
+          retryAttempts,
+          maxEventAge,
+          deadLetterQueue: failedDeliveriesRef,
+        }),
+      );
+      return rule;
     });
-    this.invalidEventsRule.addTarget(
-      new targets.SqsQueue(this.invalidEvents.queue, { retryAttempts, maxEventAge, deadLetterQueue: failedDeliveriesRef }),
-    );
     this.failedDeliveries.queue.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowForwardingRulesToDeadLetter',
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
         resources: [this.failedDeliveries.queue.queueArn],
-        conditions: { ArnEquals: { 'aws:SourceArn': [...this.rules, this.invalidEventsRule].map((rule) => rule.ruleArn) } },
+        conditions: { ArnEquals: { 'aws:SourceArn': [...this.rules, ...this.invalidEventsRules].map((rule) => rule.ruleArn) } },
       }),
     );
   }

@@ -23,7 +23,7 @@ export interface DirectPathRun {
   readonly events: number;
   readonly accepted: number;
   readonly replayed: number;
-  /** Matched the invalid-events rule, or no rule at all. */
+  /** Matched an invalid-events rule (the reason is the one its dead letter carries), or no rule at all. */
   readonly invalid: { readonly event: unknown; readonly reason: string }[];
   /** Dead-lettered by the API Destination (a 4xx EventBridge does not retry). */
   readonly deadLettered: { readonly event: unknown; readonly reason: string }[];
@@ -36,6 +36,15 @@ export interface DirectPathRun {
 /** Statuses EventBridge retries for an API Destination (EventBridge User Guide, "API destinations"). */
 const RETRIED = new Set([401, 407, 409, 429]);
 
+/** The dead letter's reason, as the invalid-events rule's transformer writes it. */
+function invalidReason(routes: EventRoutes, event: unknown): string {
+  const [route, ...others] = matchingRoutes(routes.invalid, event, (r) => r.pattern);
+  if (!route) return 'matched no rule on the bus';
+  if (others.length > 0) throw new Error(`an event matches ${others.length + 1} invalid-events rules; the patterns must be exclusive`);
+  const letter = route.transformer ? (JSON.parse(evaluateInputTransformer(route.transformer, event)) as { reason?: unknown }) : {};
+  return `matched the invalid-events rule: ${typeof letter.reason === 'string' ? letter.reason : '(no reason in the dead letter)'}`;
+}
+
 export async function runDirectPath(events: readonly unknown[], options: DirectPathOptions): Promise<DirectPathRun> {
   const run = { events: events.length, accepted: 0, replayed: 0, invalid: [] as DirectPathRun['invalid'], deadLettered: [] as DirectPathRun['deadLettered'], unsent: 0, requests: 0, ms: 0 };
   const started = Date.now();
@@ -44,8 +53,7 @@ export async function runDirectPath(events: readonly unknown[], options: DirectP
     const [route, ...others] = matchingRoutes(options.routes.apiDestination, event, (r) => r.pattern);
     if (others.length > 0) throw new Error(`event ${index} matches ${others.length + 1} forwarding rules; the patterns must be exclusive`);
     if (!route) {
-      const invalid = matchingRoutes(options.routes.invalid, event, (p) => p).length > 0;
-      run.invalid.push({ event, reason: invalid ? 'matched the invalid-events rule: a mandatory detail field is missing or not a string' : 'matched no rule on the bus' });
+      run.invalid.push({ event, reason: invalidReason(options.routes, event) });
       continue;
     }
     let outcome: 'accepted' | 'throttled' | 'dead' | undefined;

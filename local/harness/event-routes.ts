@@ -15,13 +15,18 @@ export interface ApiDestinationRoute {
   readonly method: string;
 }
 
+export interface InvalidRoute {
+  readonly pattern: Record<string, unknown>;
+  readonly transformer?: InputTransformerJson;
+}
+
 export interface EventRoutes {
   /** Direct mode: one rule per combination of optional fields. */
   readonly apiDestination: readonly ApiDestinationRoute[];
   /** Batched mode: the rule whose target is the buffer queue. */
   readonly buffer: readonly Record<string, unknown>[];
-  /** Events of the detail-type that break the contract (direct mode). */
-  readonly invalid: readonly Record<string, unknown>[];
+  /** Events of the detail-type that break the contract (direct mode), and what the queue receives. */
+  readonly invalid: readonly InvalidRoute[];
   /** Rules that also start the verification workflow with `$.detail`. */
   readonly verification: readonly Record<string, unknown>[];
 }
@@ -37,7 +42,7 @@ export function eventRoutes(templates: Readonly<Record<string, CfnTemplate>>): E
   const destinations = new Map(resourceEntries(templates, 'AWS::Events::ApiDestination').map(([id, r]) => [id, r.Properties ?? {}]));
   const queues = new Set(resourceEntries(templates, 'AWS::SQS::Queue').map(([id]) => id));
   const machines = new Set(resourceEntries(templates, 'AWS::StepFunctions::StateMachine').map(([id]) => id));
-  const routes = { apiDestination: [] as ApiDestinationRoute[], buffer: [] as Record<string, unknown>[], invalid: [] as Record<string, unknown>[], verification: [] as Record<string, unknown>[] };
+  const routes = { apiDestination: [] as ApiDestinationRoute[], buffer: [] as Record<string, unknown>[], invalid: [] as InvalidRoute[], verification: [] as Record<string, unknown>[] };
   for (const [, rule] of resourceEntries(templates, 'AWS::Events::Rule')) {
     const pattern = rule.Properties?.EventPattern as Record<string, unknown> | undefined;
     if (!pattern) continue;
@@ -49,7 +54,8 @@ export function eventRoutes(templates: Readonly<Record<string, CfnTemplate>>): E
       } else if (machines.has(id)) {
         routes.verification.push(pattern);
       } else if (queues.has(id)) {
-        (/invalid/i.test(id) ? routes.invalid : routes.buffer).push(pattern);
+        if (/invalid/i.test(id)) routes.invalid.push({ pattern, transformer: target.InputTransformer });
+        else routes.buffer.push(pattern);
       }
     }
   }

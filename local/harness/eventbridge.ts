@@ -1,6 +1,7 @@
 /**
  * Just enough of EventBridge to test what the stack deploys, from the synthesized template:
- * event-pattern matching (exact strings, `exists`, `prefix`, `wildcard`, `$or`) and input
+ * event-pattern matching (exact strings, `exists`, `prefix`, `wildcard`, `anything-but` with a
+ * wildcard or a list of them, `$or`) and input
  * transformers (`InputPathsMap` + `InputTemplate` `<variable>` substitution), following the
  * EventBridge User Guide ("Event patterns", "Amazon EventBridge input transformation").
  */
@@ -11,9 +12,26 @@ function isLeaf(value: unknown): boolean {
   return value === null || typeof value !== 'object' || (Array.isArray(value) && value.every(isLeaf));
 }
 
-function wildcardMatches(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return regex.test(value);
+/** `*` matches any run of characters; `\\` makes the next character (`*` or `\\`) literal. */
+export function wildcardMatches(pattern: string, value: string): boolean {
+  let regex = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charAt(i);
+    if (c === '\\' && i + 1 < pattern.length) regex += pattern.charAt(++i).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (c === '*') regex += '.*';
+    else regex += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${regex}$`, 's').test(value);
+}
+
+/** `anything-but` with a wildcard (or several): a present leaf value that no wildcard matches. */
+function anythingButMatches(rule: unknown, value: unknown): boolean {
+  const wildcards = (rule as { wildcard?: unknown }).wildcard;
+  if (wildcards === undefined) throw new Error(`anything-but form not supported by this test helper: ${JSON.stringify(rule)}`);
+  if (value === undefined || !isLeaf(value)) return false;
+  const list = (Array.isArray(wildcards) ? wildcards : [wildcards]) as string[];
+  const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+  return !strings.some((s) => list.some((w) => wildcardMatches(w, s)));
 }
 
 function conditionMatches(condition: unknown, value: unknown): boolean {
@@ -28,6 +46,7 @@ function conditionMatches(condition: unknown, value: unknown): boolean {
   const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
   if ('prefix' in rule) return strings.some((s) => s.startsWith(rule.prefix as string));
   if ('wildcard' in rule) return strings.some((s) => wildcardMatches(rule.wildcard as string, s));
+  if ('anything-but' in rule) return anythingButMatches(rule['anything-but'], value);
   throw new Error(`pattern operator not supported by this test helper: ${JSON.stringify(condition)}`);
 }
 
@@ -46,8 +65,9 @@ export function matchesPattern(pattern: Record<string, unknown>, event: unknown)
   });
 }
 
-/** Resolves `$.a.b` (dot notation, as input paths use it). */
+/** Resolves `$` or `$.a.b` (dot notation, as input paths use it). */
 function resolvePath(event: unknown, path: string): unknown {
+  if (path === '$') return event;
   if (!path.startsWith('$.')) throw new Error(`input path must start with "$.": ${path}`);
   return path
     .slice(2)

@@ -28,7 +28,7 @@ export const CLI_USAGE = `Usage: npm run sandbox -- [--port 4010] [--host 127.0.
   [--rate-limit 1000] [--rate-window-seconds 3600] [--flush-records 1000] [--flush-seconds 60]
   [--anchor-delay-seconds 30] [--fail-rate 0] [--error-rate 0] [--throttle-rate 0] [--reset-rate 0]
   [--hang-rate 0] [--latency-ms 0] [--seed 1] [--retry-after-format seconds|http-date|body-only]
-  [--record-hash-format hex|prefixed] [--bulk-detail-format indexed|unindexed]`;
+  [--record-hash-format hex|prefixed] [--bulk-detail-format indexed|unindexed|partial]`;
 
 export class CliArgumentError extends Error {
   constructor(message: string) {
@@ -77,6 +77,6 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
   };
   options.retryAfterFormat = oneOf('retry-after-format', ['seconds', 'http-date', 'body-only']);
   options.recordHashFormat = oneOf('record-hash-format', ['hex', 'prefixed']);
-  options.bulkDetailFormat = oneOf('bulk-detail-format', ['indexed', 'unindexed']);
+  options.bulkDetailFormat = oneOf('bulk-detail-format', ['indexed', 'unindexed', 'partial']);
   return options as SandboxOptions;
 }

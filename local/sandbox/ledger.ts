@@ -72,6 +72,7 @@ export interface LedgerSettings {
 export interface LedgerCounters {
   idempotentReplays: number;
   duplicateIngests: number;
+  replayMismatches: number;
 }
 
 /** An HTTP-shaped result, so the ledger decides 404/409 without knowing about HTTP. */
@@ -107,13 +108,13 @@ export class Ledger {
   private records: StoredRecord[] = [];
   /** Versions of a record in ingest order, by collection and recordId (what verify looks up). */
   private byRecord = new Map<string, StoredRecord[]>();
-  private idempotency = new Map<string, IngestResultBody>();
+  private idempotency = new Map<string, { readonly result: IngestResultBody; readonly version: string }>();
   private versions = new Set<string>();
   private pending = new Map<string, { records: StoredRecord[]; timer?: NodeJS.Timeout }>();
   private snapshots = new Map<string, Snapshot>();
   private history: Record<string, unknown>[] = [];
   private sequence = { snapshot: 0, batch: 0, verification: 0 };
-  readonly counters: LedgerCounters = { idempotentReplays: 0, duplicateIngests: 0 };
+  readonly counters: LedgerCounters = { idempotentReplays: 0, duplicateIngests: 0, replayMismatches: 0 };
 
   constructor(private readonly settings: LedgerSettings) {}
 
@@ -129,13 +130,15 @@ export class Ledger {
   ingest(input: RecordInput): IngestResultBody {
     const idempotencyId = input.idempotencyKey === undefined ? undefined : `${input.tenantId}\u0000${input.idempotencyKey}`;
     const original = idempotencyId === undefined ? undefined : this.idempotency.get(idempotencyId);
+    const hash = payloadHash(input.recordPayload);
+    const version = [input.tenantId, input.database, input.collection, input.recordId, input.recordVersion ?? '', hash].join('\u0000');
     if (original) {
       this.counters.idempotentReplays += 1;
-      return { ...original, idempotencyReplayed: true };
+      // A replay of something else under the same key: the record sent now is never stored.
+      if (original.version !== version) this.counters.replayMismatches += 1;
+      return { ...original.result, idempotencyReplayed: true };
     }
-    const hash = payloadHash(input.recordPayload);
     // The same version of a record stored twice: what deterministic idempotency keys prevent.
-    const version = [input.tenantId, input.database, input.collection, input.recordId, input.recordVersion ?? '', hash].join('\u0000');
     if (this.versions.has(version)) this.counters.duplicateIngests += 1;
     this.versions.add(version);
     const { recordPayload: _hashed, ...fields } = input;
@@ -152,7 +155,7 @@ export class Ledger {
       acceptedAt: stored.acceptedAt,
       idempotencyReplayed: false,
     };
-    if (idempotencyId !== undefined) this.idempotency.set(idempotencyId, result);
+    if (idempotencyId !== undefined) this.idempotency.set(idempotencyId, { result, version });
     this.accumulate(stored);
     return result;
   }

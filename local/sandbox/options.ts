@@ -74,11 +74,13 @@ export interface SandboxOptions extends FaultRates {
    */
   readonly recordHashFormat?: 'hex' | 'prefixed';
   /**
-   * How a bulk 400 names bad items. The real format is not published: `indexed` writes
-   * `items[3].tenantId is required`; `unindexed` writes `tenantId is required`, as a service that
-   * does not say which item failed would (clients must then isolate bad items themselves). @default 'indexed'
+   * How a bulk request with bad items is answered. The real format is not published: `indexed`
+   * refuses it with a 400 whose details say `items[3].tenantId is required`; `unindexed` writes
+   * `tenantId is required`, as a service that does not say which item failed would (clients must
+   * then isolate bad items themselves); `partial` accepts the good items (202, `accepted < total`)
+   * and lists each bad one in `items` as `{index, recordId, error, message, details}`. @default 'indexed'
    */
-  readonly bulkDetailFormat?: 'indexed' | 'unindexed';
+  readonly bulkDetailFormat?: 'indexed' | 'unindexed' | 'partial';
 }
 
 export type ResolvedSandboxOptions = Required<Omit<SandboxOptions, 'apiKeys'>> & { readonly apiKeys: readonly string[] };

@@ -18,7 +18,7 @@ import { FaultRates, resolveOptions, ResolvedSandboxOptions, SandboxOptions, Scr
 import { seededRandom } from './prng';
 import { FixedWindowRateLimiter, RateDecision, rateLimitHeaders } from './rate-limiter';
 import { RequestCounts, SandboxStats } from './stats';
-import { checkBulk, checkRecord, checkVerify } from './validation';
+import { checkBulk, checkBulkItems, checkRecord, checkVerify } from './validation';
 import { ERROR_CODE } from './vocabulary';
 
 export interface Sandbox {
@@ -138,6 +138,7 @@ class SandboxServer {
       recordsStored: this.ledger.recordsStored,
       idempotentReplays: this.ledger.counters.idempotentReplays,
       duplicateIngests: this.ledger.counters.duplicateIngests,
+      replayMismatches: this.ledger.counters.replayMismatches,
       snapshots: this.ledger.snapshotCounts(),
       connections: this.counts.connections,
       faults: { ...this.counts.faults },
@@ -276,6 +277,7 @@ class SandboxServer {
       return { status: 202, body: this.ledger.ingest(checked.value) };
     }
     if (endpoint === 'POST /api/v1/records/bulk') {
+      if (this.options.bulkDetailFormat === 'partial') return this.partialBulk(body);
       const checked = checkBulk(body, this.options.bulkDetailFormat);
       if (!checked.ok) return errorReply(400, ERROR_CODE.validation, 'Invalid bulk request', checked.details);
       const items = checked.value.map((record) => this.ledger.ingest(record));
@@ -284,6 +286,19 @@ class SandboxServer {
     const checked = checkVerify(body);
     if (!checked.ok) return errorReply(400, ERROR_CODE.validation, 'Invalid verification request', checked.details);
     return this.answer(this.ledger.verify(checked.value));
+  }
+
+  /** Stores the valid items and reports each invalid one in place, with its own error. */
+  private partialBulk(body: JsonValue): Reply {
+    const checked = checkBulkItems(body);
+    if (!checked.ok) return errorReply(400, ERROR_CODE.validation, 'Invalid bulk request', checked.details);
+    const items = checked.value.map(({ raw, checked: item }, index) => {
+      if (item.ok) return this.ledger.ingest(item.value);
+      const recordId = (raw as { recordId?: unknown } | null)?.recordId;
+      return { index, ...(typeof recordId === 'string' ? { recordId } : {}), error: ERROR_CODE.validation, message: 'Invalid record', details: item.details };
+    });
+    const accepted = checked.value.filter(({ checked: item }) => item.ok).length;
+    return { status: 202, body: { total: items.length, accepted, items } };
   }
 
   private answer(answer: LedgerAnswer): Reply {

@@ -13,6 +13,8 @@ export interface SandboxStats {
   readonly recordsStored: number;
   /** Ingests answered from the idempotency store (`idempotencyReplayed: true`). */
   readonly idempotentReplays: number;
+  /** Replays whose record (identity fields or payload) differs from the one first stored under the key: a record lost to a key collision. */
+  readonly replayMismatches: number;
   /** Stores of a record version (tenant, database, collection, recordId, recordVersion, hash) already stored under another key. */
   readonly duplicateIngests: number;
   /** Snapshots by status, plus `pendingRecords` not yet in a snapshot. */

@@ -69,15 +69,29 @@ export function checkRecord(value: JsonValue | undefined, prefix = '', headerKey
   };
 }
 
-export function checkBulk(value: JsonValue, detailFormat: 'indexed' | 'unindexed' = 'indexed'): Checked<RecordInput[]> {
+/** The bulk envelope: `items`, an array of 1 to 1000 values. */
+function bulkItems(value: JsonValue): Checked<JsonValue[]> {
   const items = asObject(value)?.items;
   if (!Array.isArray(items)) return { ok: false, details: ['items must be an array of 1 to 1000 records'] };
   if (items.length === 0 || items.length > MAX_BULK_ITEMS) {
     return { ok: false, details: [`items must contain 1 to ${MAX_BULK_ITEMS} records, got ${items.length}`] };
   }
+  return { ok: true, value: items };
+}
+
+/** The envelope, then each item on its own (details prefixed `items[i].`), for partial answers. */
+export function checkBulkItems(value: JsonValue): Checked<{ readonly raw: JsonValue; readonly checked: Checked<RecordInput> }[]> {
+  const items = bulkItems(value);
+  if (!items.ok) return items;
+  return { ok: true, value: items.value.map((raw, i) => ({ raw, checked: checkRecord(raw, `items[${i}].`) })) };
+}
+
+export function checkBulk(value: JsonValue, detailFormat: 'indexed' | 'unindexed' = 'indexed'): Checked<RecordInput[]> {
+  const items = bulkItems(value);
+  if (!items.ok) return items;
   const records: RecordInput[] = [];
   const details: string[] = [];
-  items.forEach((item, i) => {
+  items.value.forEach((item, i) => {
     const checked = checkRecord(item, detailFormat === 'indexed' ? `items[${i}].` : '');
     if (checked.ok) records.push(checked.value);
     else details.push(...checked.details);

@@ -4,7 +4,8 @@
  * anchored by the backfill and by the stream carries the same payload under the same id.
  *
  * A scan has no change token, so the version is the content itself: `recordVersion` is
- * `sha256:<hex>` of the payload and the idempotency key names it. Running the backfill again
+ * `sha256:<hex>` of the payload, part of the shared record identity's key
+ * (`lambdas/shared/record-identity.ts`). Running the backfill again
  * over unchanged items replays instead of anchoring duplicates; a changed item is a new version.
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CertyoRecord } from '../../lambdas/shared/certyo-types';
 import { AttributeMappingError, payloadJson, recordIdOf } from '../../lambdas/shared/dynamodb-mapping';
 import { RawJson } from '../../lambdas/shared/json';
+import { withIdempotencyKey } from '../../lambdas/shared/record-identity';
 
 export interface ItemRecordContext {
   readonly tenantId: string;
@@ -22,10 +24,6 @@ export interface ItemRecordContext {
 }
 
 export type ItemRecord = { readonly ok: true; readonly record: CertyoRecord } | { readonly ok: false; readonly reason: string; readonly recordId?: string };
-
-export function backfillIdempotencyKey(table: string, payloadSha256: string, recordId: string): string {
-  return `dynamodb-backfill:${table}@sha256:${payloadSha256}#${recordId}`;
-}
 
 export function itemRecord(item: Record<string, AttributeValue>, context: ItemRecordContext): ItemRecord {
   let recordId: string | undefined;
@@ -41,7 +39,7 @@ export function itemRecord(item: Record<string, AttributeValue>, context: ItemRe
     const sha256 = createHash('sha256').update(payload).digest('hex');
     return {
       ok: true,
-      record: {
+      record: withIdempotencyKey({
         tenantId: context.tenantId,
         database: context.database,
         collection: context.table,
@@ -49,8 +47,7 @@ export function itemRecord(item: Record<string, AttributeValue>, context: ItemRe
         recordVersion: `sha256:${sha256}`,
         recordPayload: new RawJson(payload),
         operationType: 'upsert',
-        idempotencyKey: backfillIdempotencyKey(context.table, sha256, recordId),
-      },
+      }),
     };
   } catch (error) {
     if (error instanceof AttributeMappingError) return { ok: false, reason: error.message, recordId };

@@ -1,7 +1,8 @@
 /**
  * A dead-lettered EventBridge event → the `PutEvents` entry that publishes it again. The body
  * of an EventBridge target's dead letter (and of an event the forwarder rejected) is the
- * original event; the bus comes from the `RULE_ARN` attribute when it names one.
+ * original event; the invalid-events queue's is `{"reason": "...", "event": <the event>}`. The bus
+ * comes from the `RULE_ARN` attribute when it names one.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
@@ -26,7 +27,12 @@ export function toPutEventsEntry(message: Message, fallbackBus: string): EntryRe
   } catch {
     return { ok: false, reason: 'body is not JSON, so not an EventBridge event' };
   }
-  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  let e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  let detailPath = 'detail';
+  if (typeof e.reason === 'string' && typeof e.event === 'object' && e.event !== null) {
+    e = e.event as Record<string, unknown>;
+    detailPath = 'event.detail';
+  }
   if (typeof e.source !== 'string' || typeof e['detail-type'] !== 'string' || typeof e.detail !== 'object' || e.detail === null) {
     return { ok: false, reason: 'body is not an EventBridge event (needs source, detail-type and an object detail)' };
   }
@@ -39,7 +45,7 @@ export function toPutEventsEntry(message: Message, fallbackBus: string): EntryRe
       Source: e.source,
       DetailType: e['detail-type'],
       // The detail's own text, so numbers beyond 2^53 keep every digit.
-      Detail: rawAtPath(body, 'detail') ?? JSON.stringify(e.detail),
+      Detail: rawAtPath(body, detailPath) ?? JSON.stringify(e.detail),
       ...(resources.length > 0 ? { Resources: resources } : {}),
       ...(time && !Number.isNaN(time.getTime()) ? { Time: time } : {}),
     },

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultIdempotencyKey, MANDATORY_FIELDS, RecordEventDetail, toCertyoRecord, validateRecordEvent } from '../../lambdas/shared/record-event';
+import { MANDATORY_FIELDS, RecordEventDetail, toCertyoRecord, validateRecordEvent } from '../../lambdas/shared/record-event';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'eventbridge');
 
@@ -115,24 +115,49 @@ describe('toCertyoRecord', () => {
       recordId: 'INV-2026-0043',
       recordVersion: '3',
       recordPayload: detail.payload,
-      idempotencyKey: 'billing-invoices-INV-2026-0043-3',
+      idempotencyKey: 'configured-tenant|billing|invoices|INV-2026-0043|3',
     });
     expect(Object.keys(record)).not.toContain('operationType');
   });
 });
 
-describe('defaultIdempotencyKey', () => {
+describe('the default idempotency key of an event', () => {
   it('identifies a version: a retry replays, a new version does not collapse into the old one', () => {
     // Arrange
-    const v1 = { database: 'billing', collection: 'invoices', recordId: 'INV-1', recordVersion: '1' };
+    const v1 = { database: 'billing', collection: 'invoices', recordId: 'INV-1', recordVersion: '1', payload: {} };
 
     // Act
-    const retry = defaultIdempotencyKey({ ...v1 });
-    const update = defaultIdempotencyKey({ ...v1, recordVersion: '2' });
+    const retry = toCertyoRecord({ ...v1 }, 'acme').idempotencyKey;
+    const update = toCertyoRecord({ ...v1, recordVersion: '2' }, 'acme').idempotencyKey;
 
     // Assert
-    expect(retry).toBe(defaultIdempotencyKey(v1));
+    expect(retry).toBe(toCertyoRecord(v1, 'acme').idempotencyKey);
     expect(update).not.toBe(retry);
-    expect(retry).toBe('billing-invoices-INV-1-1');
+    expect(retry).toBe('acme|billing|invoices|INV-1|1');
+  });
+
+  it('keeps apart the events that the API reference\'s dash-joined key would merge', () => {
+    // Arrange: `billing-in-voices-A-1` either way with `-` as the separator.
+    const first = { database: 'billing', collection: 'in-voices', recordId: 'A', recordVersion: '1', payload: {} };
+    const second = { database: 'billing-in', collection: 'voices', recordId: 'A', recordVersion: '1', payload: {} };
+
+    // Act
+    const keys = [first, second].map((detail) => toCertyoRecord(detail, 'acme').idempotencyKey);
+
+    // Assert
+    expect(keys[0]).not.toBe(keys[1]);
+  });
+
+  it('names the tenant, so one record version of two tenants gets two keys', () => {
+    // Arrange
+    const detail = { database: 'billing', collection: 'invoices', recordId: 'A', recordVersion: '1', payload: {} };
+
+    // Act
+    const own = toCertyoRecord({ ...detail, tenantId: 'other' }, 'acme').idempotencyKey;
+    const configured = toCertyoRecord(detail, 'acme').idempotencyKey;
+
+    // Assert
+    expect(own).toBe('other|billing|invoices|A|1');
+    expect(configured).not.toBe(own);
   });
 });
