@@ -60,10 +60,10 @@ export class CertyoPipelineStack extends Stack {
     // Right after the connection its HTTP tasks authenticate with, before the ingest paths that start it.
     if (props.config.verify.policy.kind !== 'none') {
       const workflow = new VerifyRecordWorkflow(this, 'Verification', { config: props.config, connection: this.connection, operations: this.operations });
-      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications });
+      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications, outcomes: true });
       this.verification = workflow;
       this.notifications = workflow.notifications;
-      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed notifications (filter on message attribute status)' });
+      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed / unverified notifications (filter on message attribute status)' });
     }
     this.monitoring.addFunction(this.certyoConnection.keySyncFunction, 'key-sync', { errorsAlarm: this.certyoConnection.keySyncAlarm });
     this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import aslValidator from 'asl-validator';
+import { VERIFICATION_OUTCOME_METRIC } from '../../lambdas/shared/metric-names';
 import { renderVerifyRecordDefinition, VERIFY_RECORD_ASL, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
 
 const SUBSTITUTIONS: VerifyRecordSubstitutions = {
@@ -98,6 +99,23 @@ describe('statemachines/verify-record.asl.json', () => {
 
     expect(waits).toEqual(['Pause']);
     expect(into.sort()).toEqual(['CheckHorizon', 'ShapeRequest', 'WithRecordVersion']);
+  });
+
+  it('emits the outcome metric the monitoring alarms on, for every outcome it can mark', () => {
+    const record = definition.States.RecordOutcome as State & { Parameters: { Namespace: string; MetricData: { MetricName: string; Dimensions: { Name: string; Value?: string; 'Value.$'?: string }[] }[] } };
+    const marked = new Set(states.flatMap(([, s]) => (s as { Parameters?: { status?: string } }).Parameters?.status ?? []));
+
+    expect(record.Parameters.Namespace).toBe('Certyo');
+    expect(record.Parameters.MetricData).toEqual([
+      expect.objectContaining({
+        MetricName: VERIFICATION_OUTCOME_METRIC.name,
+        Dimensions: [
+          { Name: 'Path', Value: 'verify' },
+          { Name: VERIFICATION_OUTCOME_METRIC.dimension, 'Value.$': '$.outcome.status' },
+        ],
+      }),
+    ]);
+    expect([...marked].sort()).toEqual([...VERIFICATION_OUTCOME_METRIC.outcomes].sort());
   });
 
   it('gives every Choice a Default, so an unexpected answer never stops the execution', () => {
