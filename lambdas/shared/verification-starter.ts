@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
+import { CertyoRecord, IngestResult, MAX_BULK_ITEMS } from './certyo-types';
 import { forEachBounded } from './for-each-bounded';
 import { packGreedy } from './pack-greedy';
 import { EnvironmentError } from './runtime-env';
@@ -31,8 +31,15 @@ export interface WriteBackLocation {
   readonly key: Readonly<Record<string, unknown>>;
 }
 
-/** An accepted record and, from an ingest path that writes statuses back, where its item is. */
-export interface VerifiableRecord extends AcceptedRecord {
+/**
+ * A record to verify: an `AcceptedRecord` of an ingest Lambda (with Certyo's `recordHash`, the
+ * tamper check), or in direct mode a forwarded record, whose ingest answer no Lambda sees; from
+ * an ingest path that writes statuses back, also where its item is.
+ */
+export interface VerifiableRecord {
+  readonly record: CertyoRecord;
+  /** Certyo's ingest answer. @default - none (direct mode): verified without the hash comparison */
+  readonly result?: Pick<IngestResult, 'recordHash'>;
   readonly writeBack?: WriteBackLocation;
 }
 
@@ -173,13 +180,14 @@ export function isSampled(idempotencyKey: string, fraction: number): boolean {
   return sha256(idempotencyKey).readUIntBE(0, 6) / 2 ** 48 < fraction;
 }
 
-function covered(accepted: AcceptedRecord): CoveredRecord {
+function covered(accepted: VerifiableRecord): CoveredRecord {
   const { database, collection, recordId, recordVersion } = accepted.record;
   return recordVersion === undefined ? { database, collection, recordId } : { database, collection, recordId, recordVersion };
 }
 
 function writeBackItem(accepted: VerifiableRecord): WriteBackItem | undefined {
-  return accepted.writeBack && { tableName: accepted.writeBack.tableName, key: accepted.writeBack.key, recordHash: accepted.result.recordHash };
+  // The workflow's write-back is conditional on the ingest hash, so only an ingest answer allows one.
+  return accepted.writeBack && accepted.result && { tableName: accepted.writeBack.tableName, key: accepted.writeBack.key, recordHash: accepted.result.recordHash };
 }
 
 /** What a record adds to a batch execution's input: its `covers` entry and its write-back item. */
@@ -219,7 +227,7 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
       collection: record.collection,
       recordId: record.recordId,
       ...(record.recordVersion === undefined ? {} : { recordVersion: record.recordVersion }),
-      recordHash: result.recordHash,
+      ...(result === undefined ? {} : { recordHash: result.recordHash }),
       ...(covers === undefined ? {} : { covers }),
       ...(writeBacks.length === 0 ? {} : { writeBacks }),
     };

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
-import { IConnection, IRuleTarget, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { IConnection, IRuleTarget } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -11,6 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { formatVerificationPolicy, VerificationPolicy } from '../../lambdas/shared/verification-starter';
+import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { CertyoConfig } from '../config';
 import { OperationsTopic } from './operations-topic';
@@ -60,6 +63,19 @@ export function worstCaseWaitSeconds(horizonSeconds: number): number {
   return 2 * horizonSeconds;
 }
 
+/** Events a direct-mode verification batch takes: one bulk request's worth, as in batched mode. */
+export const DIRECT_BATCH_SIZE = 1000;
+
+/** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
+export interface DirectVerificationStarter {
+  readonly queue: Queue;
+  readonly function: CertyoFunction;
+  /** Events EventBridge could not put on `queue`. */
+  readonly deliveryFailures: DeadLetterQueue;
+  /** Events whose batch failed to start its executions 5 times. */
+  readonly startFailures: DeadLetterQueue;
+}
+
 export interface VerifyRecordWorkflowProps {
   /**
    * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays`, `metricsNamespace` and
@@ -100,7 +116,8 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
   public readonly logGroup: LogGroup;
   public readonly policy: VerificationPolicy;
   private readonly operations: OperationsTopic;
-  private ruleTargetDeadLetters?: DeadLetterQueue;
+  private readonly config: CertyoConfig;
+  private directStarts?: DirectVerificationStarter;
 
   constructor(scope: Construct, id: string, props: VerifyRecordWorkflowProps) {
     super(scope, id);
@@ -128,6 +145,7 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     }
     this.policy = verify.policy;
     this.operations = props.operations;
+    this.config = props.config;
 
     this.notificationsKey = new Key(this, 'NotificationsKey', {
       enableKeyRotation: true,
@@ -229,9 +247,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     );
   }
 
-  /** Where forwarded events go when their execution could not be started; created by `ruleTarget()`. */
+  /** Where forwarded events go when EventBridge could not queue them for verification; created by `ruleTarget()`. */
   public get ruleTargetDeadLetterQueue(): DeadLetterQueue | undefined {
-    return this.ruleTargetDeadLetters;
+    return this.directStarts?.deliveryFailures;
+  }
+
+  /** Direct mode's verification queue, starter Lambda and start failures; created by `ruleTarget()`. */
+  public get directStarter(): DirectVerificationStarter | undefined {
+    return this.directStarts;
   }
 
   /**
@@ -253,21 +276,53 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
   }
 
   /**
-   * Direct mode: a second target of the forwarding rule. The execution input is the event's
-   * `detail` as is (`$.detail`), not an input template: a template would have to name the
-   * optional `recordVersion`/`payload`, which an event may leave out; the workflow applies the
-   * defaults itself. Failed starts are retried for 24 h, then dead-lettered (with an alarm).
+   * Direct mode: the verification rule's target. Forwarded events go to a queue, and the
+   * `verify-starter` Lambda hands them to the same starter the ingest Lambdas use, so
+   * `certyo:verify.policy` applies: `batch` starts one execution per SQS batch (up to 1,000
+   * events gathered for up to 5 minutes), `sample` and `all` as in batched mode. Events
+   * EventBridge cannot queue are retried for 24 h, then dead-lettered; batches whose starts keep
+   * failing are dead-lettered after 5 receives (both with an alarm).
    */
   ruleTarget(): IRuleTarget {
-    this.ruleTargetDeadLetters ??= new DeadLetterQueue(this, 'RuleTargetDeadLetters', {
-      operations: this.operations,
-      purpose: 'Forwarded events whose verification workflow could not be started (EventBridge gave up after 24 h of retries).',
-    });
-    return new SfnStateMachine(this.stateMachine, {
-      input: RuleTargetInput.fromEventPath('$.detail'),
-      deadLetterQueue: this.ruleTargetDeadLetters.queue,
+    this.directStarts ??= this.createDirectStarter();
+    return new SqsQueue(this.directStarts.queue, {
+      deadLetterQueue: this.directStarts.deliveryFailures.queue,
       retryAttempts: 185,
       maxEventAge: Duration.hours(24),
     });
+  }
+
+  private createDirectStarter(): DirectVerificationStarter {
+    const deliveryFailures = new DeadLetterQueue(this, 'RuleTargetDeadLetters', {
+      operations: this.operations,
+      purpose: 'Forwarded events EventBridge could not put on the verification queue (gave up after 24 h of retries).',
+    });
+    const startFailures = new DeadLetterQueue(this, 'StartFailures', {
+      operations: this.operations,
+      purpose: 'Forwarded events whose verification executions could not be started after 5 receives (redrive them to the verification queue).',
+    });
+    const fn = new CertyoFunction(this, 'DirectStarter', {
+      lambdaName: 'verify-starter',
+      config: this.config,
+      timeout: Duration.seconds(60),
+      description: 'Direct mode: forwarded events → verification executions, per certyo:verify.policy',
+    });
+    const queue = new Queue(this, 'DirectQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda's guidance: at least the function timeout plus the batching window.
+      visibilityTimeout: Duration.minutes(10),
+      deadLetterQueue: { queue: startFailures.queue, maxReceiveCount: 5 },
+    });
+    this.grantStartTo(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: DIRECT_BATCH_SIZE,
+        maxBatchingWindow: Duration.minutes(5),
+        // Two pollers at most: batches stay full under load, so `batch` stays near one execution per 1,000 events.
+        maxConcurrency: 2,
+      }),
+    );
+    return { queue, function: fn, deliveryFailures, startFailures };
   }
 }
