@@ -29,6 +29,15 @@ async function main(): Promise<void> {
   for (const d of report.deadLetters) console.log(`  [${d.path}] ${d.reason}`);
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${report.sandbox.recordsStored} records stored in the sandbox, ${report.sandbox.duplicateIngests} duplicates; ${(report.ms / 1000).toFixed(1)} s`);
+  // Every record here is intact: a lost record or a failed verdict is a defect, whatever else passed.
+  const problems = [
+    ...(report.total.lost > 0 ? [`${report.total.lost} record(s) lost`] : []),
+    ...(report.falselyFailed > 0 ? [`${report.falselyFailed} intact record(s) notified failed`] : []),
+  ];
+  if (problems.length > 0) {
+    console.error(`\nFAILED: ${problems.join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -238,7 +238,9 @@ export function withVirtualWaits(definition: Definition): { definition: Definiti
   return { definition: { ...definition, States: rewritten } as unknown as Definition, waits };
 }
 
-/** Runs one execution to its end; waits and retry pauses are shortened to a millisecond. */
+const validated = new Set<string>();
+
+/** Runs one execution to its end; its waits take no real time (they move the virtual clock). */
 export async function runWorkflow(input: unknown, options: RunOptions): Promise<WorkflowRun> {
   const http = options.http ?? realHttp;
   const calls: HttpRequest[] = [];
@@ -276,7 +278,13 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
       ...(task.RequestBody === undefined ? {} : { body: task.RequestBody }),
     };
     calls.push(request);
-    const response = await http(request);
+    let response: HttpResponse;
+    try {
+      response = await http(request);
+    } catch (error) {
+      // What the HTTP Task reports for a connection that failed or dropped.
+      throw Object.assign(new Error(`${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`), { name: 'States.Http.Socket' });
+    }
     await options.afterCall?.(calls.length - 1, request, response);
     if (response.status >= 300) {
       throw new HttpTaskError(response.status, JSON.stringify({ StatusCode: response.status, ResponseBody: response.body }));
@@ -310,7 +318,10 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
   };
 
   const { definition, waits } = withVirtualWaits(loadDefinition(options));
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  // Validating a definition costs ~1 s (schema compilation); each distinct one is validated once.
+  const key = JSON.stringify(definition);
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false, noValidate: validated.has(key) } });
+  validated.add(key);
   const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
     overrides: {
       taskResourceLocalHandlers: {
