@@ -6,6 +6,8 @@
  * key, the value given and what was expected, so a user fixes everything in one go.
  */
 
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
 export const CONTEXT_PREFIX = 'certyo:';
 
 export type ForwardingMode = 'direct' | 'batched';
@@ -145,6 +147,18 @@ function integer(min: number, max: number): Parser<number> {
   };
 }
 
+/** The retention periods CloudWatch Logs accepts (CDK's list; "never expire" is not offered). */
+const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays)
+  .filter((v): v is number => typeof v === 'number' && v !== RetentionDays.INFINITE)
+  .sort((a, b) => a - b);
+
+const logRetentionDays: Parser<number> = (raw) => {
+  const expected = `one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !LOG_RETENTION_DAYS.includes(value)) throw new InvalidValue(expected);
+  return value;
+};
+
 function oneOf<T extends string>(...choices: readonly T[]): Parser<T> {
   return (raw) => {
     if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) {
@@ -262,16 +276,16 @@ function setting<T>(key: string, defaultValue: unknown, parse: Parser<T>, descri
 }
 
 /**
- * Every supported key, its default and what it means. The README's configuration table lists
- * exactly these (a test checks it), so adding a key here without documenting it fails the build.
+ * Every supported key, its default and what it means. The configuration table of docs/configuration.md is
+ * generated from these (a test checks it), so adding a key here without regenerating it fails the build.
  */
 export const SETTINGS: readonly SettingDefinition[] = [
   setting('apiUrl', 'https://www.certyos.com', httpUrl, 'Certyo API origin (no path).'),
-  setting('tenantId', undefined, nonEmpty, 'Your Certyo tenant id, used when a record does not carry one. Required.'),
+  setting('tenantId', undefined, nonEmpty, 'Your Certyo tenant id, used when a record does not carry one. Required to deploy: without it synth works, but the templates refuse deployment.'),
   setting('secretName', 'certyo/api-key', nonEmpty, 'Secrets Manager secret holding `{"apiKey": "..."}`. Imported by name; never created with a value.'),
   setting('busName', 'domain-events', nonEmpty, 'Name of the EventBridge bus the stack creates for producers.'),
   setting('lambdaArchitecture', 'arm64', oneOf<LambdaArchitecture>('arm64', 'x86_64'), 'CPU architecture of every Lambda.'),
-  setting('logRetentionDays', 30, integer(1, 3653), 'CloudWatch Logs retention of every log group the stack creates.'),
+  setting('logRetentionDays', 30, logRetentionDays, 'CloudWatch Logs retention of every log group the stack creates, in days: one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653).'),
   setting('metricsNamespace', 'Certyo', nonEmpty, 'CloudWatch namespace of the custom metrics.'),
   setting('alarmEmail', undefined, email, 'Optional e-mail address subscribed to the operations (alarm) topic.'),
   setting('forwardingMode', 'direct', oneOf<ForwardingMode>('direct', 'batched'), '`direct`: API Destination, one request per event. `batched`: SQS + forwarder Lambda, up to 1,000 records per request.'),

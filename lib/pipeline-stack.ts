@@ -10,6 +10,7 @@ import { DirectForwarding } from './constructs/direct-forwarding';
 import { DynamoDbIngest } from './constructs/dynamodb-ingest';
 import { CertyoMonitoring } from './constructs/monitoring';
 import { OperationsTopic, operationsTopicName } from './constructs/operations-topic';
+import { RateBudgetTable } from './constructs/rate-budget-table';
 import { S3Ingest } from './constructs/s3-ingest';
 import { IVerificationTarget } from './constructs/verification-target';
 import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
@@ -46,6 +47,8 @@ export class CertyoPipelineStack extends Stack {
   public readonly s3Ingest?: S3Ingest;
   /** DynamoDB stream → Certyo ingest; `undefined` when `certyo:dynamodb.enabled` is false. */
   public readonly dynamoDbIngest?: DynamoDbIngest;
+  /** The key's shared rate budget, used by every ingest Lambda; `undefined` when no Lambda calls Certyo. */
+  public readonly rateBudget?: RateBudgetTable;
 
   constructor(scope: Construct, id: string, props: CertyoPipelineStackProps) {
     super(scope, id, props);
@@ -65,6 +68,9 @@ export class CertyoPipelineStack extends Stack {
       this.notifications = workflow.notifications;
       new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed / unverified notifications (filter on message attribute status)' });
     }
+    const lambdasCallCertyo = props.config.forwarding.mode === 'batched' || props.config.s3.enabled || props.config.dynamodb.enabled;
+    if (lambdasCallCertyo) this.rateBudget = new RateBudgetTable(this, 'RateBudget');
+    const rateBudget = this.rateBudget;
     this.monitoring.addFunction(this.certyoConnection.keySyncFunction, 'key-sync', { errorsAlarm: this.certyoConnection.keySyncAlarm });
     this.monitoring.addDeadLetterQueue(this.certyoConnection.deadLetterQueue, 'key-sync-deliveries');
     if (props.config.forwarding.mode === 'direct') {
@@ -80,7 +86,7 @@ export class CertyoPipelineStack extends Stack {
         this.monitoring.addDeadLetterQueue(starter.startFailures, 'verify-starts-abandoned');
       }
     } else {
-      this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
+      this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, rateBudget, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events' });
       this.monitoring.addIngestFunction(this.batchedForwarding.forwarder, 'forwarder');
       this.monitoring.addDeadLetterQueue(this.batchedForwarding.rejectedEvents, 'forwarder-rejected-events');
@@ -89,14 +95,14 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addAlarm(this.batchedForwarding.backlogAlarm);
     }
     if (props.config.s3.enabled) {
-      this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
+      this.s3Ingest = new S3Ingest(this, 'S3Ingest', { config: props.config, apiKeySecret: this.apiKeySecret, rateBudget, operations: this.operations, verification: this.verification });
       this.monitoring.addIngestFunction(this.s3Ingest.function, 's3');
       this.monitoring.addDeadLetterQueue(this.s3Ingest.failedMessages, 's3-failed-messages');
       this.monitoring.addDeadLetterQueue(this.s3Ingest.rejectedRecords, 's3-rejected-records');
       new CfnOutput(this, 'IngestBucketName', { value: this.s3Ingest.bucket.bucketName, description: 'Upload JSON, JSON Lines or gzip files here to anchor their records' });
     }
     if (props.config.dynamodb.enabled) {
-      this.dynamoDbIngest = new DynamoDbIngest(this, 'DynamoDbIngest', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations, verification: this.verification });
+      this.dynamoDbIngest = new DynamoDbIngest(this, 'DynamoDbIngest', { config: props.config, apiKeySecret: this.apiKeySecret, rateBudget, operations: this.operations, verification: this.verification });
       this.monitoring.addIngestFunction(this.dynamoDbIngest.function, 'dynamodb');
       this.monitoring.addStreamSource(this.dynamoDbIngest.function, 'dynamodb');
       this.monitoring.addDeadLetterQueue(this.dynamoDbIngest.deadLetterQueue, 'dynamodb-failed-records');

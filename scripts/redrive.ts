@@ -1,6 +1,6 @@
 /**
  * `npm run redrive -- --queue <name|url> [--dry-run] [--max N] [--bus <name>]`: lists a
- * dead-letter queue's messages grouped by error and sends them back (README, "Operating the
+ * dead-letter queue's messages grouped by error and sends them back (docs/operations.md, "Operating the
  * dead-letter queues"). The work is in `scripts/redrive/`; this file wires the real clients and
  * prints the summary.
  */

@@ -6,6 +6,11 @@
  * The triggering event only says *that* something changed: the key is always read from the
  * configured secret (AWSCURRENT), so a replayed, reordered or unrelated event cannot put a stale
  * or foreign value into the connection, and every run is idempotent.
+ *
+ * Runs may overlap (no reserved concurrency: a new account cannot grant any), and an older run
+ * could write last. So each run reads the secret again after writing and writes again until the
+ * connection holds what the secret holds: whichever run writes last has then written the
+ * current key.
  */
 
 /** What reads the key. `refresh()` skips any cache: a sync must see the value just written. */
@@ -49,16 +54,28 @@ export function describeTrigger(event: unknown): string {
   return typeof e['detail-type'] === 'string' ? e['detail-type'] : 'unknown';
 }
 
-export async function syncConnectionKey(event: unknown, settings: KeySyncSettings, deps: KeySyncDeps): Promise<{ trigger: string }> {
+/** Writes per run before giving up: each extra one means the secret changed during the run. */
+export const MAX_WRITES = 5;
+
+export async function syncConnectionKey(event: unknown, settings: KeySyncSettings, deps: KeySyncDeps): Promise<{ trigger: string; writes: number }> {
   const trigger = describeTrigger(event);
-  const apiKey = await deps.key.refresh();
-  try {
-    await deps.connections.updateApiKey(settings.connectionName, settings.headerName, apiKey);
-  } catch (error) {
-    // Only the error's name and message: never the request (it holds the key).
-    const cause = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-    throw new KeySyncError(`UpdateConnection of ${settings.connectionName} failed (${cause})`);
+  let apiKey = await deps.key.refresh();
+  for (let writes = 1; ; writes++) {
+    try {
+      await deps.connections.updateApiKey(settings.connectionName, settings.headerName, apiKey);
+    } catch (error) {
+      // Only the error's name and message: never the request (it holds the key).
+      const cause = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      throw new KeySyncError(`UpdateConnection of ${settings.connectionName} failed (${cause})`);
+    }
+    const current = await deps.key.refresh();
+    if (current === apiKey) {
+      deps.log.info('connection key synchronised', { connectionName: settings.connectionName, trigger, writes });
+      return { trigger, writes };
+    }
+    if (writes >= MAX_WRITES) {
+      throw new KeySyncError(`the Certyo secret changed ${MAX_WRITES} times while ${settings.connectionName} was being updated; EventBridge retries the run`);
+    }
+    apiKey = current;
   }
-  deps.log.info('connection key synchronised', { connectionName: settings.connectionName, trigger });
-  return { trigger };
 }

@@ -8,7 +8,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
-import { createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { countBudgetUnavailable, createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { sleep } from '../shared/retry';
 import { readRuntimeEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
@@ -24,7 +24,7 @@ const logger = createLogger('ddb-ingest');
 const metrics = createMetrics('dynamodb');
 const runtime = readRuntimeEnv();
 const settings = readDdbIngestSettings();
-const certyo = certyoClientFromEnv();
+const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
 const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).

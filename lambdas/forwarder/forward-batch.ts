@@ -87,7 +87,7 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
     const messageAt = (index: number): QueueMessage => (pending[index] as Pending).message;
     for (const rejected of outcome.rejected) {
       const message = messageAt(rejected.index);
-      letters.push({ message, letter: { body: message.body, reason: `Certyo rejected the record: ${rejected.reason}`, source: source(message) } });
+      letters.push({ message, letter: { body: message.body, reason: rejected.reason, source: source(message) } });
     }
     const unsent = outcome.unsent.map((u) => messageAt(u.index));
     for (const message of unsent) failed.add(message.messageId);

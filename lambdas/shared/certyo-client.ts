@@ -2,7 +2,7 @@
  * The one Certyo client every Lambda uses (issue 4). It implements `CertyoApi`; handlers build it
  * once per cold start with `certyoClientFromEnv()`.
  *
- * Decisions (README, "Certyo client"):
+ * Decisions (docs/sandbox-and-local-runs.md, "Certyo client"):
  * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
  *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
  *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).
@@ -16,7 +16,10 @@
  *   resent; when the details name no item the request is split in halves until the bad items
  *   are isolated, so one bad record never sends 999 good ones to a dead-letter queue.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyProvider, secretsManagerApiKey } from './api-key';
+import { BudgetSignal, RateGovernor, sharedGovernor } from './rate-budget';
+import { DynamoDbBudgetStore } from './rate-budget-dynamodb';
 import { bulkBody, maxItemBytes, packChunks, SerializedItem } from './bulk-chunks';
 import {
   AcceptedRecord,
@@ -82,6 +85,11 @@ export interface CertyoClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injected for tests (jitter). @default Math.random */
   readonly random?: () => number;
+  /**
+   * The key's shared budget (issue 20), asked before and told after every authenticated request.
+   * @default - this instance's own view of the rate limit only
+   */
+  readonly governor?: RateGovernor;
 }
 
 /** The rate budget one call spent. */
@@ -138,6 +146,7 @@ export class CertyoClient implements CertyoApi {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly governor?: RateGovernor;
   private state: RateLimitState = {};
   /** No request is sent before this (epoch ms): set by a 429, or by `X-RateLimit-Remaining: 0`. */
   private blockedUntil = 0;
@@ -164,6 +173,7 @@ export class CertyoClient implements CertyoApi {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
+    this.governor = options.governor;
   }
 
   get rateLimit(): RateLimitState {
@@ -173,8 +183,14 @@ export class CertyoClient implements CertyoApi {
   async ingestRecord(record: CertyoRecord, options: CallOptions = {}): Promise<IngestResult> {
     assertValidRecord(record);
     return this.json<IngestResult>(
-      // The key goes in the header too: the API accepts either, the header survives proxies that rewrite bodies.
-      { method: 'POST', path: '/api/v1/records', body: stringifyJson(record), headers: { 'Idempotency-Key': record.idempotencyKey } },
+      // The key goes in the header too when it can (the API accepts either, the header survives
+      // proxies that rewrite bodies); identity keys may hold any unicode, which headers cannot carry.
+      {
+        method: 'POST',
+        path: '/api/v1/records',
+        body: stringifyJson(record),
+        headers: /^[\x20-\x7e]*$/.test(record.idempotencyKey) ? { 'Idempotency-Key': record.idempotencyKey } : {},
+      },
       options,
     );
   }
@@ -308,6 +324,14 @@ export class CertyoClient implements CertyoApi {
       if (deadline !== undefined && startedAt >= deadline) {
         throw new RetryableError(`${what}: deadline reached before the request could be sent`, new Date(startedAt));
       }
+      if (authenticated && this.governor) {
+        // Another instance may have spent the window or met a 429: wait (or stop) as for our own.
+        const permit = await this.governor.acquire(startedAt);
+        if (!permit.granted) {
+          this.blockedUntil = Math.max(this.blockedUntil, permit.until);
+          continue;
+        }
+      }
       const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - startedAt);
       const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
       if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -317,6 +341,7 @@ export class CertyoClient implements CertyoApi {
       let failure: RetryableFailure;
       try {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
+        if (authenticated) await this.governor?.record(this.budgetSignal(response));
         const outcome = this.classify(what, response);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
@@ -357,6 +382,17 @@ export class CertyoClient implements CertyoApi {
     } catch (error) {
       throw new AuthError(`Could not load the Certyo API key: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
+  }
+
+  /** What a response says about the key's budget, for the shared record. */
+  private budgetSignal(response: HttpResponse): BudgetSignal {
+    const now = this.now();
+    const limits = parseRateLimitHeaders(response.headers, now);
+    return {
+      remaining: limits.remaining,
+      resetAt: limits.resetAt?.getTime(),
+      retryAt: response.status === 429 ? retryAtAfter429(response.headers, parseErrorBody(response.text), now, this.rateLimitFallbackMs) : undefined,
+    };
   }
 
   /** Reads rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
@@ -447,11 +483,29 @@ export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
   return new CertyoClient(options);
 }
 
+/** What a Lambda's client needs beyond the client options. */
+export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
+  /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
+  readonly onBudgetUnavailable?: () => void;
+}
+
 /**
  * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
- * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401.
+ * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401. With
+ * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record.
  */
-export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CertyoClientOptions> = {}): CertyoClient {
+export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
-  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), ...overrides });
+  const { onBudgetUnavailable, ...options } = overrides;
+  const table = env.CERTYO_BUDGET_TABLE?.trim();
+  const governor = table
+    ? sharedGovernor(new DynamoDbBudgetStore(new DynamoDBClient({}), table, `key:${runtime.secretId}`), (error) => {
+        options.log?.warn('Shared rate budget unavailable; this instance goes on with its own view of the limit', {
+          table,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+        onBudgetUnavailable?.();
+      })
+    : undefined;
+  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, ...options });
 }

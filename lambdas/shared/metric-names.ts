@@ -26,6 +26,8 @@ export const METRIC_NAMES = {
   rateLimited: 'RateLimited',
   bulkSize: 'BulkSize',
   rateLimitRemaining: 'RateLimitRemaining',
+  /** Requests sent without the shared rate budget because its table could not be used. */
+  rateBudgetUnavailable: 'RateBudgetUnavailable',
 } as const;
 
 /**

@@ -58,3 +58,8 @@ export function publishIngestMetrics(metrics: Metrics, outcome: IngestManyOutcom
 }
 
 export { MetricUnit };
+
+/** Counts each time the shared rate budget could not be used (the client then goes on alone). */
+export function countBudgetUnavailable(metrics: Metrics): () => void {
+  return () => metrics.addMetric(METRIC_NAMES.rateBudgetUnavailable, MetricUnit.Count, 1);
+}

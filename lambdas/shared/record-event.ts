@@ -1,6 +1,6 @@
 /**
  * The forwarding event contract: what producers put on the `domain-events` bus to have a record
- * anchored (README, "Event contract"). One table of fields drives everything that depends on it:
+ * anchored (docs/forwarding.md, "Event contract"). One table of fields drives everything that depends on it:
  * the batched forwarder's validation and mapping (here), and the direct mode's rule patterns and
  * input transformers (`lib/record-event-rules.ts`), so the two modes cannot drift apart.
  *

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { batchedEventPattern } from '../record-event-rules';
 import { CertyoFunction } from './certyo-function';
+import { RateBudgetTable } from './rate-budget-table';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { MAX_EVENT_AGE, MAX_RETRY_ATTEMPTS } from './direct-forwarding';
 import { notifyingAlarm, OperationsTopic } from './operations-topic';
@@ -22,6 +23,11 @@ export interface BatchedForwardingProps {
   readonly bus: IEventBus;
   /** The Certyo API-key secret; the forwarder may read this secret only. */
   readonly apiKeySecret: ISecret;
+  /**
+   * The key's shared rate budget, spent with the other paths' functions.
+   * @default - this function's client sees only its own responses
+   */
+  readonly rateBudget?: RateBudgetTable;
   /** Where the alarms go. */
   readonly operations: OperationsTopic;
   /**
@@ -119,6 +125,7 @@ export class BatchedForwarding extends Construct {
       lambdaName: 'forwarder',
       config: props.config,
       apiKeySecret: props.apiKeySecret,
+      rateBudget: props.rateBudget,
       timeout,
       memorySize: props.memorySize ?? 1024,
       description: 'Forwards record events from the buffer queue to Certyo bulk requests',

@@ -83,15 +83,13 @@ export class CertyoConnection extends Construct {
       timeout: Duration.seconds(30),
       memorySize: 256,
       description: 'Pushes the current Certyo API key into the EventBridge connection',
-      // One at a time: concurrent syncs could finish out of order and leave an older value.
-      reservedConcurrentExecutions: 1,
       environment: { CONNECTION_NAME: this.connection.connectionName, API_KEY_HEADER },
     });
     this.keySyncFunction.addToRolePolicy(new PolicyStatement({ actions: ['events:UpdateConnection'], resources: [this.connection.connectionArn] }));
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'KeySyncDeliveries', {
       operations: props.operations,
-      purpose: 'Secret-change events that EventBridge could not deliver to the connection key-sync function; run the function once by hand (README, "Rotating the Certyo API key").',
+      purpose: 'Secret-change events that EventBridge could not deliver to the connection key-sync function; run the function once by hand (docs/operations.md, "Rotating the Certyo API key").',
     });
     const target = new LambdaFunction(this.keySyncFunction, {
       deadLetterQueue: this.deadLetterQueue.queue,
@@ -124,7 +122,7 @@ export class CertyoConnection extends Construct {
 
     this.keySyncAlarm = notifyingAlarm(this, 'KeySyncErrors', props.operations.topic, {
       description:
-        'The connection key-sync function failed: the EventBridge connection may still hold an old Certyo key. See its logs, fix, and run it again (README, "Rotating the Certyo API key").',
+        'The connection key-sync function failed: the EventBridge connection may still hold an old Certyo key. See its logs, fix, and run it again (docs/operations.md, "Rotating the Certyo API key").',
       metric: this.keySyncFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
 import { CertyoConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
+import { RateBudgetTable } from './rate-budget-table';
 
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
@@ -18,6 +19,12 @@ export interface CertyoFunctionProps {
    * @default - the function cannot read the Certyo key
    */
   readonly apiKeySecret?: ISecret;
+  /**
+   * The key's shared rate budget: the function gets `CERTYO_BUDGET_TABLE` and may read and
+   * compare-and-set its record, so its Certyo client spends the key's budget with the others.
+   * @default - the function's client sees only its own responses
+   */
+  readonly rateBudget?: RateBudgetTable;
   /** @default - none beyond the Certyo runtime contract */
   readonly environment?: Record<string, string>;
   /** @default Duration.seconds(60) */
@@ -26,8 +33,6 @@ export interface CertyoFunctionProps {
   readonly memorySize?: number;
   /** @default - none */
   readonly description?: string;
-  /** @default - unreserved */
-  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -55,7 +60,6 @@ export class CertyoFunction extends NodejsFunction {
       timeout,
       memorySize: props.memorySize ?? 512,
       description: props.description,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
@@ -68,10 +72,12 @@ export class CertyoFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
         POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
         ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
+        ...(props.rateBudget ? { CERTYO_BUDGET_TABLE: props.rateBudget.table.tableName } : {}),
         ...props.environment,
       },
     });
     props.apiKeySecret?.grantRead(this);
+    props.rateBudget?.grantUse(this);
 
     Validations.of(this).acknowledge({
       id: awsManagedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),

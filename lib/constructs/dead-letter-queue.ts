@@ -35,6 +35,6 @@ export class DeadLetterQueue extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself a dead-letter queue; cdk-nag only recognises DLQs referenced by another queue, not by EventBridge targets, Lambda event sources or handlers.',
     });
-    this.alarm = props.operations.alarmOnQueueNotEmpty(this, 'NotEmpty', this.queue, `${props.purpose} Messages are waiting in ${id}: inspect and redrive them (README, "Operating the dead-letter queues").`);
+    this.alarm = props.operations.alarmOnQueueNotEmpty(this, 'NotEmpty', this.queue, `${props.purpose} Messages are waiting in ${id}: inspect and redrive them (docs/operations.md, "Operating the dead-letter queues").`);
   }
 }

@@ -99,7 +99,7 @@ export class DirectForwarding extends Construct {
       endpoint: `${props.config.apiUrl}/api/v1/records`,
       httpMethod: HttpMethod.POST,
       // Certyo allows 1,000 requests/hour per key; 1/s (the EventBridge minimum) is 3,600/hour,
-      // so bursts still meet 429s, which EventBridge retries with backoff (README, "Forwarding modes").
+      // so bursts still meet 429s, which EventBridge retries with backoff (docs/forwarding.md, "Forwarding modes").
       rateLimitPerSecond: rateLimit,
     });
 

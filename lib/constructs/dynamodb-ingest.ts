@@ -7,6 +7,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
+import { RateBudgetTable } from './rate-budget-table';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
@@ -17,6 +18,11 @@ export interface DynamoDbIngestProps {
   readonly config: CertyoConfig;
   /** The Certyo API-key secret; the function may read this secret only. */
   readonly apiKeySecret: ISecret;
+  /**
+   * The key's shared rate budget, spent with the other paths' functions.
+   * @default - this function's client sees only its own responses
+   */
+  readonly rateBudget?: RateBudgetTable;
   /** Where the dead-letter alarm goes. */
   readonly operations: OperationsTopic;
   /**
@@ -109,6 +115,7 @@ export class DynamoDbIngest extends Construct {
       lambdaName: 'ddb-ingest',
       config: props.config,
       apiKeySecret: props.apiKeySecret,
+      rateBudget: props.rateBudget,
       timeout,
       memorySize,
       description: 'Ingests DynamoDB stream changes into Certyo bulk requests',

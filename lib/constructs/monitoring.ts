@@ -204,7 +204,7 @@ export class CertyoMonitoring extends Construct {
       new TextWidget({
         markdown:
           `# Certyo pipeline\nCertyo allows **${this.hourlyRequestBudget} requests per hour** per API key, shared by every path; a bulk request carries up to 1,000 records. ` +
-          'What each alarm means and what to do: README, "Monitoring and alarms".',
+          'What each alarm means and what to do: docs/operations.md, "Monitoring and alarms".',
         width: 24,
         height: 2,
       }),
@@ -281,7 +281,7 @@ export class CertyoMonitoring extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description:
         `The ${label} stream consumer is more than ${this.iteratorAgeThreshold.toHumanString()} behind; stream records expire after 24 hours. ` +
-        'Check its errors and the Certyo budget (a rate-limited consumer waits); see README, "Monitoring and alarms".',
+        'Check its errors and the Certyo budget (a rate-limited consumer waits); see docs/operations.md, "Monitoring and alarms".',
     });
   }
 
@@ -429,7 +429,7 @@ export class CertyoMonitoring extends Construct {
       alarmName: `${Stack.of(this).stackName}-${name}`,
       alarmDescription:
         `The pipeline made ${this.budgetThreshold()} or more of the ${this.hourlyRequestBudget} Certyo requests the key allows per hour (every path's CertyoRequests plus the invocation attempts of the direct-forwarding bus). ` +
-        'Requests beyond the budget are rate limited and retried later; nothing is dropped, but anchoring slows down. Find the path spending it on the dashboard; see README, "Monitoring and alarms".',
+        'Requests beyond the budget are rate limited and retried later; nothing is dropped, but anchoring slows down. Find the path spending it on the dashboard; see docs/operations.md, "Monitoring and alarms".',
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       threshold: this.budgetThreshold(),
       evaluationPeriods: 1,

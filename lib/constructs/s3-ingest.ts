@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
+import { RateBudgetTable } from './rate-budget-table';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
@@ -19,6 +20,11 @@ export interface S3IngestProps {
   readonly config: CertyoConfig;
   /** The Certyo API-key secret; the function may read this secret only. */
   readonly apiKeySecret: ISecret;
+  /**
+   * The key's shared rate budget, spent with the other paths' functions.
+   * @default - this function's client sees only its own responses
+   */
+  readonly rateBudget?: RateBudgetTable;
   /** Where the dead-letter alarms go. */
   readonly operations: OperationsTopic;
   /**
@@ -122,6 +128,7 @@ export class S3Ingest extends Construct {
       lambdaName: 's3-ingest',
       config: props.config,
       apiKeySecret: props.apiKeySecret,
+      rateBudget: props.rateBudget,
       timeout,
       memorySize: props.memorySize ?? 1024,
       description: 'Streams S3 objects into Certyo bulk requests',

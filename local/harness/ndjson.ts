@@ -16,12 +16,22 @@ export interface NdjsonSpec {
    * s3-ingest must dead-letter with its line number while the rest goes through. @default - none
    */
   readonly badEvery?: number;
+  /**
+   * Consecutive records that are versions 1…n of one id (`{prefix}-{⌊i/n⌋}`), as a file holding a
+   * record's history would: each must be stored as its own version. @default 1
+   */
+  readonly versionsPerId?: number;
 }
 
 const CHUNK_BYTES = 64 * 1024;
 
 export function recordId(spec: NdjsonSpec, index: number): string {
-  return `${spec.idPrefix ?? 'rec'}-${index}`;
+  return `${spec.idPrefix ?? 'rec'}-${Math.floor(index / (spec.versionsPerId ?? 1))}`;
+}
+
+/** The record's `version` field (1-based among the versions of its id). */
+export function recordVersion(spec: NdjsonSpec, index: number): string {
+  return String((index % (spec.versionsPerId ?? 1)) + 1);
 }
 
 /** Whether the record at `index` (0-based) is written as a broken line. */
@@ -31,8 +41,9 @@ export function isBadLine(spec: NdjsonSpec, index: number): boolean {
 
 export function ndjsonLine(spec: NdjsonSpec, index: number): string {
   const id = recordId(spec, index);
-  if (isBadLine(spec, index)) return `{"id":"${id}","amount":${index}.`;
-  const head = `{"id":"${id}","version":"1","amount":${index % 100_000}.25,"currency":"EUR","customer":"C-${index % 997}","note":"`;
+  const version = recordVersion(spec, index);
+  if (isBadLine(spec, index)) return `{"id":"${id}","version":"${version}","amount":${index}.`;
+  const head = `{"id":"${id}","version":"${version}","amount":${index % 100_000}.25,"currency":"EUR","customer":"C-${index % 997}","note":"`;
   const pad = Math.max(0, (spec.lineBytes ?? 200) - head.length - 2);
   return `${head}${'x'.repeat(pad)}"}`;
 }

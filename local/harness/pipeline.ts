@@ -84,6 +84,12 @@ export interface LocalRunOptions {
   readonly verifyPolicy?: string;
   /** Called with progress lines and each notification as it is published. */
   readonly print?: (line: string) => void;
+  /**
+   * Flush and anchor every snapshot before the workflows run, instead of letting the sandbox's
+   * timers (flush after 1 s, anchor 2 s later) race the workflows' polls: the outcome then
+   * does not depend on how busy the machine is. @default false (`npm run local` shows the polls)
+   */
+  readonly settleBeforeVerification?: boolean;
 }
 
 const TENANT = 'local-tenant';
@@ -231,8 +237,13 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     for (const l of ddb.rejected.letters) deadLetters.push({ path: 'dynamodb', reason: l.reason });
     ingestRequests('dynamodb', before);
 
-    // What the workflow's anchoring wait (90 s) stands for: verify once the sandbox has anchored.
-    await new Promise((resolve) => setTimeout(resolve, ANCHORING_MS));
+    if (options.settleBeforeVerification) {
+      sandbox.flush();
+      sandbox.settle();
+    } else {
+      // What the workflow's anchoring wait (90 s) stands for: verify once the sandbox has anchored.
+      await new Promise((resolve) => setTimeout(resolve, ANCHORING_MS));
+    }
     print('verification: the real ASL in aws-local-stepfunctions; notifications as they are published:');
     await Promise.all(
       PATHS.map(async (p) => {

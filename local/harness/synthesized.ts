@@ -20,8 +20,11 @@ export interface CfnResource {
 
 const CDK_JSON = path.join(PROJECT_ROOT, 'cdk.json');
 
+/** cdk.json has no tenant id (a deploy must name one); offline runs use this one unless told otherwise. */
+export const LOCAL_TENANT_ID = 'local-tenant';
+
 function projectContext(): Record<string, unknown> {
-  return (JSON.parse(fs.readFileSync(CDK_JSON, 'utf8')) as { context: Record<string, unknown> }).context;
+  return { 'certyo:tenantId': LOCAL_TENANT_ID, ...(JSON.parse(fs.readFileSync(CDK_JSON, 'utf8')) as { context: Record<string, unknown> }).context };
 }
 
 /** The deploy configuration `cdk synth` would use, with `overrides`. */

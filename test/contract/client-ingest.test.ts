@@ -33,6 +33,16 @@ describe('single ingest', () => {
     expect(sandbox.stats().requests).toEqual({ 'POST /api/v1/records': { '202': 1 } });
   });
 
+  it('ingests a record whose identity key holds unicode, which no header can carry, and replays it', async () => {
+    const client = clientFor(sandbox);
+    const record = { ...invoice(1), recordId: 'Rechnung-Ü-😀', idempotencyKey: 'acme|billing|invoices|Rechnung-Ü-😀|1' };
+
+    const first = await client.ingestRecord(record);
+    const second = await client.ingestRecord(record);
+
+    expect([first.idempotencyReplayed, second.idempotencyReplayed]).toEqual([false, true]);
+  });
+
   it('replays a repeated idempotency key instead of storing the record again', async () => {
     const client = clientFor(sandbox);
 
@@ -186,10 +196,29 @@ describe('ingestMany', () => {
     const outcome = await client.ingestMany(records);
 
     expect(outcome.rejected.map((r) => r.index)).toEqual([3, 7]);
-    expect(outcome.rejected[0]!.reason).toBe('Certyo rejected record "INV-4": items[3].sourceTimestamp must be an ISO 8601 date-time');
+    expect(outcome.rejected[0]!.reason).toBe('Certyo rejected record "INV-4" (bulk item 3): validation_error "Invalid bulk request"; details: items[3].sourceTimestamp must be an ISO 8601 date-time');
     expect(outcome.accepted.map((a) => a.index)).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
     expect(outcome.requests).toBe(2);
     expect(sandbox.stats().requests).toEqual({ 'POST /api/v1/records/bulk': { '400': 1, '202': 1 } });
+  });
+
+  it('dead-letters an item a partial 202 rejects with Certyo\'s own error, message, details and index, and keeps the rest', async () => {
+    await withSandbox({ bulkDetailFormat: 'partial' }, async (partial) => {
+      const client = clientFor(partial);
+      // Several versions of one id around the bad item: results must not shift onto the wrong version.
+      const records: CertyoRecord[] = invoices(6).map((r, i) =>
+        i === 4 ? { ...r, recordId: 'INV-1', recordVersion: 'bad', sourceTimestamp: 'not a date', idempotencyKey: 'k-bad' } : i === 2 ? { ...r, recordId: 'INV-1', recordVersion: '2', idempotencyKey: 'k-2' } : r,
+      );
+
+      const outcome = await client.ingestMany(records);
+
+      expect(outcome.rejected.map((r) => [r.index, r.reason])).toEqual([
+        [4, 'Certyo rejected record "INV-1" (bulk item 4): validation_error "Invalid record"; details: items[4].sourceTimestamp must be an ISO 8601 date-time'],
+      ]);
+      expect(outcome.accepted.map((a) => [a.index, a.record.recordVersion])).toEqual([0, 1, 2, 3, 5].map((i) => [i, records[i]!.recordVersion]));
+      expect(outcome.requests).toBe(1);
+      expect(partial.stats().recordsStored).toBe(5);
+    });
   });
 
   it('isolates bad items by halving when the 400 does not say which item failed', async () => {

@@ -52,10 +52,15 @@ export async function storedRecords(sandbox: Sandbox, tenantId: string): Promise
   return body.items;
 }
 
-/** Record ids stored more than once (each must be stored exactly once). */
+/** `{recordId}@{recordVersion}`: what must be stored exactly once. */
+export function versionOf(record: Pick<StoredRecord, 'recordId' | 'recordVersion'>): string {
+  return `${record.recordId}@${record.recordVersion ?? ''}`;
+}
+
+/** Record versions stored more than once (each must be stored exactly once). */
 export function storedMoreThanOnce(records: readonly StoredRecord[]): string[] {
   const counts = new Map<string, number>();
-  for (const r of records) counts.set(r.recordId, (counts.get(r.recordId) ?? 0) + 1);
+  for (const r of records) counts.set(versionOf(r), (counts.get(versionOf(r)) ?? 0) + 1);
   return [...counts].filter(([, n]) => n > 1).map(([id]) => id);
 }
 
@@ -64,6 +69,8 @@ export interface Tally {
   readonly recordsSent: number;
   readonly stored: number;
   readonly replays: number;
+  /** Replays of a different record under the same key: records lost to a key collision. */
+  readonly replayMismatches: number;
   readonly deadLettered: number;
   readonly invocations: number;
   readonly requests: number;
@@ -81,6 +88,7 @@ export function printTally(tally: Tally): void {
       `  records sent      ${tally.recordsSent}`,
       `  stored once       ${tally.stored}`,
       `  idempotent replays ${tally.replays}`,
+      `  replay mismatches ${tally.replayMismatches}`,
       `  dead-lettered     ${tally.deadLettered}`,
       `  invocations       ${tally.invocations}`,
       `  Certyo requests   ${tally.requests}`,
@@ -92,7 +100,8 @@ export function printTally(tally: Tally): void {
 
 /**
  * After a faulty run: prints the tally and checks what holds whatever the path — every fault
- * kind was injected, and no record (id) was stored twice or ingested twice as one version.
+ * kind was injected, no record version was stored twice or ingested twice, and no replay
+ * answered for a different record (a key collision, which loses the record silently).
  * Returns what the sandbox stored, for the path's own checks.
  */
 export async function tallyAndCheckFaultRun(
@@ -107,6 +116,7 @@ export async function tallyAndCheckFaultRun(
     recordsSent: context.recordsSent,
     stored: stored.length,
     replays: stats.idempotentReplays,
+    replayMismatches: stats.replayMismatches,
     deadLettered: run.rejected.letters.length,
     invocations: run.invocations,
     requests: Object.values(stats.requests['POST /api/v1/records/bulk'] ?? {}).reduce((a, b) => a + b, 0),
@@ -116,5 +126,6 @@ export async function tallyAndCheckFaultRun(
   expect(stats.faults).toEqual(expect.objectContaining({ error: expect.any(Number), throttle: expect.any(Number), hang: expect.any(Number), reset: expect.any(Number) }));
   expect(storedMoreThanOnce(stored)).toEqual([]);
   expect(stats.duplicateIngests).toBe(0);
+  expect(stats.replayMismatches).toBe(0);
   return stored;
 }

@@ -6,23 +6,30 @@
  */
 import { s3ObjectSource } from '../../lambdas/s3-ingest/object-source';
 import { startLocalS3 } from '../../local/harness/local-s3';
-import { isBadLine, NdjsonSpec, ndjsonText, recordId } from '../../local/harness/ndjson';
+import { isBadLine, NdjsonSpec, ndjsonText, recordId, recordVersion } from '../../local/harness/ndjson';
 import { objectCreatedNotification, runS3Path } from '../../local/harness/s3-path';
-import { faultTolerantClient, faultySandbox, SOAK, tallyAndCheckFaultRun } from './fault-harness';
+import { faultTolerantClient, faultySandbox, SOAK, tallyAndCheckFaultRun, versionOf } from './fault-harness';
 
 const RECORDS = SOAK ? 20_000 : 2_000;
 /** Small files, so the fault rates apply to many requests (one bulk request per file). */
 const RECORDS_PER_FILE = 50;
 const BAD_EVERY = 23;
+/** Each id appears as three consecutive versions in its file: every version must be stored. */
+const VERSIONS_PER_ID = 3;
 const BUCKET = 'fault-s3';
 const TENANT = 'fault-s3';
 
 function fileSpecs(): NdjsonSpec[] {
-  return Array.from({ length: RECORDS / RECORDS_PER_FILE }, (_, f) => ({ records: RECORDS_PER_FILE, idPrefix: `f${f}`, badEvery: BAD_EVERY }));
+  return Array.from({ length: RECORDS / RECORDS_PER_FILE }, (_, f) => ({ records: RECORDS_PER_FILE, idPrefix: `f${f}`, badEvery: BAD_EVERY, versionsPerId: VERSIONS_PER_ID }));
 }
 
-function expectedIds(specs: readonly NdjsonSpec[], bad: boolean): string[] {
-  return specs.flatMap((spec) => Array.from({ length: spec.records }, (_, i) => i).filter((i) => isBadLine(spec, i) === bad).map((i) => recordId(spec, i)));
+/** `{recordId}@{version}` of the good (or bad) lines. */
+function expectedVersions(specs: readonly NdjsonSpec[], bad: boolean): string[] {
+  return specs.flatMap((spec) =>
+    Array.from({ length: spec.records }, (_, i) => i)
+      .filter((i) => isBadLine(spec, i) === bad)
+      .map((i) => versionOf({ recordId: recordId(spec, i), recordVersion: recordVersion(spec, i) })),
+  );
 }
 
 test(
@@ -48,13 +55,14 @@ test(
 
       // Assert
       const stored = await tallyAndCheckFaultRun(sandbox, run, { path: 'S3 (s3-ingest)', tenantId: TENANT, recordsSent: RECORDS, started });
-      const good = expectedIds(specs, false);
-      const bad = expectedIds(specs, true);
-      expect(stored.map((r) => r.recordId).sort()).toEqual([...good].sort());
+      const good = expectedVersions(specs, false);
+      const bad = expectedVersions(specs, true);
+      expect(stored.map(versionOf).sort()).toEqual([...good].sort());
       // Nothing silently dropped: every bad line is in the rejected-records queue, named, with its line and reason.
       expect(run.rejected.letters).toHaveLength(bad.length);
-      for (const id of bad) {
-        const letter = run.rejected.letters.find((l) => l.body.includes(`"id":"${id}"`));
+      for (const version of bad) {
+        const [id, v] = version.split('@') as [string, string];
+        const letter = run.rejected.letters.find((l) => l.body.includes(`"id":"${id}","version":"${v}"`));
         expect(letter?.reason).toMatch(/^line \d+, record \d+ of s3:\/\/fault-s3\/faults\/file \d+\.ndjson.*: not valid JSON/);
       }
       // No message failed for good: faults never push a file into the ingest queue's DLQ.

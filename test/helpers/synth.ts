@@ -9,9 +9,12 @@ const CDK_JSON = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cd
   context: Record<string, unknown>;
 };
 
-/** The context `cdk synth` uses, from cdk.json, plus per-test overrides. */
+/** The tenant id the tests deploy with: cdk.json deliberately has none. */
+export const TEST_TENANT_ID = 'test-tenant';
+
+/** The context `cdk deploy -c certyo:tenantId=test-tenant` uses, from cdk.json, plus per-test overrides. */
 export function projectContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...CDK_JSON.context, ...overrides };
+  return { 'certyo:tenantId': TEST_TENANT_ID, ...CDK_JSON.context, ...overrides };
 }
 
 export interface NagFinding {

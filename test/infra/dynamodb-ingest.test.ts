@@ -16,7 +16,9 @@ function functionStatements(template: Template): Statement[] {
 }
 
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const dynamodbStatements = (template: Template) => functionStatements(template).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+/** Statements on the key's shared rate budget record (checked on their own below). */
+const onRateBudget = (s: Statement): boolean => JSON.stringify(s.Resource).includes('RateBudget');
+const dynamodbStatements = (template: Template) => functionStatements(template).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')) && !onRateBudget(s));
 const logicalId = (template: Template, type: string, pattern: RegExp): string => {
   const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
   if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pattern}, found ${ids.join(', ') || 'none'}`);
@@ -87,6 +89,14 @@ describe('DynamoDbIngest with the demo table', () => {
         }),
       },
     });
+  });
+
+  it('lets the function read and compare-and-set only the rate budget record, by its table ARN', () => {
+    const budget = functionStatements(template).filter(onRateBudget);
+    const budgetTable = logicalId(template, 'AWS::DynamoDB::Table', /^RateBudgetTable/);
+    expect(budget).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [budgetTable, 'Arn'] } }]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CERTYO_BUDGET_TABLE: { Ref: budgetTable } }) } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
   });
 
   it('lets the function read only the demo stream, write nothing to the table, and send only to its dead-letter queue', () => {

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BatchedForwarding } from '../../lib/constructs/batched-forwarding';
 import { matchesPattern } from '../../local/harness/eventbridge';
-import { formatFindings, synth } from '../helpers/synth';
+import { formatFindings, synth, TEST_TENANT_ID } from '../helpers/synth';
 import { assemblyText, FakeVerification, fixtureEvent, forwardingFindings, ofType, resources, single, testStack } from './forwarding-support';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -87,7 +87,7 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     expect(env).toMatchObject({
       BUFFER_QUEUE_URL: { Ref: bufferId },
       REJECTED_QUEUE_URL: { Ref: rejectedId },
-      CERTYO_TENANT_ID: 'my-tenant',
+      CERTYO_TENANT_ID: TEST_TENANT_ID,
       CERTYO_SECRET_ARN: 'certyo/api-key',
     });
   });

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DirectForwarding } from '../../lib/constructs/direct-forwarding';
 import { OPTIONAL_STRING_FIELDS, RecordEventDetail, toCertyoRecord } from '../../lambdas/shared/record-event';
 import { evaluateInputTransformer, InputTransformerJson, matchesPattern } from '../../local/harness/eventbridge';
-import { formatFindings, synth } from '../helpers/synth';
+import { formatFindings, synth, TEST_TENANT_ID } from '../helpers/synth';
 import { assemblyText, FakeVerification, fixtureEvent, forwardingFindings, ofType, Resource, resources, single, testStack } from './forwarding-support';
 
 type Target = {
@@ -29,7 +29,7 @@ describe('direct forwarding in the default configuration', () => {
   const synthesized = synth();
   const template = synthesized.template('CertyoPipelineStack');
   const forwardRules = ofType(template, 'AWS::Events::Rule', /^DirectForwardingForward/);
-  const [invalidRuleId, invalidRule] = single(template, 'AWS::Events::Rule', /^DirectForwardingInvalidEventsRule/);
+  const invalidRules = ofType(template, 'AWS::Events::Rule', /^DirectForwardingInvalid/);
   const [failedId] = single(template, 'AWS::SQS::Queue', /^DirectForwardingFailedDeliveriesQueue/);
   const [invalidQueueId] = single(template, 'AWS::SQS::Queue', /^DirectForwardingInvalidEventsQueue/);
   const [destinationId] = single(template, 'AWS::Events::ApiDestination', /^DirectForwardingDestination/);
@@ -77,12 +77,21 @@ describe('direct forwarding in the default configuration', () => {
     expect(matchesPattern(ruleProps(verify).EventPattern, fixtureEvent('record-event-minimal.json'))).toBe(true);
   });
 
-  it('requires every mandatory string field in every forwarding pattern', () => {
+  it('requires every mandatory string field in every forwarding pattern: present, and keyable unless the event brings its own key', () => {
+    const keyable = [{ 'anything-but': { wildcard: ['*|*', '*%*', '*"*', '*\\\\*'] } }];
     for (const [, rule] of forwardRules) {
+      const ownKey = (ruleProps(rule).EventPattern.detail as Record<string, unknown>).idempotencyKey;
+      const condition = JSON.stringify(ownKey) === JSON.stringify([{ exists: true }]) ? [{ exists: true }] : keyable;
       expect(ruleProps(rule).EventPattern).toMatchObject({
         'detail-type': ['Certyo Record'],
-        detail: { database: [{ exists: true }], collection: [{ exists: true }], recordId: [{ exists: true }], recordVersion: [{ exists: true }] },
+        detail: { database: condition, collection: condition, recordId: condition, recordVersion: condition },
       });
+    }
+  });
+
+  it('keeps every rule pattern within EventBridge\'s default 2,048-character quota', () => {
+    for (const [id, rule] of ofType(template, 'AWS::Events::Rule')) {
+      expect({ id, length: JSON.stringify(ruleProps(rule).EventPattern ?? {}).length <= 2048 }).toEqual({ id, length: true });
     }
   });
 
@@ -103,8 +112,8 @@ describe('direct forwarding in the default configuration', () => {
     expect(allows).toHaveLength(1);
     expect(allows[0]).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [failedId, 'Arn'] } });
     const sourceArns = allows[0]?.Condition?.ArnEquals?.['aws:SourceArn'];
-    expect(sourceArns).toEqual(expect.arrayContaining([...forwardRules.map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })), { 'Fn::GetAtt': [invalidRuleId, 'Arn'] }]));
-    expect(sourceArns).toHaveLength(17);
+    expect(sourceArns).toEqual(expect.arrayContaining([...forwardRules, ...invalidRules].map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }))));
+    expect(sourceArns).toHaveLength(16 + 6);
     // SQS: at most 20 statements and 10 conditions per queue policy.
     expect(statements.length).toBeLessThanOrEqual(20);
     expect(statements.filter((s) => s.Condition).length).toBeLessThanOrEqual(10);
@@ -123,15 +132,18 @@ describe('direct forwarding in the default configuration', () => {
     }
   });
 
-  it('lets only the invalid-events rule write to the invalid-events queue', () => {
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: invalidQueueId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [invalidRuleId, 'Arn'] } } } }),
-        ]),
-      },
-    });
+  it('lets only the invalid-events rules write to the invalid-events queue', () => {
+    expect(invalidRules).toHaveLength(6);
+    for (const [invalidRuleId] of invalidRules) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: invalidQueueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [invalidRuleId, 'Arn'] } } } }),
+          ]),
+        },
+      });
+    }
   });
 
   it('alarms to the operations topic as soon as a dead-letter queue holds a message', () => {
@@ -157,9 +169,9 @@ describe('direct forwarding in the default configuration', () => {
 
       // Assert
       expect(matched).toHaveLength(1);
-      expect(matchesPattern(ruleProps(invalidRule).EventPattern, event)).toBe(false);
+      expect(invalidRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event))).toEqual([]);
       const body = evaluateInputTransformer((ruleProps(matched[0]![1]).Targets[0] as Target).InputTransformer!, event);
-      expect(JSON.parse(body)).toEqual(toCertyoRecord(event.detail as unknown as RecordEventDetail, 'my-tenant'));
+      expect(JSON.parse(body)).toEqual(toCertyoRecord(event.detail as unknown as RecordEventDetail, TEST_TENANT_ID));
     }
   });
 
@@ -172,27 +184,70 @@ describe('direct forwarding in the default configuration', () => {
     const body = JSON.parse(evaluateInputTransformer(ruleProps(rule).Targets[0]!.InputTransformer!, event)) as Record<string, unknown>;
 
     // Assert
-    expect(body).toMatchObject({ tenantId: 'my-tenant', idempotencyKey: 'billing-invoices-INV-2026-0043-3', recordPayload: { note: 'say "hi"' } });
+    expect(body).toMatchObject({ tenantId: TEST_TENANT_ID, idempotencyKey: `${TEST_TENANT_ID}|billing|invoices|INV-2026-0043|3`, recordPayload: { note: 'say "hi"' } });
     expect(Object.keys(body)).toEqual(['tenantId', 'database', 'collection', 'recordId', 'recordVersion', 'recordPayload', 'idempotencyKey']);
   });
 
-  it.each([['record-event-missing-version.json'], ['record-event-object-id.json']])('sends %s to the invalid-events queue only', (file) => {
+  /** The dead letter an invalid-events rule writes for an event: `{reason, event}`. */
+  function deadLetterOf(rule: Resource, event: unknown): { reason: string; event: unknown } {
+    return JSON.parse(evaluateInputTransformer(ruleProps(rule).Targets[0]!.InputTransformer!, event)) as { reason: string; event: unknown };
+  }
+
+  it.each([['record-event-missing-version.json'], ['record-event-object-id.json']])('sends %s to the invalid-events queue only, with the event and a reason', (file) => {
     // Arrange
     const event = fixtureEvent(file);
 
     // Act
     const forwarded = forwardRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event));
+    const invalid = invalidRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event));
 
     // Assert
     expect(forwarded).toEqual([]);
-    expect(matchesPattern(ruleProps(invalidRule).EventPattern, event)).toBe(true);
-    expect(ruleProps(invalidRule).Targets[0]).toMatchObject({ Arn: { 'Fn::GetAtt': [invalidQueueId, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [failedId, 'Arn'] } } });
-    expect(ruleProps(invalidRule).Targets[0]?.InputTransformer).toBeUndefined();
+    expect(invalid.map(([id]) => id)).toEqual([expect.stringMatching(/^DirectForwardingInvalidmissingfield/)]);
+    const [, rule] = invalid[0]!;
+    expect(ruleProps(rule).Targets[0]).toMatchObject({ Arn: { 'Fn::GetAtt': [invalidQueueId, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [failedId, 'Arn'] } } });
+    expect(deadLetterOf(rule, event)).toEqual({ reason: expect.stringContaining('mandatory detail field'), event });
+  });
+
+  it.each([
+    ['tenantId', 'acme|eu'],
+    ['database', 'billing%2Din'],
+    ['collection', 'in"voices'],
+    ['recordId', 'INV\\1'],
+    ['recordVersion', 'x","idempotencyKey":"victim'],
+  ])('routes an event whose %s the transformer cannot key (%j) to the invalid-events queue, naming the field', (field, value) => {
+    // Arrange
+    const event = fixtureEvent('record-event-minimal.json');
+    event.detail[field] = value;
+
+    // Act
+    const forwarded = forwardRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event));
+    const invalid = invalidRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event));
+
+    // Assert
+    expect(forwarded).toEqual([]);
+    expect(invalid).toHaveLength(1);
+    expect(deadLetterOf(invalid[0]![1], event)).toEqual({ reason: expect.stringMatching(new RegExp(`^detail\\.${field} contains one of`)), event });
+  });
+
+  it('forwards an event that brings its own idempotencyKey whatever its identity fields hold', () => {
+    // Arrange
+    const event = fixtureEvent('record-event-minimal.json');
+    Object.assign(event.detail, { recordId: 'a|b"c\\d%e', idempotencyKey: 'producer-key-1' });
+
+    // Act
+    const forwarded = forwardRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event));
+
+    // Assert
+    expect(forwarded).toHaveLength(1);
+    expect(invalidRules.filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event))).toEqual([]);
+    const body = JSON.parse(evaluateInputTransformer(ruleProps(forwarded[0]![1]).Targets[0]!.InputTransformer!, event)) as Record<string, unknown>;
+    expect(body).toMatchObject({ recordId: 'a|b"c\\d%e', idempotencyKey: 'producer-key-1' });
   });
 
   it('ignores events of another detail-type', () => {
     const event = { ...fixtureEvent('record-event-full.json'), 'detail-type': 'Invoice Paid' };
-    expect([...forwardRules, ['invalid', invalidRule] as const].filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event))).toEqual([]);
+    expect([...forwardRules, ...invalidRules].filter(([, rule]) => matchesPattern(ruleProps(rule).EventPattern, event))).toEqual([]);
   });
 
   it('writes no secret value anywhere in the cloud assembly', () => {

@@ -16,6 +16,15 @@ describe('CertyoPipelineStack', () => {
     custom.hasResourceProperties('AWS::Events::EventBus', { Name: 'orders-events' });
   });
 
+  it('reserves no Lambda concurrency in either stack or mode: a new account (quota 10) cannot grant any', () => {
+    const batched = synth({ 'certyo:forwardingMode': 'batched' });
+    const templates = [template, synthesized.template('CertyoApiProxyStack'), batched.template('CertyoPipelineStack')];
+    const functions = templates.flatMap((t) => Object.values(t.findResources('AWS::Lambda::Function')));
+
+    expect(functions.length).toBeGreaterThan(5);
+    expect(functions.filter((f) => (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions !== undefined)).toEqual([]);
+  });
+
   it('references the Certyo secret by name and never creates one', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     const json = JSON.stringify(template.toJSON());

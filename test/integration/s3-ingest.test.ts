@@ -57,6 +57,12 @@ function ndjson(count: number, prefix: string): string {
   return Array.from({ length: count }, (_, i) => `{"id":"${prefix}-${i}","amount":${i},"big":12345678901234567890123}`).join('\n') + '\n';
 }
 
+/** The records the sandbox stored for the tenant. */
+async function queryStored(): Promise<{ recordId: string; recordVersion?: string }[]> {
+  const response = await fetch(`${sandbox.url}/api/v1/records?tenantId=acme`, { headers: { 'X-API-Key': sandbox.apiKey } });
+  return ((await response.json()) as { items: { recordId: string; recordVersion?: string }[] }).items;
+}
+
 const bulkRequests = (status: string): number => sandbox.stats().requests['POST /api/v1/records/bulk']?.[status] ?? 0;
 
 /** The dead letters sent to the rejected-records queue. */
@@ -206,4 +212,38 @@ describe('s3-ingest against s3rver and the Certyo sandbox', () => {
     expect(stats.recordsStored).toBe(2);
     expect(stats.idempotentReplays).toBe(2);
   });
+
+  it('stores each version of one id in one file once, and replays them all on redelivery', async () => {
+    // Arrange: three versions of dup-1 (one repeated verbatim later in the file) around another record.
+    const lines = ['{"id":"dup-1","version":1,"amount":10}', '{"id":"dup-1","version":2,"amount":20}', '{"id":"other","version":1}', '{"id":"dup-1","version":3,"amount":30}'];
+    const notification = await upload('incoming/versions.ndjson', lines.join('\n'));
+
+    // Act
+    const first = await handler({ Records: [sqsRecord(notification)] }, context(300_000));
+    const afterFirst = sandbox.stats();
+    const redelivered = await handler({ Records: [sqsRecord(notification)] }, context(300_000));
+
+    // Assert
+    expect([first, redelivered]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(afterFirst).toMatchObject({ recordsStored: 4, idempotentReplays: 0, replayMismatches: 0 });
+    expect(sandbox.stats()).toMatchObject({ recordsStored: 4, idempotentReplays: 4, replayMismatches: 0, duplicateIngests: 0 });
+    const stored = (await queryStored()).filter((r) => r.recordId === 'dup-1').map((r) => r.recordVersion);
+    expect(stored.sort()).toEqual(['1', '2', '3']);
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it('stores two elements with the same id and no version field as two record versions', async () => {
+    // Arrange: identical lines; each element is its own version (its place in the object).
+    const notification = await upload('incoming/same-id.ndjson', '{"id":"same","amount":1}\n{"id":"same","amount":1}\n');
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(notification)] }, context(300_000));
+
+    // Assert
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sandbox.stats()).toMatchObject({ recordsStored: 2, idempotentReplays: 0, replayMismatches: 0 });
+    const versions = (await queryStored()).map((r) => r.recordVersion);
+    expect(new Set(versions).size).toBe(2);
+  });
 });
+

@@ -146,7 +146,7 @@ describe('runBackfill', () => {
       operationType: 'upsert',
       recordVersion: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
-    expect(mapped.record.idempotencyKey).toBe(`dynamodb-backfill:orders@${mapped.record.recordVersion}#CUSTOMER#42|ORDER#2026-0001`);
+    expect(mapped.record.idempotencyKey).toBe(`acme|dynamodb|orders|CUSTOMER#42%7CORDER#2026-0001|${mapped.record.recordVersion}`);
   });
 
   it('replays instead of duplicating when run again over unchanged items', async () => {

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import fc from 'fast-check';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, SETTINGS } from '../../lib/config';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { CONFIGURATION_PAGE, configTable, tableInPage } from '../../scripts/config-table';
 
 const valid = { 'certyo:tenantId': 'acme-corp' };
 
@@ -58,7 +60,8 @@ describe('loadConfig', () => {
     [{ ...valid, 'certyo:apiUrl': 'https://x.example/api/v1' }, 'certyo:apiUrl = "https://x.example/api/v1": expected the API origin only'],
     [{ ...valid, 'certyo:apiUrl': 'ftp://x.example' }, 'certyo:apiUrl = "ftp://x.example": expected an absolute http(s) URL'],
     [{ ...valid, 'certyo:forwardingMode': 'fast' }, 'certyo:forwardingMode = "fast": expected one of "direct", "batched"'],
-    [{ ...valid, 'certyo:logRetentionDays': 'soon' }, 'certyo:logRetentionDays = "soon": expected a whole number from 1 to 3653'],
+    [{ ...valid, 'certyo:logRetentionDays': 'soon' }, 'certyo:logRetentionDays = "soon": expected one of the retention periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30,'],
+    [{ ...valid, 'certyo:logRetentionDays': '31' }, 'certyo:logRetentionDays = "31": expected one of the retention periods CloudWatch Logs accepts'],
     [{ ...valid, 'certyo:dynamodb.writeBack': 'yes' }, 'certyo:dynamodb.writeBack = "yes": expected true or false'],
     [{ ...valid, 'certyo:verify.policy': 'sample:2' }, 'certyo:verify.policy = "sample:2": expected "all", "none", "batch" or "sample:'],
     [{ ...valid, 'certyo:tenantID': 'x' }, 'certyo:tenantID: unknown key'],
@@ -81,17 +84,62 @@ describe('loadConfig', () => {
     expect(message).toContain('certyo:apiUrl');
   });
 
-  it('is fully documented: the README configuration table lists every key', () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  it('is fully documented: docs/configuration.md holds the table generated from SETTINGS', () => {
+    const page = fs.readFileSync(CONFIGURATION_PAGE, 'utf8');
 
-    const missing = SETTINGS.filter((s) => !readme.includes(`\`${s.key}\``)).map((s) => s.key);
-
-    expect(missing).toEqual([]);
+    // Regenerate with `npx tsx scripts/config-table.ts --write` after changing a setting.
+    expect(tableInPage(page)).toBe(configTable());
   });
 
-  it('has working defaults in cdk.json', () => {
-    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+  it('has working defaults in cdk.json, and no tenant id: a deploy must name the real one', () => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
-    expect(() => loadConfig(cdkJson.context)).not.toThrow();
+    expect(cdkJson.context).not.toHaveProperty(['certyo:tenantId']);
+    expect(() => loadConfig({ ...cdkJson.context, ...valid })).not.toThrow();
+  });
+});
+
+/**
+ * The values CloudFormation accepts, written out from the AWS documentation (AWS::Logs::LogGroup
+ * RetentionInDays; EventBridge ApiDestination InvocationRateLimitPerSecond; Lambda event source
+ * mapping BatchSize and MaximumBatchingWindowInSeconds for SQS and DynamoDB Streams), so the
+ * config is checked against an oracle that does not share its code.
+ */
+const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const CLOUDFORMATION_RANGES: readonly (readonly [string, number, number])[] = [
+  ['certyo:apiDestination.rateLimitPerSecond', 1, 300],
+  ['certyo:batched.batchSize', 1, 10_000],
+  ['certyo:batched.batchWindowSeconds', 0, 300],
+  ['certyo:dynamodb.batchSize', 1, 10_000],
+  ['certyo:dynamodb.batchWindowSeconds', 0, 300],
+];
+
+describe('loadConfig accepts exactly what CloudFormation accepts', () => {
+  const accepts = (context: Record<string, unknown>): boolean => {
+    try {
+      loadConfig({ ...valid, ...context });
+      return true;
+    } catch (error) {
+      if (error instanceof ConfigError) return false;
+      throw error;
+    }
+  };
+
+  it('certyo:logRetentionDays: only CloudWatch Logs retention periods, from cdk.json or -c', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -10, max: 4000 }), fc.constantFrom(...CLOUDWATCH_RETENTION_DAYS)), fc.boolean(), (days, asText) => {
+        expect(accepts({ 'certyo:logRetentionDays': asText ? String(days) : days })).toBe(CLOUDWATCH_RETENTION_DAYS.includes(days));
+      }),
+    );
+  });
+
+  it.each(CLOUDFORMATION_RANGES)('%s: whole numbers from %d to %d', (key, min, max) => {
+    // A batch above 10 SQS messages needs a window (checked on its own), so keep the window valid.
+    const base = key === 'certyo:batched.batchWindowSeconds' ? { 'certyo:batched.batchSize': 10 } : {};
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: min - 50, max: max + 50 }), fc.constantFrom(min - 1, min, max, max + 1), fc.double({ min, max, noInteger: true })), (value) => {
+        expect(accepts({ ...base, [key]: value })).toBe(Number.isInteger(value) && value >= min && value <= max);
+      }),
+    );
   });
 });

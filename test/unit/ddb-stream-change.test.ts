@@ -36,7 +36,7 @@ describe('toChange on the AWS-shaped fixtures', () => {
         '"pk":"CUSTOMER#42","placedAt":"2026-04-13T10:30:00Z","sk":"ORDER#2026-0001","status":"placed","total":149.9}',
       sourceTimestamp: '2026-04-13T10:30:00.000Z',
       operationType: 'insert',
-      idempotencyKey: 'dynamodb:orders@4421584500000000017450439091#CUSTOMER#42|ORDER#2026-0001',
+      idempotencyKey: 'acme|dynamodb|orders|CUSTOMER#42%7CORDER#2026-0001|4421584500000000017450439091',
     });
     expect((change as IngestChange).writeBack).toEqual({
       table: 'orders',
@@ -59,7 +59,7 @@ describe('toChange on the AWS-shaped fixtures', () => {
       recordPayload: '{"pk":"CUSTOMER#42","placedAt":"2026-04-13T10:30:00Z","shippedAt":"2026-04-13T10:31:07Z","sk":"ORDER#2026-0001","status":"shipped","total":149.9}',
       sourceTimestamp: '2026-04-13T10:31:07.000Z',
       operationType: 'update',
-      idempotencyKey: 'dynamodb:orders@4421584600000000017450441172#CUSTOMER#42|ORDER#2026-0001',
+      idempotencyKey: 'acme|dynamodb|orders|CUSTOMER#42%7CORDER#2026-0001|4421584600000000017450441172',
     });
   });
 
@@ -77,7 +77,7 @@ describe('toChange on the AWS-shaped fixtures', () => {
       recordPayload: '{"pk":"CUSTOMER#42","sk":"ORDER#2026-0001","status":"shipped","total":149.9}',
       sourceTimestamp: '2026-04-13T10:35:00.000Z',
       operationType: 'delete',
-      idempotencyKey: 'dynamodb:orders@4421584700000000017450450503#CUSTOMER#42|ORDER#2026-0001',
+      idempotencyKey: 'acme|dynamodb|orders|CUSTOMER#42%7CORDER#2026-0001|4421584700000000017450450503',
     });
     expect(change).toMatchObject({ ttl: false, writeBack: undefined });
   });
@@ -111,7 +111,7 @@ describe('toChange on the AWS-shaped fixtures', () => {
       recordPayload: '{"expiresAt":1776078000,"sessionId":"sess-7f3a","userId":"u-1001"}',
       sourceTimestamp: '2026-04-13T11:02:00.000Z',
       operationType: 'delete',
-      idempotencyKey: 'dynamodb:sessions@4421584800000000017450462211#sess-7f3a',
+      idempotencyKey: 'acme|dynamodb|sessions|sess-7f3a|4421584800000000017450462211',
     });
   });
 
@@ -137,7 +137,7 @@ describe('toChange on the AWS-shaped fixtures', () => {
         '{"accountId":9007199254740993,"balance":12345678901234567890.123456789012345678,' +
         '"debt":-99999999999999999999999999999999999999,"dust":0.000000000000000000000000000001,' +
         '"ledgerIds":[-1,0.5,9007199254740993,18446744073709551617],"rate":3.14159265358979323846264338327950288}',
-      idempotencyKey: 'dynamodb:ledger@4421584900000000017450470001#9007199254740993',
+      idempotencyKey: 'acme|dynamodb|ledger|9007199254740993|4421584900000000017450470001',
     });
   });
 

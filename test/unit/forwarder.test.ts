@@ -69,7 +69,7 @@ describe('forwardBatch', () => {
     // Assert
     const [full, minimal] = deps.certyo.calls[0]?.records ?? [];
     expect(full).toMatchObject({ tenantId: 'acme-corp', idempotencyKey: 'billing-INV-2026-0042-v1', operationType: 'upsert' });
-    expect(minimal).toMatchObject({ tenantId: 'configured-tenant', idempotencyKey: 'billing-invoices-INV-2026-0043-3' });
+    expect(minimal).toMatchObject({ tenantId: 'configured-tenant', idempotencyKey: 'configured-tenant|billing|invoices|INV-2026-0043|3' });
     expect(minimal?.recordPayload).toBeInstanceOf(RawJson);
     expect(stringifyJson(minimal?.recordPayload)).toContain('12345678901234567890');
   });
@@ -84,7 +84,7 @@ describe('forwardBatch', () => {
 
     // Assert
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.deadLetters.letters).toEqual([{ body: messages[1]?.body, reason: 'Certyo rejected the record: items[1].recordPayload is invalid', source: 'sqs message m-1' }]);
+    expect(deps.deadLetters.letters).toEqual([{ body: messages[1]?.body, reason: 'items[1].recordPayload is invalid', source: 'sqs message m-1' }]);
     expect(deps.verification.started).toEqual(['INV-0', 'INV-2']);
   });
 

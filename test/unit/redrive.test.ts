@@ -17,7 +17,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatSummary } from '../../scripts/redrive';
 import { parseRedriveArgs, RedriveArgs } from '../../scripts/redrive/args';
-import { busOfRuleArn } from '../../scripts/redrive/event-entry';
+import { busOfRuleArn, toPutEventsEntry } from '../../scripts/redrive/event-entry';
 import { renderBar, streamProgress } from '../../scripts/redrive/progress';
 import { runRedrive } from '../../scripts/redrive/run-redrive';
 
@@ -256,6 +256,17 @@ describe('redrive command line', () => {
     expect(busOfRuleArn('arn:aws:events:eu-west-1:123456789012:rule/domain-events/Forward-1')).toBe('domain-events');
     expect(busOfRuleArn('arn:aws:events:eu-west-1:123456789012:rule/MyRule')).toBe('default');
     expect(busOfRuleArn(undefined)).toBeUndefined();
+  });
+
+  it('republishes the event an invalid-events dead letter wraps with its reason, digits intact', () => {
+    // Arrange: the body the direct mode's invalid-events rules write.
+    const body = '{"reason":"detail.recordId contains one of ...","event":{"source":"billing","detail-type":"Certyo Record","detail":{"recordId":"a|b","n":12345678901234567890123}}}';
+
+    // Act
+    const result = toPutEventsEntry({ Body: body, MessageAttributes: {} }, 'domain-events');
+
+    // Assert
+    expect(result).toEqual({ ok: true, entry: { EventBusName: 'domain-events', Source: 'billing', DetailType: 'Certyo Record', Detail: '{"recordId":"a|b","n":12345678901234567890123}' } });
   });
 
   it('draws the progress bar in place on a terminal and once in a log', () => {

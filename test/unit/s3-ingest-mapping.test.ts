@@ -17,7 +17,7 @@ function map(text: string, task: FileTask = TASK, options: MappingOptions = OPTI
 }
 
 describe('mapRecord', () => {
-  it('maps with the seed defaults and a per-version idempotency key', () => {
+  it('maps with the seed defaults, the element\'s place in the object version as its version, and the identity\'s key', () => {
     const mapped = map('{"id":"INV-1","amount":1500.00}');
 
     expect(mapped.ok && { ...mapped.record, recordPayload: stringifyJson(mapped.record.recordPayload) }).toEqual({
@@ -25,11 +25,11 @@ describe('mapRecord', () => {
       database: 's3-records-bucket',
       collection: 'orders/2026',
       recordId: 'INV-1',
-      recordVersion: 'v-1',
+      recordVersion: 'orders/2026/batch.ndjson@v-1#4',
       recordPayload: '{"id":"INV-1","amount":1500.00}',
       sourceTimestamp: '2026-04-13T10:30:00.000Z',
       operationType: 'upsert',
-      idempotencyKey: 's3:records-bucket/orders/2026/batch.ndjson@v-1#INV-1',
+      idempotencyKey: 'acme|s3-records-bucket|orders/2026|INV-1|orders/2026/batch.ndjson@v-1#4',
     });
   });
 
@@ -46,7 +46,7 @@ describe('mapRecord', () => {
   it('uses the ETag when the bucket is not versioned', () => {
     const mapped = map('{"id":"INV-1"}', { ...TASK, versionId: undefined });
 
-    expect(mapped.ok && [mapped.record.idempotencyKey, mapped.record.recordVersion]).toEqual(['s3:records-bucket/orders/2026/batch.ndjson@etag-1#INV-1', 'etag-1']);
+    expect(mapped.ok && [mapped.record.idempotencyKey, mapped.record.recordVersion]).toEqual(['acme|s3-records-bucket|orders/2026|INV-1|orders/2026/batch.ndjson@etag-1#4', 'orders/2026/batch.ndjson@etag-1#4']);
   });
 
   it('keeps every digit of a numeric id and of numbers in the payload', () => {

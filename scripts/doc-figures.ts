@@ -1,0 +1,222 @@
+/**
+ * Every measured figure the README and docs/ quote, rendered from `bench/results.json`, so a
+ * figure cannot drift from the measurement it comes from (test/unit/doc-figures.test.ts).
+ *
+ * Tables are generated blocks between `<!-- figures:<name> -->` and `<!-- /figures:<name> -->`;
+ * `npx tsx scripts/doc-figures.ts --write` rewrites them after `npm run bench`. Figures in prose
+ * are claims: the page must contain the rendered sentence fragment (whitespace-insensitive).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CostPerMillion } from '../bench/cost-model';
+import type { BenchResults } from '../bench/report';
+
+export const REPO_ROOT = path.join(__dirname, '..');
+export const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results.json');
+
+export interface FigureBlock {
+  /** Page, relative to the repository root. */
+  readonly file: string;
+  readonly name: string;
+  render(results: BenchResults): string;
+}
+
+export interface FigureClaim {
+  readonly file: string;
+  render(results: BenchResults): string;
+}
+
+/** A results section the docs need; its absence is a bench run that left it out. */
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`bench/results.json has no ${what}: run npm run bench -- --only ${what.split('.')[0]}`);
+  return value;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number): string => n.toFixed(digits);
+
+/** Dollars: cents from a cent up, one significant digit below. */
+export function usd(value: number): string {
+  if (value === 0) return '$0';
+  if (value >= 0.01) return `$${value.toFixed(2)}`;
+  return `$${Number(value.toPrecision(1))}`;
+}
+
+const COST_LINES: Readonly<Record<keyof CostPerMillion['lines'], string>> = {
+  lambda: 'Lambda',
+  sqs: 'SQS',
+  eventBridge: 'EventBridge events',
+  apiDestinations: 'API Destinations',
+  stepFunctions: 'Step Functions',
+  sns: 'SNS',
+  cloudWatchLogs: 'CloudWatch Logs',
+  cloudWatchMetrics: 'CloudWatch API',
+  s3: 'S3 requests',
+  xray: 'X-Ray',
+};
+
+/** `$1.48 (EventBridge events $1.00, SQS $0.48, others < $0.01)`: the lines worth a cent, largest first. */
+function costCell(cost: CostPerMillion, note?: string): string {
+  const lines = (Object.entries(cost.lines) as [keyof CostPerMillion['lines'], number][]).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  const shown = lines.filter(([, v]) => v >= 0.01);
+  const parts = shown.length > 1 || (shown.length === 1 && lines.length > 1) ? shown.map(([k, v]) => `${COST_LINES[k]} ${usd(v)}`) : [];
+  if (parts.length > 0 && lines.length > shown.length) parts.push('others < $0.01');
+  if (note) parts.push(note);
+  return parts.length > 0 ? `${usd(cost.usd)} (${parts.join(', ')})` : usd(cost.usd);
+}
+
+/** Rows of the cost table: results key, label, and a note that is not a figure. */
+const COST_ROWS: readonly (readonly [string, string, string?])[] = [
+  ['direct', 'Direct (API Destination)'],
+  ['batched', 'Batched (SQS + forwarder)'],
+  ['s3', 'S3 ingest (100,000-record files)'],
+  ['s3 (seed Lambda)', 'S3, the seed baseline Lambda', 'one request and one log line per record'],
+  ['dynamodb', 'DynamoDB stream ingest', 'stream reads by Lambda are free'],
+  ['verify all (add-on)', 'Verification `all` (add-on)'],
+  ['verify sample:0.01 (add-on)', 'Verification `sample:0.01` (add-on)'],
+  ['verify batch (add-on)', 'Verification `batch` (add-on)'],
+];
+
+function costTableBlock(results: BenchResults): string {
+  const modes = need(results.costPerMillionRecords, 'cost').modes;
+  const rows = COST_ROWS.map(([key, label, note]) => {
+    const cost = need(modes[key], `cost.modes["${key}"]`);
+    return `| ${label} | ${int(cost.certyoRequests)} | ${Number.isInteger(cost.certyoBudgetHours) ? int(cost.certyoBudgetHours) : String(cost.certyoBudgetHours)} | ${costCell(cost, note)} |`;
+  });
+  return ['| Mode | Certyo requests per 1M records | Hours of budget | AWS cost per 1M records |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+function figuresTableBlock(results: BenchResults): string {
+  const s3 = need(results.s3?.throughput, 's3Throughput');
+  const memory = need(results.s3?.memory, 's3Memory').runs;
+  const small = need(memory[0], 's3Memory.runs');
+  const large = need(memory[memory.length - 1], 's3Memory.runs');
+  const ddb = need(results.ddb, 'ddb');
+  const forwarder = need(results.forwarder, 'forwarder');
+  const rl = need(results.ratelimited, 'ratelimited');
+  const verify = need(results.verify, 'verify');
+  const mib = (bytes: number): string => (bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`);
+  const batchSize = (notes: readonly string[]): string => int(Number(/batch size (\d+)/.exec(notes.join(' '))?.[1] ?? NaN));
+  return [
+    '| Figure | Measured | Target |',
+    '|---|---|---|',
+    `| \`s3.recordsPerRequest\` (${int(s3.records)}-record NDJSON file) | ${int(s3.recordsPerRequest)} (${int(s3.ours.requests)} bulk requests) | ≥ 990 |`,
+    `| \`s3.speedup\` at ${s3.latencyMs} ms Certyo latency | **${Math.floor(s3.speedup)}×**: ${fixed(s3.ours.wallMs / 1000, 1)} s vs ${fixed(s3.baseline.extrapolatedWallMs / 60_000, 1)} min | ≥ 50× |`,
+    `| \`s3.peakRssMb\`, ${mib(small.bytes)} vs ${mib(large.bytes)} object (${int(large.records)} records) | ${fixed(small.maxRssMb, 1)} MB vs ${fixed(large.maxRssMb, 1)} MB | flat |`,
+    `| \`ddb.recordsPerRequest\` (${int(ddb.records)} stream records, batch size ${batchSize(ddb.notes)}) | ${int(ddb.recordsPerRequest)} | ≥ 990 |`,
+    `| \`forwarder.recordsPerRequest\` (${int(forwarder.records)} events, batch size ${batchSize(forwarder.notes)}) | ${int(forwarder.recordsPerRequest)} | ≥ 990 |`,
+    `| \`ratelimited.recordsPerWindow\`, ${int(rl.requestsPerWindow)} requests per window | direct ${int(rl.recordsPerWindow.direct)}, batched ${int(rl.recordsPerWindow.batched)} (**${int(rl.batchedOverDirect)}×**) | ≥ 900× |`,
+    `| \`verify.requestsPerRecord\` | ${Object.entries(verify.policies)
+      .map(([policy, v]) => `\`${policy}\` ${v.requestsPerRecord}`)
+      .join(', ')} | — |`,
+  ].join('\n');
+}
+
+function coldStartBlock(results: BenchResults): string {
+  const cold = need(results.coldStart, 'coldStart');
+  const rows = Object.entries(cold.lambdas)
+    .map(([name, f]) => {
+      if ('error' in f) throw new Error(`bench/results.json: cold start of ${name} failed: ${f.error}`);
+      return { name, ...f };
+    })
+    .sort((a, b) => b.bundleKiB - a.bundleKiB)
+    .map((f) => `| ${f.name} | ${Math.round(f.bundleKiB)} KiB | ${Math.round(f.requireMs)} ms | ${Math.round(f.overNodeMs)} ms |`);
+  return ['| Lambda | Bundle | `require` | Over `node -e 0` |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Transitions of one verification execution once the record is anchored. */
+function transitionsPerExecution(results: BenchResults): number {
+  const all = need(results.verify?.policies.all, 'verify.policies.all');
+  return all.stateTransitions / all.executions;
+}
+
+/** Milliseconds the batched mode took to spend its window, from the rate-limited figure's notes. */
+function batchedWindowSeconds(results: BenchResults): string {
+  const note = need(results.ratelimited, 'ratelimited').notes.find((n) => n.startsWith('batched:'));
+  const ms = Number(/in (\d+) ms/.exec(note ?? '')?.[1] ?? NaN);
+  return String(Math.round(ms / 1000));
+}
+
+const BENCH = 'docs/benchmarks-and-costs.md';
+
+export const FIGURE_BLOCKS: readonly FigureBlock[] = [
+  { file: BENCH, name: 'bench-figures', render: figuresTableBlock },
+  { file: BENCH, name: 'cold-start', render: coldStartBlock },
+  { file: BENCH, name: 'cost-per-mode', render: costTableBlock },
+];
+
+export const FIGURE_CLAIMS: readonly FigureClaim[] = [
+  {
+    file: BENCH,
+    render: (r) => {
+      const s3 = need(r.s3?.throughput, 's3Throughput');
+      return `${s3.latencyMs} ms added latency. The seed sends one request per record (${fixed(s3.baseline.msPerRecord, 1)} ms each), so it is timed on ${int(s3.baseline.sampleRecords)} records`;
+    },
+  },
+  {
+    file: BENCH,
+    render: (r) => {
+      const s3 = need(r.s3?.throughput, 's3Throughput');
+      return `extrapolated linearly to ${int(s3.records)} — ${fixed(s3.baseline.extrapolatedWallMs / 60_000, 1)} minutes`;
+    },
+  },
+  { file: BENCH, render: (r) => `the batched mode spent its ${int(need(r.ratelimited, 'ratelimited').requestsPerWindow)} requests in ${batchedWindowSeconds(r)} s` },
+  { file: BENCH, render: (r) => `**Verification**: ${int(need(r.verify, 'verify').records)} records ingested in bulk` },
+  { file: BENCH, render: (r) => `one verify call and ${transitionsPerExecution(r)} state transitions per execution` },
+  { file: BENCH, render: (r) => `costs ${transitionsPerExecution(r)} Standard-workflow state transitions per record` },
+  {
+    file: BENCH,
+    render: (r) => {
+      const cold = need(r.coldStart, 'coldStart');
+      return `(median of ${cold.runs}, compared with a bare \`node -e 0\` of ${Math.round(cold.nodeMs)} ms)`;
+    },
+  },
+  {
+    file: BENCH,
+    render: (r) => {
+      const [name, value] = need(Object.entries(need(r.costPerMillionRecords, 'cost').fixedMonthly)[0], 'cost.fixedMonthly');
+      const perPath = Number(/\((\d+) per path/.exec(name)?.[1] ?? NaN);
+      return `the custom metrics (${usd(value)} a month per path: ${perPath} names`;
+    },
+  },
+  {
+    file: 'docs/forwarding.md',
+    render: (r) => {
+      const f = need(r.forwarder, 'forwarder');
+      return `${int(f.records)} events → ${int(f.requests)} requests in ${fixed(f.handlerMs / 1000, 1)} s`;
+    },
+  },
+];
+
+const marker = (name: string): { open: string; close: string } => ({ open: `<!-- figures:${name} -->`, close: `<!-- /figures:${name} -->` });
+
+/** The text between a block's markers, without the newlines next to them; undefined without markers. */
+export function blockInPage(page: string, name: string): string | undefined {
+  const { open, close } = marker(name);
+  const start = page.indexOf(open);
+  const end = page.indexOf(close);
+  if (start < 0 || end < start) return undefined;
+  return page.slice(start + open.length, end).replace(/^\n/, '').replace(/\n$/, '');
+}
+
+export const normalizeSpace = (text: string): string => text.replace(/\s+/g, ' ');
+
+export function readResults(): BenchResults {
+  return JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as BenchResults;
+}
+
+if (require.main === module) {
+  const results = readResults();
+  if (!process.argv.includes('--write')) {
+    for (const block of FIGURE_BLOCKS) console.log(`${block.file} ${block.name}\n${block.render(results)}\n`);
+  } else {
+    for (const block of FIGURE_BLOCKS) {
+      const file = path.join(REPO_ROOT, block.file);
+      const page = fs.readFileSync(file, 'utf8');
+      const current = blockInPage(page, block.name);
+      if (current === undefined) throw new Error(`${block.file} has no ${marker(block.name).open} block`);
+      const { open } = marker(block.name);
+      fs.writeFileSync(file, page.replace(`${open}\n${current}\n`, `${open}\n${block.render(results)}\n`));
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The shared rate budget (issue 20): the pure decisions, a model of N instances interleaved in
+ * every order fast-check finds against a fixed-window Certyo, and the DynamoDB compare-and-set.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { BudgetSignal, decide, MemoryBudgetStore, observe, sharedGovernor } from '../../lambdas/shared/rate-budget';
+import { DynamoDbBudgetStore } from '../../lambdas/shared/rate-budget-dynamodb';
+
+describe('decide and observe', () => {
+  it('grants while the budget is unknown, counts down a known window, and refuses until its end', () => {
+    let state = observe({}, { remaining: 2, resetAt: 10_000 });
+    const first = decide(state, 1_000);
+    state = first.next;
+    const second = decide(state, 1_001);
+    state = second.next;
+    const third = decide(state, 1_002);
+
+    expect(decide({}, 0).permit).toEqual({ granted: true });
+    expect([first.permit, second.permit, third.permit]).toEqual([{ granted: true }, { granted: true }, { granted: false, until: 10_000 }]);
+    expect(decide(state, 10_000).permit).toEqual({ granted: true });
+  });
+
+  it('refuses before a Retry-After, keeps the later of two, and ignores a response about an older window', () => {
+    const blocked = observe(observe({}, { retryAt: 5_000 }), { retryAt: 3_000 });
+    const stale = observe({ remaining: 1, windowEndsAt: 20_000 }, { remaining: 900, resetAt: 10_000 });
+    const sameWindow = observe({ remaining: 1, windowEndsAt: 20_000 }, { remaining: 5, resetAt: 20_000 });
+
+    expect(decide(blocked, 4_999).permit).toEqual({ granted: false, until: 5_000 });
+    expect(stale).toEqual({ remaining: 1, windowEndsAt: 20_000 });
+    expect(sameWindow.remaining).toBe(1);
+  });
+});
+
+/**
+ * N instances, each acquire → (request reaches Certyo later) → record, interleaved in an order
+ * and with clock steps fast-check chooses, against a fixed window of `limit` requests.
+ */
+describe('N instances sharing one record', () => {
+  const WINDOW_MS = 1_000;
+
+  it('never sends while a known Retry-After runs, and draws at most one 429 per instance per window', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 4, max: 12 }),
+        fc.array(fc.record({ instance: fc.nat(3), step: fc.integer({ min: 0, max: 150 }), headers: fc.boolean(), external: fc.boolean() }), { minLength: 50, maxLength: 400 }),
+        async (instances, limit, schedule) => {
+          const store = new MemoryBudgetStore();
+          const governor = sharedGovernor(store, (error) => {
+            throw error;
+          });
+          const certyo = { windowStart: -Infinity, used: 0, throttledByWindow: new Map<number, number>() };
+          let knownRetryAfter = -Infinity;
+          const inFlight = new Map<number, true>();
+          let now = 0;
+          let sentDuringKnownRetryAfter = 0;
+
+          for (const { instance: pick, step, headers, external } of schedule) {
+            now += step;
+            if (now >= certyo.windowStart + WINDOW_MS) Object.assign(certyo, { windowStart: now, used: 0 });
+            // Another user of the key (a proxy consumer) spends a request no instance sees.
+            if (external && certyo.used < limit) certyo.used++;
+            const instance = pick % instances;
+            if (!inFlight.has(instance)) {
+              const permit = await governor.acquire(now);
+              if (permit.granted) {
+                if (now < knownRetryAfter) sentDuringKnownRetryAfter++;
+                inFlight.set(instance, true);
+              }
+              continue;
+            }
+            // The request reaches Certyo now; its answer is recorded.
+            inFlight.delete(instance);
+            if (now >= certyo.windowStart + WINDOW_MS) Object.assign(certyo, { windowStart: now, used: 0 });
+            const resetAt = certyo.windowStart + WINDOW_MS;
+            let signal: BudgetSignal;
+            if (certyo.used < limit) {
+              certyo.used++;
+              signal = { remaining: limit - certyo.used, resetAt };
+            } else {
+              certyo.throttledByWindow.set(certyo.windowStart, (certyo.throttledByWindow.get(certyo.windowStart) ?? 0) + 1);
+              // Some 429s carry only Retry-After (a gateway's, or a body-only answer).
+              signal = headers ? { remaining: 0, resetAt, retryAt: resetAt } : { retryAt: resetAt };
+            }
+            await governor.record(signal);
+            if (signal.retryAt !== undefined) knownRetryAfter = Math.max(knownRetryAfter, signal.retryAt);
+          }
+
+          expect(sentDuringKnownRetryAfter).toBe(0);
+          for (const throttled of certyo.throttledByWindow.values()) expect(throttled).toBeLessThanOrEqual(instances);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('draws no 429 where instances with a record each draw one per instance after the window is spent', async () => {
+    // Four instances hammering a window of 4, three rounds, with one shared record or one each.
+    const limit = 4;
+    async function throttledWith(governors: ReturnType<typeof sharedGovernor>[]): Promise<number> {
+      let used = 0;
+      let throttled = 0;
+      for (let round = 0; round < 3; round++) {
+        for (const governor of governors) {
+          if (!(await governor.acquire(0)).granted) continue;
+          if (used < limit) await governor.record({ remaining: limit - ++used, resetAt: WINDOW_MS });
+          else {
+            throttled++;
+            await governor.record({ remaining: 0, resetAt: WINDOW_MS, retryAt: WINDOW_MS });
+          }
+        }
+      }
+      return throttled;
+    }
+    const shared = new MemoryBudgetStore();
+
+    const withShared = await throttledWith([0, 1, 2, 3].map(() => sharedGovernor(shared, () => undefined)));
+    const withOwn = await throttledWith([0, 1, 2, 3].map(() => sharedGovernor(new MemoryBudgetStore(), () => undefined)));
+
+    expect(withShared).toBe(0);
+    expect(withOwn).toBe(3);
+  });
+
+  it('lets a request through and reports the store when the shared record cannot be used', async () => {
+    const failures: unknown[] = [];
+    const governor = sharedGovernor({ update: () => Promise.reject(new Error('ResourceNotFoundException')) }, (error) => failures.push(error));
+
+    const permit = await governor.acquire(0);
+    await governor.record({ remaining: 3, resetAt: 1 });
+
+    expect(permit).toEqual({ granted: true });
+    expect(failures).toHaveLength(2);
+  });
+});
+
+describe('DynamoDbBudgetStore', () => {
+  const ddb = mockClient(DynamoDBClient);
+  beforeEach(() => ddb.reset());
+
+  it('writes only if nobody wrote since it read, and reads again after a conflict', async () => {
+    // Arrange: version 4 is read, another instance writes version 5 first, then it is read again.
+    ddb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: { pk: { S: 'key:certyo/api-key' }, version: { N: '4' }, remaining: { N: '3' }, windowEndsAt: { N: '60000' } } })
+      .resolvesOnce({ Item: { pk: { S: 'key:certyo/api-key' }, version: { N: '5' }, remaining: { N: '1' }, windowEndsAt: { N: '60000' } } });
+    ddb
+      .on(PutItemCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'conflict', $metadata: {} }))
+      .resolves({});
+    const store = new DynamoDbBudgetStore(new DynamoDBClient({}), 'budget', 'key:certyo/api-key', () => 1_000);
+
+    // Act
+    const permit = await store.update((state) => {
+      const { permit: p, next } = decide(state, 1_000);
+      return { next, result: p };
+    });
+
+    // Assert
+    expect(permit).toEqual({ granted: true });
+    const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(puts[0]).toMatchObject({ ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': { N: '4' } }, Item: { remaining: { N: '2' } } });
+    expect(puts[1]).toMatchObject({ ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': { N: '5' } }, Item: { version: { N: '6' }, remaining: { N: '0' } } });
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).toMatchObject({ TableName: 'budget', ConsistentRead: true });
+  });
+
+  it('creates the record only if it does not exist yet, with an expiry', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    const store = new DynamoDbBudgetStore(new DynamoDBClient({}), 'budget', 'key:k', () => 1_000);
+
+    await store.update((state) => ({ next: observe(state, { retryAt: 61_000 }), result: undefined }));
+
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: { S: 'key:k' }, version: { N: '1' }, blockedUntil: { N: '61000' }, expiresAt: { N: String(61 + 24 * 3600) } },
+    });
+  });
+});
