@@ -190,12 +190,12 @@ describe('Certyo answers 5xx', () => {
 });
 
 describe.each(['pending', 'fail'] as const)('anchoring failed (shape %s)', (anchorFailedShape) => {
-  it('retries the snapshot, verifies again: anchored', async () => {
-    const failing = await sandboxWith({ failRate: 1, anchorFailedShape });
+  /** A record whose first anchoring failed; the retried snapshot anchors unless `retryFailRate` is 1. */
+  async function afterFailedAnchor(retryFailRate: number) {
+    const failing = await sandboxWith({ failRate: 1, retryFailRate, anchorFailedShape });
     const { recordHash } = await ingest(failing);
     const [snapshotId] = failing.flush();
     failing.settle();
-
     const run = await runWorkflow(executionInput(recordHash), {
       ...options(failing),
       // The retried snapshot is anchoring again; let it finish.
@@ -203,27 +203,21 @@ describe.each(['pending', 'fail'] as const)('anchoring failed (shape %s)', (anch
         if (request.url.endsWith('/retry')) failing.settle();
       },
     });
+    expect(endpoints(run.calls)).toEqual([VERIFY, `POST /api/v1/snapshots/${snapshotId}/retry`, VERIFY]);
+    return { run, snapshotId };
+  }
+
+  it('retries the snapshot, verifies again: anchored', async () => {
+    const { run, snapshotId } = await afterFailedAnchor(0);
 
     expectOutcome(run, 'anchored', null, 3);
-    expect(endpoints(run.calls)).toEqual([VERIFY, `POST /api/v1/snapshots/${snapshotId}/retry`, VERIFY]);
     expect(run.notifications[0]?.message).toMatchObject({ snapshotId, attempts: 2 });
   });
 
   it('the retried snapshot fails too: failed with reason anchor_failed', async () => {
-    const failing = await sandboxWith({ failRate: 1, retryFailRate: 1, anchorFailedShape });
-    const { recordHash } = await ingest(failing);
-    const [snapshotId] = failing.flush();
-    failing.settle();
-
-    const run = await runWorkflow(executionInput(recordHash), {
-      ...options(failing),
-      afterCall: (_index, request) => {
-        if (request.url.endsWith('/retry')) failing.settle();
-      },
-    });
+    const { run } = await afterFailedAnchor(1);
 
     expectOutcome(run, 'failed', 'anchor_failed', 3);
-    expect(endpoints(run.calls)).toEqual([VERIFY, `POST /api/v1/snapshots/${snapshotId}/retry`, VERIFY]);
   });
 });
 
