@@ -238,25 +238,26 @@ describe('IVerificationTarget', () => {
     });
   });
 
-  it('ruleTarget starts an execution with the event detail, retries 24 h and dead-letters to an alarmed queue', () => {
+  it('ruleTarget queues the whole event for the verify-starter, retries 24 h and dead-letters to alarmed queues', () => {
     const { stack, workflow } = standalone();
 
     new Rule(stack, 'Forward', { eventBus: new EventBus(stack, 'Bus'), eventPattern: { detailType: ['Certyo Record'] }, targets: [workflow.ruleTarget()] });
 
     const template = Template.fromStack(stack);
-    const machineId = logicalIdOf(stack, workflow.stateMachine);
+    const directQueueId = logicalIdOf(stack, workflow.directStarter?.queue as IConstruct);
     const queueId = logicalIdOf(stack, workflow.ruleTargetDeadLetterQueue?.queue as IConstruct);
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         Match.objectLike({
-          Arn: { Ref: machineId },
-          InputPath: '$.detail',
+          Arn: { 'Fn::GetAtt': [directQueueId, 'Arn'] },
+          InputPath: Match.absent(),
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
         }),
       ],
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    // Events EventBridge could not queue, and batches whose starts kept failing.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   });
 
   it('warns at synth that an http:// API URL cannot be called by deployed HTTP Tasks', () => {
