@@ -6,12 +6,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { certyoClientFromEnv } from '../lambdas/shared/certyo-client';
 import { sleep } from '../lambdas/shared/retry';
-import { readRuntimeEnv } from '../lambdas/shared/runtime-env';
+import { EnvironmentError, readRuntimeEnv } from '../lambdas/shared/runtime-env';
 import { parseBackfillArgs, USAGE } from './backfill/args';
 import { fileCheckpointStore } from './backfill/checkpoint';
 import { streamProgress } from './backfill/progress';
 import { BackfillSummary, fileRejectSink, runBackfill } from './backfill/run-backfill';
-import { runCli } from './cli';
+import { EXIT_FAILURE, EXIT_OK, isAwsError, runCli } from './cli';
 
 export function formatSummary(summary: BackfillSummary): string {
   const n = (value: number): string => value.toLocaleString('en-US').padStart(10);
@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseBackfillArgs(argv);
   if (args === 'help') {
     console.log(USAGE);
-    return 0;
+    return EXIT_OK;
   }
   const runtime = readRuntimeEnv();
   const summary = await runBackfill(args, {
@@ -46,9 +46,9 @@ async function main(argv: readonly string[]): Promise<number> {
     sleep,
   });
   console.log(formatSummary(summary));
-  return summary.rejected > 0 ? 2 : 0;
+  return summary.rejected > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 if (require.main === module) {
-  runCli('backfill', USAGE, 1, main);
+  runCli('backfill', main, (error) => error instanceof EnvironmentError || isAwsError(error));
 }

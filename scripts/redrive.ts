@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { sleep } from '../lambdas/shared/retry';
 import { parseRedriveArgs, USAGE } from './redrive/args';
-import { runCli } from './cli';
+import { EXIT_FAILURE, EXIT_OK, isAwsError, runCli } from './cli';
 import { streamProgress } from './redrive/progress';
 import { RedriveSummary, runRedrive } from './redrive/run-redrive';
 
@@ -35,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseRedriveArgs(argv);
   if (args === 'help') {
     console.log(USAGE);
-    return 0;
+    return EXIT_OK;
   }
   const summary = await runRedrive(args, {
     // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
@@ -45,9 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
     sleep,
   });
   console.log(formatSummary(summary));
-  return summary.failed.length > 0 || summary.skipped.length > 0 ? 1 : 0;
+  return summary.failed.length > 0 || summary.skipped.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 if (require.main === module) {
-  runCli('redrive', USAGE, 2, main);
+  runCli('redrive', main, isAwsError);
 }

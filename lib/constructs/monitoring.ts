@@ -579,6 +579,8 @@ export class CertyoMonitoring extends Construct {
       this.pathGraph('Requests remaining (Certyo, min)', METRIC_NAMES.rateLimitRemaining, 'Minimum', ALARM_PERIOD, {
         leftAnnotations: [{ value: this.remainingThreshold(), label: 'remaining alarm', color: '#ff7f0e' }],
       }),
+      // Above zero, instances are spending the key without the shared budget record (docs/rate-budget.md).
+      this.pathGraph('Shared rate budget unavailable / 5 min', METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
     ];
   }
 

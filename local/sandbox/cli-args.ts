@@ -2,7 +2,7 @@
  * `npm run sandbox -- --flag value` → `SandboxOptions`. Durations are given in seconds on the
  * command line (as the issue's example) and converted to the library's milliseconds here.
  */
-import { parseArgs } from 'node:util';
+import { FlagValues, integerFlag, parseFlags, UsageError } from '../../scripts/cli';
 import { SandboxOptions } from './options';
 
 /** The command's own default port (the library's is 0, a free port). */
@@ -30,53 +30,36 @@ export const CLI_USAGE = `Usage: npm run sandbox -- [--port 4010] [--host 127.0.
   [--hang-rate 0] [--latency-ms 0] [--seed 1] [--retry-after-format seconds|http-date|body-only]
   [--record-hash-format hex|prefixed] [--bulk-detail-format indexed|unindexed|partial]`;
 
-export class CliArgumentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliArgumentError';
-  }
-}
-
-export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-        host: { type: 'string' },
-        'api-key': { type: 'string', multiple: true },
-        'retry-after-format': { type: 'string' },
-        'record-hash-format': { type: 'string' },
-        'bulk-detail-format': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw new CliArgumentError(`${(error as Error).message}\n${CLI_USAGE}`);
-  }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (values.help) throw new CliArgumentError(CLI_USAGE);
-  const options: Record<string, unknown> = { port: CLI_DEFAULT_PORT };
+/** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
+export function parseSandboxArgs(argv: readonly string[]): SandboxOptions | 'help' {
+  const values = parseFlags(argv, {
+    ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+    host: { type: 'string' },
+    'api-key': { type: 'string', multiple: true },
+    'retry-after-format': { type: 'string' },
+    'record-hash-format': { type: 'string' },
+    'bulk-detail-format': { type: 'string' },
+  });
+  if (values === 'help') return 'help';
+  const options: Record<string, unknown> = { port: integerFlag(values, 'port', 0, 65_535) ?? CLI_DEFAULT_PORT };
   for (const [flag, { option, scale }] of Object.entries(NUMBER_FLAGS)) {
     const raw = values[flag];
-    if (typeof raw !== 'string') continue;
+    if (flag === 'port' || typeof raw !== 'string') continue;
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) throw new CliArgumentError(`--${flag} must be a number, got "${raw}"`);
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got "${raw}"`);
     options[option] = value * scale;
   }
   if (typeof values.host === 'string') options.host = values.host;
   if (Array.isArray(values['api-key'])) options.apiKeys = values['api-key'];
-  const oneOf = (flag: string, allowed: readonly string[]): string | undefined => {
-    const raw = values[flag];
-    if (raw === undefined) return undefined;
-    if (typeof raw !== 'string' || !allowed.includes(raw)) throw new CliArgumentError(`--${flag} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
-    return raw;
-  };
-  options.retryAfterFormat = oneOf('retry-after-format', ['seconds', 'http-date', 'body-only']);
-  options.recordHashFormat = oneOf('record-hash-format', ['hex', 'prefixed']);
-  options.bulkDetailFormat = oneOf('bulk-detail-format', ['indexed', 'unindexed', 'partial']);
+  options.retryAfterFormat = oneOf(values, 'retry-after-format', ['seconds', 'http-date', 'body-only']);
+  options.recordHashFormat = oneOf(values, 'record-hash-format', ['hex', 'prefixed']);
+  options.bulkDetailFormat = oneOf(values, 'bulk-detail-format', ['indexed', 'unindexed', 'partial']);
   return options as SandboxOptions;
+}
+
+function oneOf(values: FlagValues, flag: string, allowed: readonly string[]): string | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !allowed.includes(raw)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
+  return raw;
 }

@@ -1,6 +1,6 @@
 /** Command line of `npm run backfill`; errors name the flag and what it needs. */
 import * as path from 'node:path';
-import { splitFlag, UsageError } from '../cli';
+import { integerFlag, parseFlags, textFlag, UsageError } from '../cli';
 
 export interface BackfillArgs {
   readonly table: string;
@@ -29,43 +29,16 @@ export { UsageError };
 
 /** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
 export function parseBackfillArgs(argv: readonly string[], cwd: string = process.cwd()): BackfillArgs | 'help' {
-  let table: string | undefined;
-  let segments: number | undefined;
-  let resume = false;
-  let checkpoint: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const { flag, inline } = splitFlag(arg);
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
-      case '--table':
-        table = value();
-        if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new UsageError(`--table "${table}" is not a DynamoDB table name (3-255 letters, digits, _ . -)`);
-        break;
-      case '--segments': {
-        const raw = value();
-        segments = Number(raw);
-        if (!Number.isInteger(segments) || segments < 1 || segments > MAX_SEGMENTS) throw new UsageError(`--segments "${raw}" must be a whole number from 1 to ${MAX_SEGMENTS}`);
-        break;
-      }
-      case '--resume':
-        if (inline !== undefined) throw new UsageError('--resume takes no value');
-        resume = true;
-        break;
-      case '--checkpoint':
-        checkpoint = value();
-        break;
-      default:
-        throw new UsageError(`unknown argument "${arg}"`);
-    }
-  }
-  if (!table) throw new UsageError('--table is required');
-  return { table, segments, resume, checkpointPath: path.resolve(cwd, checkpoint ?? `backfill-${table}.checkpoint.json`) };
+  const values = parseFlags(argv, { table: { type: 'string' }, segments: { type: 'string' }, resume: { type: 'boolean' }, checkpoint: { type: 'string' } });
+  if (values === 'help') return 'help';
+  const table = textFlag(values, 'table');
+  if (table === undefined) throw new UsageError('--table is required');
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new UsageError(`--table "${table}" is not a DynamoDB table name (3-255 letters, digits, _ . -)`);
+  const checkpoint = textFlag(values, 'checkpoint');
+  return {
+    table,
+    segments: integerFlag(values, 'segments', 1, MAX_SEGMENTS),
+    resume: values.resume === true,
+    checkpointPath: path.resolve(cwd, checkpoint ?? `backfill-${table}.checkpoint.json`),
+  };
 }

@@ -1,5 +1,5 @@
 /** Command line of `npm run redrive`; errors name the flag and what it needs. */
-import { splitFlag, UsageError } from '../cli';
+import { integerFlag, parseFlags, textFlag, UsageError } from '../cli';
 
 export interface RedriveArgs {
   /** Queue name or URL. */
@@ -28,42 +28,9 @@ export { UsageError };
 
 /** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveArgs | 'help' {
-  let queue: string | undefined;
-  let dryRun = false;
-  let max: number | undefined;
-  let bus = DEFAULT_BUS;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const { flag, inline } = splitFlag(arg);
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.trim() === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
-      return v.trim();
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
-      case '--queue':
-        queue = value();
-        break;
-      case '--dry-run':
-        dryRun = true;
-        break;
-      case '--max': {
-        const text = value();
-        const n = Number(text);
-        if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max needs a whole number of at least 1, got "${text}"`);
-        max = n;
-        break;
-      }
-      case '--bus':
-        bus = value();
-        break;
-      default:
-        throw new UsageError(`unknown argument "${arg}"`);
-    }
-  }
+  const values = parseFlags(argv, { queue: { type: 'string' }, 'dry-run': { type: 'boolean' }, max: { type: 'string' }, bus: { type: 'string' } });
+  if (values === 'help') return 'help';
+  const queue = textFlag(values, 'queue');
   if (queue === undefined) throw new UsageError('--queue is required (the dead-letter queue name or URL)');
-  return { queue, dryRun, max, bus };
+  return { queue, dryRun: values['dry-run'] === true, max: integerFlag(values, 'max', 1), bus: textFlag(values, 'bus') ?? DEFAULT_BUS };
 }

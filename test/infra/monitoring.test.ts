@@ -459,6 +459,13 @@ describe('CertyoMonitoring dashboard', () => {
     expect(remaining.properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 200 })]);
   });
 
+  it('shows when instances spend the key without the shared rate budget record', () => {
+    expect(widget(widgets, 'Shared rate budget unavailable / 5 min').properties.metrics?.map(identity)).toEqual([
+      ['Certyo', 'RateBudgetUnavailable', 'Path', 's3'],
+      ['Certyo', 'RateBudgetUnavailable', 'Path', 'dynamodb'],
+    ]);
+  });
+
   it('shows dead-letter queue depth and age', () => {
     const queue = `<{'Fn::GetAtt':['${logicalId(f.stack, f.dlq.queue)}','QueueName']}>`;
     expect(widget(widgets, 'Dead-letter queue depth (messages)').properties.metrics).toEqual([
@@ -546,6 +553,7 @@ describe('CertyoMonitoring dashboard', () => {
       'Certyo requests / hour (budget 1000)',
       'Rate limited (429) / 5 min',
       'Requests remaining (Certyo, min)',
+      'Shared rate budget unavailable / 5 min',
     ]);
   });
 });

@@ -302,10 +302,10 @@ describe('parseBackfillArgs', () => {
     [[], '--table is required'],
     [['--table'], '--table needs a value'],
     [['--table', 'a/b'], '--table "a/b" is not a DynamoDB table name'],
-    [['--table', 'orders', '--segments', '0'], '--segments "0" must be a whole number from 1 to 1000'],
-    [['--table', 'orders', '--segments', 'many'], '--segments "many" must be a whole number from 1 to 1000'],
+    [['--table', 'orders', '--segments', '0'], '--segments must be a whole number from 1 to 1000, got "0"'],
+    [['--table', 'orders', '--segments', 'many'], '--segments must be a whole number from 1 to 1000, got "many"'],
     [['--table', 'orders', '--resume=yes'], '--resume takes no value'],
-    [['--table', 'orders', '--force'], 'unknown argument "--force"'],
+    [['--table', 'orders', '--force'], 'unknown flag --force'],
   ])('refuses %j, naming the flag', (argv, message) => {
     expect(() => parseBackfillArgs(argv)).toThrow(UsageError);
     expect(() => parseBackfillArgs(argv)).toThrow(message);

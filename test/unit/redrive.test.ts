@@ -242,12 +242,18 @@ describe('redrive command line', () => {
     expect(parseRedriveArgs(argv)).toEqual(expected);
   });
 
+  it('answers help to --help', () => {
+    expect(parseRedriveArgs(['--help'])).toBe('help');
+  });
+
   it.each([
     [[], '--queue is required'],
     [['--queue'], '--queue needs a value'],
-    [['--queue', 'q', '--max', '0'], '--max needs a whole number of at least 1, got "0"'],
-    [['--queue', 'q', '--max', '2.5'], '--max needs a whole number of at least 1, got "2.5"'],
-    [['--queue', 'q', '--purge'], 'unknown argument "--purge"'],
+    [['--queue', 'q', '--max', '0'], '--max must be a whole number of at least 1, got "0"'],
+    [['--queue', 'q', '--max', '2.5'], '--max must be a whole number of at least 1, got "2.5"'],
+    [['--queue', 'q', '--purge'], 'unknown flag --purge'],
+    [['--queue', 'q', '--dry-run=yes'], '--dry-run takes no value'],
+    [['q'], 'unexpected argument q'],
   ])('rejects %p naming the flag', (argv, message) => {
     expect(() => parseRedriveArgs(argv)).toThrow(message);
   });

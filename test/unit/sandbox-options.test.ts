@@ -1,4 +1,5 @@
-import { CLI_DEFAULT_PORT, CliArgumentError, parseSandboxArgs } from '../../local/sandbox/cli-args';
+import { CLI_DEFAULT_PORT, parseSandboxArgs } from '../../local/sandbox/cli-args';
+import { UsageError } from '../../scripts/cli';
 import { FaultInjector } from '../../local/sandbox/faults';
 import { resolveOptions, SANDBOX_DEFAULTS, SandboxOptionError } from '../../local/sandbox/options';
 import { FixedWindowRateLimiter, rateLimitHeaders } from '../../local/sandbox/rate-limiter';
@@ -22,10 +23,18 @@ describe('resolveOptions', () => {
 });
 
 describe('parseSandboxArgs', () => {
+  it('answers help to --help and -h', () => {
+    expect(parseSandboxArgs(['--help'])).toBe('help');
+    expect(parseSandboxArgs(['-h'])).toBe('help');
+  });
+
   it('maps the issue command line to options, seconds to milliseconds', () => {
     const argv = '--port 4010 --api-key test-key --rate-limit 1000 --rate-window-seconds 3600 --flush-records 1000 --flush-seconds 60 --anchor-delay-seconds 30 --fail-rate 0 --error-rate 0 --throttle-rate 0 --latency-ms 0 --seed 1'.split(' ');
 
-    expect(resolveOptions(parseSandboxArgs(argv))).toEqual({ ...SANDBOX_DEFAULTS, port: 4010, anchorDelayMs: 30_000 });
+    const options = parseSandboxArgs(argv);
+
+    expect(options).not.toBe('help');
+    expect(resolveOptions(options as Exclude<typeof options, 'help'>)).toEqual({ ...SANDBOX_DEFAULTS, port: 4010, anchorDelayMs: 30_000 });
   });
 
   it('defaults to port 4010 and accepts several keys and fractional seconds', () => {
@@ -35,9 +44,13 @@ describe('parseSandboxArgs', () => {
   it.each([
     [['--seed', 'x'], '--seed must be a number, got "x"'],
     [['--retry-after-format', 'minutes'], '--retry-after-format must be one of seconds, http-date, body-only, got "minutes"'],
-    [['--colour'], "Unknown option '--colour'"],
+    [['--colour'], 'unknown flag --colour'],
+    [['--port', '70000'], '--port must be a whole number from 0 to 65535, got "70000"'],
+    [['--port', '12.5'], '--port must be a whole number from 0 to 65535, got "12.5"'],
+    [['--port'], '--port needs a value'],
+    [['4010'], 'unexpected argument 4010'],
   ])('refuses %j naming the flag', (argv, message) => {
-    expect(() => parseSandboxArgs(argv)).toThrow(CliArgumentError);
+    expect(() => parseSandboxArgs(argv)).toThrow(UsageError);
     expect(() => parseSandboxArgs(argv)).toThrow(message);
   });
 });
