@@ -98,6 +98,7 @@ export interface CertyoConfig {
     readonly policy: VerifyPolicy;
     readonly waitSeconds: number;
     readonly maxAttempts: number;
+    readonly horizonSeconds: number;
     readonly workflowType: WorkflowType;
   };
   readonly apiProxy: {
@@ -365,10 +366,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
   // `batch` by default, not the seed's per-record verification: verify calls spend the ingest
   // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
-  setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`. Direct mode verifies every event unless `none`.'),
+  setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`; in both forwarding modes.'),
   setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
-  setting('verify.maxAttempts', 10, integer(1, 100), 'Verification attempts before a `failed` notification with reason `timeout`.'),
-  setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),
+  setting('verify.maxAttempts', 10, integer(1, 100), 'Verify answers of "not anchored yet" before an `unverified` notification with reason `not_anchored` (429s, 5xx and 404s are not counted).'),
+  // Longer than one rate-limit window (an hour), so a spent key delays verification but does not end it.
+  setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
+  setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only with `certyo:verify.horizonSeconds` ≤ 150: twice the horizon must fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
   setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
   setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
@@ -448,6 +451,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
       policy: get('verify.policy'),
       waitSeconds: get('verify.waitSeconds'),
       maxAttempts: get('verify.maxAttempts'),
+      horizonSeconds: get('verify.horizonSeconds'),
       workflowType: get('verify.workflowType'),
     },
     apiProxy: {

@@ -43,7 +43,7 @@ export class CertyoPipelineStack extends Stack {
   public readonly connection: Connection;
   /** Starts verification workflows; `undefined` when `certyo:verify.policy` is `none`. */
   public readonly verification?: IVerificationTarget;
-  /** Anchored / failed notifications (message attribute `status`); `undefined` when verification is off. */
+  /** Anchored / failed / unverified notifications (message attribute `status`); `undefined` when verification is off. */
   public readonly notifications?: ITopic;
   /** Bus → API Destination; set when `certyo:forwardingMode` is `direct`. */
   public readonly directForwarding?: DirectForwarding;
@@ -87,10 +87,10 @@ export class CertyoPipelineStack extends Stack {
     // Right after the connection its HTTP tasks authenticate with, before the ingest paths that start it.
     if (props.config.verify.policy.kind !== 'none') {
       const workflow = new VerifyRecordWorkflow(this, 'Verification', { config: props.config, connection: this.connection, operations: this.operations });
-      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications });
+      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications, outcomes: true });
       this.verification = workflow;
       this.notifications = workflow.notifications;
-      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed notifications (filter on message attribute status)' });
+      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed / unverified notifications (filter on message attribute status)' });
     }
     const lambdasCallCertyo = props.config.forwarding.mode === 'batched' || props.config.s3.enabled || props.config.dynamodb.enabled;
     if (lambdasCallCertyo) this.rateBudget = new RateBudgetTable(this, 'RateBudget');
@@ -102,9 +102,13 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addEventBus(this.bus, { label: 'domain-events', deliversToCertyo: true });
       this.monitoring.addDeadLetterQueue(this.directForwarding.failedDeliveries, 'direct-failed-deliveries');
       this.monitoring.addDeadLetterQueue(this.directForwarding.invalidEvents, 'direct-invalid-events');
-      // Direct mode starts verifications from a rule: its failed starts land in the workflow's own DLQ.
-      const verificationStarts = this.verification instanceof VerifyRecordWorkflow ? this.verification.ruleTargetDeadLetterQueue : undefined;
-      if (verificationStarts) this.monitoring.addDeadLetterQueue(verificationStarts, 'verify-start-failures');
+      // Direct mode starts verifications through a queue and the verify-starter Lambda.
+      const starter = this.verification instanceof VerifyRecordWorkflow ? this.verification.directStarter : undefined;
+      if (starter) {
+        this.monitoring.addFunction(starter.function, 'verify-starter');
+        this.monitoring.addDeadLetterQueue(starter.deliveryFailures, 'verify-start-failures');
+        this.monitoring.addDeadLetterQueue(starter.startFailures, 'verify-starts-abandoned');
+      }
     } else {
       this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, rateBudget, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events' });

@@ -45,3 +45,16 @@ export const DYNAMODB_METRIC_NAMES = {
   recordsSkipped: 'RecordsSkipped',
   writeBackFailures: 'WriteBackFailures',
 } as const;
+
+/**
+ * The verification workflow's outcome metric (its `RecordOutcome` state, in
+ * `statemachines/verify-record.asl.json`): one data point per execution, dimensions `Path`
+ * (`verify`) and `Outcome`, the notification's status.
+ */
+export const VERIFICATION_OUTCOME_METRIC = {
+  name: 'Verifications',
+  dimension: 'Outcome',
+  outcomes: ['anchored', 'failed', 'unverified'],
+} as const;
+
+export type VerificationOutcome = (typeof VERIFICATION_OUTCOME_METRIC.outcomes)[number];

@@ -1,11 +1,12 @@
 /**
- * One buffered SQS message → a Certyo record. The body is the EventBridge event exactly as the
+ * One SQS message holding a forwarded record event → a Certyo record (the batched forwarder and
+ * the direct mode's verification starter). The body is the EventBridge event exactly as the
  * rule delivered it; its `detail` must follow the event contract (`../shared/record-event.ts`).
  */
-import { CertyoRecord } from '../shared/certyo-types';
-import { RawJson } from '../shared/json';
-import { toCertyoRecord, validateRecordEvent } from '../shared/record-event';
-import { rawAtPath } from '../shared/raw-json-path';
+import { CertyoRecord } from './certyo-types';
+import { RawJson } from './json';
+import { toCertyoRecord, validateRecordEvent } from './record-event';
+import { rawAtPath } from './raw-json-path';
 
 export type ParsedMessage = { readonly ok: true; readonly record: CertyoRecord } | { readonly ok: false; readonly reason: string };
 
