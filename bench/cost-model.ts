@@ -26,10 +26,12 @@ export const PRICES = {
   snsPerPublish: 0.5 / 1e6,
   /**
    * https://aws.amazon.com/cloudwatch/pricing/ — Logs ingestion (Standard class), $0.50 per GB.
-   * Metrics are written as embedded metric format (EMF) log lines, so each data point costs its
-   * log bytes; no PutMetricData calls.
+   * The Lambdas write metrics as embedded metric format (EMF) log lines, so each data point costs
+   * its log bytes; only the verification workflow calls PutMetricData (one per execution).
    */
   logsPerGb: 0.5,
+  /** https://aws.amazon.com/cloudwatch/pricing/ — API requests (PutMetricData, the verification workflow's outcome metric), $0.01 per 1,000. */
+  cloudWatchPerApiRequest: 0.01 / 1000,
   /** https://aws.amazon.com/cloudwatch/pricing/ — custom metrics, $0.30 per metric per month (first 10,000): a fixed monthly cost. */
   customMetricPerMonth: 0.3,
   /** https://aws.amazon.com/s3/pricing/ — S3 Standard GET, $0.0004 per 1,000 requests. */
@@ -57,12 +59,14 @@ export interface Usage {
   readonly snsPublishes: number;
   /** Log and EMF bytes written. */
   readonly logBytes: number;
+  /** CloudWatch API calls (the workflow's PutMetricData). */
+  readonly metricApiRequests: number;
   readonly s3Gets: number;
   /** Traced invocations (Lambda with active tracing; Step Functions executions with X-Ray). */
   readonly traces: number;
 }
 
-export type CostLine = 'lambda' | 'sqs' | 'eventBridge' | 'apiDestinations' | 'stepFunctions' | 'sns' | 'cloudWatchLogs' | 's3' | 'xray';
+export type CostLine = 'lambda' | 'sqs' | 'eventBridge' | 'apiDestinations' | 'stepFunctions' | 'sns' | 'cloudWatchLogs' | 'cloudWatchMetrics' | 's3' | 'xray';
 
 export interface CostPerMillion {
   readonly usd: number;
@@ -87,6 +91,7 @@ export function emptyUsage(records: number, lambdaMemoryMb = 512, lambdaArchitec
     stateTransitions: 0,
     snsPublishes: 0,
     logBytes: 0,
+    metricApiRequests: 0,
     s3Gets: 0,
     traces: 0,
   };
@@ -106,6 +111,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
     stateTransitions: a.stateTransitions + b.stateTransitions,
     snsPublishes: a.snsPublishes + b.snsPublishes,
     logBytes: a.logBytes + b.logBytes,
+    metricApiRequests: a.metricApiRequests + b.metricApiRequests,
     s3Gets: a.s3Gets + b.s3Gets,
     traces: a.traces + b.traces,
   };
@@ -126,6 +132,7 @@ export function scaleUsage(usage: Usage, records: number): Usage {
     stateTransitions: usage.stateTransitions * f,
     snsPublishes: usage.snsPublishes * f,
     logBytes: usage.logBytes * f,
+    metricApiRequests: usage.metricApiRequests * f,
     s3Gets: usage.s3Gets * f,
     traces: usage.traces * f,
   };
@@ -146,6 +153,7 @@ export function costPerMillionRecords(usage: Usage): CostPerMillion {
     stepFunctions: round(u.stateTransitions * PRICES.stepFunctionsPerTransition),
     sns: round(u.snsPublishes * PRICES.snsPerPublish),
     cloudWatchLogs: round((u.logBytes / 1e9) * PRICES.logsPerGb),
+    cloudWatchMetrics: round(u.metricApiRequests * PRICES.cloudWatchPerApiRequest),
     s3: round(u.s3Gets * PRICES.s3PerGet),
     xray: round(u.traces * PRICES.xrayPerTrace),
   };

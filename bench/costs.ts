@@ -3,18 +3,24 @@
  * Modes without their figure in the results are left out rather than estimated.
  */
 import { METRIC_NAMES } from '../lambdas/shared/observability';
-import { addUsage, costPerMillionRecords, CostPerMillion, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
+import { VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
+import { addUsage, costPerMillionRecords, CostPerMillion, emptyUsage, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
 import { BenchResults } from './report';
 
 type Mode = CostPerMillion & { readonly basis: string };
 
+/** A usage read from an older results file may predate a counter: what it did not count, it did not use. */
+function complete(usage: Usage): Usage {
+  return { ...emptyUsage(usage.records, usage.lambdaMemoryMb, usage.lambdaArchitecture), ...usage };
+}
+
 function mode(usage: Usage, basis: string): Mode {
-  return { ...costPerMillionRecords(usage), basis };
+  return { ...costPerMillionRecords(complete(usage)), basis };
 }
 
 /** Batched mode: every record is an EventBridge event delivered to the SQS buffer, then read by the forwarder. */
 function batchedUsage(forwarder: Usage): Usage {
-  return { ...forwarder, eventBridgeEvents: forwarder.records, sqsRequests: sqsRequestsFor(forwarder.records) };
+  return { ...complete(forwarder), eventBridgeEvents: forwarder.records, sqsRequests: sqsRequestsFor(forwarder.records) };
 }
 
 export function costTable(results: BenchResults): { modes: Record<string, Mode>; fixedMonthly: Record<string, number> } {
@@ -34,12 +40,17 @@ export function costTable(results: BenchResults): { modes: Record<string, Mode>;
     }
     const all = verify.policies.all;
     if (results.forwarder && all) {
-      modes['batched + verify all'] = mode(addUsage(scaleUsage(batchedUsage(results.forwarder.usage), 1e6), scaleUsage(all.usage, 1e6)), 'sum of the two rows');
+      modes['batched + verify all'] = mode(addUsage(scaleUsage(batchedUsage(results.forwarder.usage), 1e6), scaleUsage(complete(all.usage), 1e6)), 'sum of the two rows');
     }
   }
   const metricsPerPath = Object.keys(METRIC_NAMES).length;
+  const outcomes = VERIFICATION_OUTCOME_METRIC.outcomes.length;
+  const monthly = (metrics: number): number => Math.round(metrics * PRICES.customMetricPerMonth * 100) / 100;
   return {
     modes,
-    fixedMonthly: { [`custom metrics (${metricsPerPath} per path, dimension Path)`]: Math.round(metricsPerPath * PRICES.customMetricPerMonth * 100) / 100 },
+    fixedMonthly: {
+      [`custom metrics (${metricsPerPath} per path, dimension Path)`]: monthly(metricsPerPath),
+      ...(verify ? { [`verification outcome metric (${outcomes} outcomes, dimensions Path and Outcome)`]: monthly(outcomes) } : {}),
+    },
   };
 }

@@ -64,6 +64,7 @@ export async function measureVerify(options: VerifyOptions = {}): Promise<Verify
       const verifyRequests = requestsTo(sandbox.stats(), 'POST /api/v1/verify/record') - before;
       const stateTransitions = runs.reduce((sum, r) => sum + r.run.events.filter((e) => e.type === 'StateEntered').length, 0);
       const notifications = runs.reduce((sum, r) => sum + r.run.notifications.length, 0);
+      const metricCalls = runs.reduce((sum, r) => sum + r.run.metrics.length, 0);
       const anchored = runs.reduce((sum, r) => sum + r.run.notifications.filter((n) => n.attributes.status?.StringValue === 'anchored').length, 0);
       if (anchored !== runs.length) throw new Error(`verify bench (${text}): ${anchored} of ${runs.length} executions notified anchored`);
       results[text] = {
@@ -72,7 +73,7 @@ export async function measureVerify(options: VerifyOptions = {}): Promise<Verify
         requestsPerRecord: Math.round((verifyRequests / records) * 10_000) / 10_000,
         stateTransitions,
         notifications,
-        usage: { ...emptyUsage(records), certyoRequests: verifyRequests, stateTransitions, snsPublishes: notifications, traces: runs.length },
+        usage: { ...emptyUsage(records), certyoRequests: verifyRequests, stateTransitions, snsPublishes: notifications, metricApiRequests: metricCalls, traces: runs.length },
       };
       log(`verify ${text}: ${runs.length} executions, ${verifyRequests} verify requests for ${records} records, ${stateTransitions} state transitions`);
     }

@@ -43,7 +43,11 @@ export class CertyoApiProxyStack extends Stack {
     });
 
     if (props.pipelineStackName) {
-      const operations = Topic.fromTopicArn(this, 'Operations', this.formatArn({ service: 'sns', resource: operationsTopicName(props.pipelineStackName) }));
+      const operations = Topic.fromTopicArn(
+        this,
+        'Operations',
+        props.config.alarmTopicArn ?? this.formatArn({ service: 'sns', resource: operationsTopicName(props.pipelineStackName) }),
+      );
       alarmOnFunctionErrors(this, 'AuthorizerErrors', this.proxy.authorizerFunction, operations,
         'The proxy authorizer failed: consumers get 500s. Usually it cannot read the Certyo secret or a consumer key; read its log group.');
       alarmOnFunctionErrors(this, 'WebhookErrors', this.webhooks.function, operations,

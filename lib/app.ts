@@ -37,7 +37,12 @@ export function buildApp(app: App): CertyoStacks {
     apiProxy.addStackDependency(pipeline);
     // Plain strings only: a token from the proxy stack in the pipeline's dashboard would make
     // the two stacks depend on each other.
-    pipeline.monitoring.addApiGateway({ apiName: apiProxy.proxy.api.restApiName, stageName: apiProxy.proxy.stageName, label: 'proxy' });
+    pipeline.monitoring.addApiGateway({
+      apiName: apiProxy.proxy.api.restApiName,
+      stageName: apiProxy.proxy.stageName,
+      label: 'proxy',
+      consumerUsage: { accessLogGroupName: apiProxy.proxy.accessLogGroupName, hourlyRequestShare: config.apiProxy.hourlyRequestShare },
+    });
   }
   if (tenantIdMissing) {
     for (const stack of [pipeline, apiProxy]) if (stack) refuseDeployment(stack);

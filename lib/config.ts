@@ -7,6 +7,7 @@
  */
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
 
 export const CONTEXT_PREFIX = 'certyo:';
 
@@ -41,9 +42,34 @@ export interface DocumentDbSourceConfig {
 export interface ProxyConsumerConfig {
   readonly name: string;
   readonly scopes: readonly ProxyScope[];
+  /** Requests per second (may be a fraction); by default derived from the consumer's share of `apiProxy.hourlyRequestShare`. */
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** The most requests the throttle lets through in one hour: `burstLimit + rateLimit * 3600`. */
+  readonly hourlyRequests: number;
+  /** When set, the usage plan's quota; otherwise a daily quota of 24 × `hourlyRequests`. */
   readonly monthlyQuota?: number;
+}
+
+/** Certyo allows this many requests per hour per API key, for every path together (API reference, seed 001). */
+export const CERTYO_REQUESTS_PER_HOUR = 1000;
+
+/**
+ * A consumer's default throttle for `hourly` requests per hour: a burst of a tenth of it and a
+ * steady rate for the rest, so that burst + rate × 3600 never exceeds `hourly` (rounded down).
+ */
+export function throttleForHourlyShare(hourly: number): { rateLimit: number; burstLimit: number } {
+  const burstLimit = Math.max(1, Math.floor(hourly / 10));
+  const rateLimit = Math.max(0, Math.floor(((hourly - burstLimit) / 3600) * 10_000) / 10_000);
+  return { rateLimit, burstLimit };
+}
+
+export interface WebhookSourceConfig {
+  readonly source: string;
+  /** The tenants the source may write; the first is written when a delivery names none. */
+  readonly tenantIds: readonly string[];
+  /** The Certyo databases the source may write. */
+  readonly databases: readonly string[];
 }
 
 export interface CertyoConfig {
@@ -55,6 +81,7 @@ export interface CertyoConfig {
   readonly logRetentionDays: number;
   readonly metricsNamespace: string;
   readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
   readonly forwarding: {
     readonly mode: ForwardingMode;
     readonly detailType: string;
@@ -88,11 +115,17 @@ export interface CertyoConfig {
     readonly policy: VerifyPolicy;
     readonly waitSeconds: number;
     readonly maxAttempts: number;
+    readonly horizonSeconds: number;
     readonly workflowType: WorkflowType;
   };
   readonly apiProxy: {
     readonly enabled: boolean;
+    /** Certyo requests per hour the proxy consumers may make together. */
+    readonly hourlyRequestShare: number;
     readonly consumers: readonly ProxyConsumerConfig[];
+  };
+  readonly webhook: {
+    readonly sources: readonly WebhookSourceConfig[];
   };
 }
 
@@ -187,6 +220,14 @@ function oneOf<T extends string>(...choices: readonly T[]): Parser<T> {
 const email: Parser<string | undefined> = (raw) => {
   const value = optionalText(raw);
   if (value !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) throw new InvalidValue('an e-mail address');
+  return value;
+};
+
+const snsTopicArn: Parser<string | undefined> = (raw) => {
+  const value = optionalText(raw);
+  if (value !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value)) {
+    throw new InvalidValue('an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:paging');
+  }
   return value;
 };
 
@@ -286,23 +327,40 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => SCOPES.includes(s as ProxyScope))) {
     throw new InvalidValue(`consumer "${name}" to have scopes, a non-empty list of ${SCOPES.join(', ')}`);
   }
-  const number = (field: string, fallback: number | undefined, min: number, max: number): number | undefined => {
+  const number = (field: string, min: number, max: number, whole: boolean): number | undefined => {
     const raw = objectField(entry, index, field, CONSUMER_SHAPE);
-    if (raw === undefined) return fallback;
-    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
-      throw new InvalidValue(`consumer "${name}" to have ${field} as a whole number from ${min} to ${max}`);
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'number' || (whole && !Number.isInteger(raw)) || raw < min || raw > max) {
+      throw new InvalidValue(`consumer "${name}" to have ${field} as a ${whole ? 'whole ' : ''}number from ${min} to ${max}`);
     }
     return raw;
   };
-  const rateLimit = number('rateLimit', 100, 1, 10_000) as number;
+  // Placeholders until loadConfig derives the throttle from the consumers' share of the budget.
   return {
     name,
     scopes: [...new Set(scopes as ProxyScope[])],
-    rateLimit,
-    burstLimit: number('burstLimit', rateLimit * 2, 1, 5_000) as number,
-    monthlyQuota: number('monthlyQuota', undefined, 1, 1_000_000_000),
+    rateLimit: number('rateLimit', 0.0001, 10_000, false) ?? Number.NaN,
+    burstLimit: number('burstLimit', 1, 5_000, true) ?? Number.NaN,
+    hourlyRequests: Number.NaN,
+    monthlyQuota: number('monthlyQuota', 1, 1_000_000_000, true),
   };
 }, CONSUMER_SHAPE);
+
+const WEBHOOK_SOURCE_SHAPE = '{"source", "tenantIds", "databases"} objects';
+const webhookSources = jsonArray((entry, index): WebhookSourceConfig => {
+  const source = objectField(entry, index, 'source', WEBHOOK_SOURCE_SHAPE);
+  if (typeof source !== 'string' || !SOURCE_NAME.test(source)) {
+    throw new InvalidValue(`a JSON array of ${WEBHOOK_SOURCE_SHAPE}; item ${index} needs a source of lower-case letters, digits or - (at most 64)`);
+  }
+  const list = (field: 'tenantIds' | 'databases'): string[] => {
+    const value = objectField(entry, index, field, WEBHOOK_SOURCE_SHAPE);
+    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v.trim() !== '')) {
+      throw new InvalidValue(`webhook source "${source}" to have ${field}, a non-empty JSON array of non-empty strings`);
+    }
+    return [...new Set(value as string[])];
+  };
+  return { source, tenantIds: list('tenantIds'), databases: list('databases') };
+}, WEBHOOK_SOURCE_SHAPE);
 
 const verifyPolicy: Parser<VerifyPolicy> = (raw) => {
   const expected = '"all", "none", "batch" or "sample:<fraction between 0 and 1>" such as "sample:0.01"';
@@ -342,7 +400,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('lambdaArchitecture', 'arm64', oneOf<LambdaArchitecture>('arm64', 'x86_64'), 'CPU architecture of every Lambda.'),
   setting('logRetentionDays', 30, logRetentionDays, 'CloudWatch Logs retention of every log group the stack creates, in days: one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653).'),
   setting('metricsNamespace', 'Certyo', nonEmpty, 'CloudWatch namespace of the custom metrics.'),
-  setting('alarmEmail', undefined, email, 'Optional e-mail address subscribed to the operations (alarm) topic.'),
+  setting('alarmEmail', undefined, email, 'E-mail address subscribed to the operations (alarm) topic. Without it or `certyo:alarmTopicArn`, synth warns that alarms reach nobody.'),
+  setting('alarmTopicArn', undefined, snsTopicArn, 'Existing SNS topic every alarm notifies instead of a new operations topic (it must let CloudWatch publish).'),
   setting('forwardingMode', 'direct', oneOf<ForwardingMode>('direct', 'batched'), '`direct`: API Destination, one request per event. `batched`: SQS + forwarder Lambda, up to 1,000 records per request.'),
   setting('detailType', 'Certyo Record', nonEmpty, 'EventBridge `detail-type` of the events to anchor.'),
   setting('eventSources', [], stringList, 'EventBridge `source` values to accept (JSON array); empty accepts any source.'),
@@ -365,12 +424,16 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('mongodb.documentdb', [], documentDbSources, 'Amazon DocumentDB change streams to ingest (JSON array of `{"clusterArn","secretArn","database","collection"?,"vpcId","subnetIds","securityGroupIds"}`): each gets an event source mapping onto the `mongo-ingest` Lambda.'),
   // `batch` by default, not the seed's per-record verification: verify calls spend the ingest
   // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
-  setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`. Direct mode verifies every event unless `none`.'),
+  setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`; in both forwarding modes.'),
   setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
-  setting('verify.maxAttempts', 10, integer(1, 100), 'Verification attempts before a `failed` notification with reason `timeout`.'),
-  setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only when all waits fit in 5 minutes).'),
+  setting('verify.maxAttempts', 10, integer(1, 100), 'Verify answers of "not anchored yet" before an `unverified` notification with reason `not_anchored` (429s, 5xx and 404s are not counted).'),
+  // Longer than one rate-limit window (an hour), so a spent key delays verification but does not end it.
+  setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
+  setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only with `certyo:verify.horizonSeconds` ≤ 150: twice the horizon must fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
-  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`).'),
+  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
+  setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
+  setting('webhook.sources', [], webhookSources, 'Webhook sources (JSON array of `{"source","tenantIds","databases"}`): the tenants and Certyo databases each may write. A source not listed is refused like a bad signature.'),
 ];
 
 function describe(raw: unknown): string {
@@ -417,6 +480,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     logRetentionDays: get('logRetentionDays'),
     metricsNamespace: get('metricsNamespace'),
     alarmEmail: get('alarmEmail'),
+    alarmTopicArn: get('alarmTopicArn'),
     forwarding: {
       mode: get('forwardingMode'),
       detailType: get('detailType'),
@@ -449,15 +513,49 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
       policy: get('verify.policy'),
       waitSeconds: get('verify.waitSeconds'),
       maxAttempts: get('verify.maxAttempts'),
+      horizonSeconds: get('verify.horizonSeconds'),
       workflowType: get('verify.workflowType'),
     },
     apiProxy: {
       enabled: get('apiProxy.enabled'),
-      consumers: get('apiProxy.consumers'),
+      hourlyRequestShare: get('apiProxy.hourlyRequestShare'),
+      consumers: partitionBudget(get('apiProxy.consumers'), get('apiProxy.hourlyRequestShare')),
+    },
+    webhook: {
+      sources: get('webhook.sources'),
     },
   };
   checkCombinations(config);
   return config;
+}
+
+/**
+ * Gives each consumer without its own throttle an equal part of what the share leaves, and
+ * refuses consumers whose throttles together could exceed the share in an hour.
+ */
+function partitionBudget(consumers: readonly ProxyConsumerConfig[], share: number): ProxyConsumerConfig[] {
+  const hourlyOf = (c: { rateLimit: number; burstLimit: number }) => c.burstLimit + c.rateLimit * 3600;
+  const explicit = consumers.filter((c) => !Number.isNaN(c.rateLimit) && !Number.isNaN(c.burstLimit));
+  const derived = consumers.length - explicit.length;
+  const left = share - explicit.reduce((total, c) => total + hourlyOf(c), 0);
+  const part = derived === 0 ? 0 : left / derived;
+  const partitioned = consumers.map((c): ProxyConsumerConfig => {
+    let throttle = { rateLimit: c.rateLimit, burstLimit: c.burstLimit };
+    if (Number.isNaN(c.rateLimit) || Number.isNaN(c.burstLimit)) {
+      const fallback = throttleForHourlyShare(Math.max(part, 0));
+      throttle = { rateLimit: Number.isNaN(c.rateLimit) ? fallback.rateLimit : c.rateLimit, burstLimit: Number.isNaN(c.burstLimit) ? fallback.burstLimit : c.burstLimit };
+    }
+    return { ...c, ...throttle, hourlyRequests: hourlyOf(throttle) };
+  });
+  const total = partitioned.reduce((sum, c) => sum + c.hourlyRequests, 0);
+  const bad = partitioned.filter((c) => !(c.rateLimit > 0));
+  if (total > share + 1e-6 || bad.length > 0) {
+    const each = partitioned.map((c) => `${c.name} ${Math.round(c.hourlyRequests * 100) / 100}`).join(', ');
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}apiProxy.consumers: the consumers' throttles allow ${Math.round(total * 100) / 100} requests/hour (burst + rate × 3600: ${each}), more than ${CONTEXT_PREFIX}apiProxy.hourlyRequestShare (${share}) leaves them; lower rateLimit/burstLimit or raise the share`,
+    ]);
+  }
+  return partitioned;
 }
 
 function checkCombinations(config: CertyoConfig): void {

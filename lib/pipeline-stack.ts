@@ -1,9 +1,9 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { Connection, EventBus } from 'aws-cdk-lib/aws-events';
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Archive, Connection, EventBus } from 'aws-cdk-lib/aws-events';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CertyoConfig } from './config';
+import { CertyoConfig, CONTEXT_PREFIX } from './config';
 import { BatchedForwarding } from './constructs/batched-forwarding';
 import { CertyoConnection } from './constructs/certyo-connection';
 import { DirectForwarding } from './constructs/direct-forwarding';
@@ -16,6 +16,10 @@ import { S3Ingest } from './constructs/s3-ingest';
 import { IVerificationTarget } from './constructs/verification-target';
 import { VerifyRecordWorkflow } from './constructs/verify-record-workflow';
 
+
+/** As long as the dead-letter queues keep messages, so an unmatched event can be found and replayed as late as a failed one. */
+export const RECORD_ARCHIVE_RETENTION = Duration.days(14);
+
 export interface CertyoPipelineStackProps extends StackProps {
   readonly config: CertyoConfig;
 }
@@ -27,6 +31,8 @@ export interface CertyoPipelineStackProps extends StackProps {
 export class CertyoPipelineStack extends Stack {
   public readonly config: CertyoConfig;
   public readonly bus: EventBus;
+  /** Every record event (detail-type `certyo:detailType`) of the bus, for `RECORD_ARCHIVE_RETENTION`. */
+  public readonly recordArchive: Archive;
   /** The Certyo API key, imported by name: the stack never holds or creates its value. */
   public readonly apiKeySecret: ISecret;
   public readonly operations: OperationsTopic;
@@ -38,7 +44,7 @@ export class CertyoPipelineStack extends Stack {
   public readonly connection: Connection;
   /** Starts verification workflows; `undefined` when `certyo:verify.policy` is `none`. */
   public readonly verification?: IVerificationTarget;
-  /** Anchored / failed notifications (message attribute `status`); `undefined` when verification is off. */
+  /** Anchored / failed / unverified notifications (message attribute `status`); `undefined` when verification is off. */
   public readonly notifications?: ITopic;
   /** Bus → API Destination; set when `certyo:forwardingMode` is `direct`. */
   public readonly directForwarding?: DirectForwarding;
@@ -58,18 +64,36 @@ export class CertyoPipelineStack extends Stack {
     this.config = props.config;
 
     this.bus = new EventBus(this, 'DomainEvents', { eventBusName: props.config.busName });
+    // EventBridge drops an event no rule matches (e.g. a source missing from certyo:eventSources)
+    // without a trace; the archive keeps every record event, matched or not, for a replay.
+    this.recordArchive = this.bus.archive('RecordEvents', {
+      archiveName: `${this.stackName}-record-events`,
+      description: 'Every record event on the bus, matched by a forwarding rule or not; replay with aws events start-replay',
+      eventPattern: { detailType: [props.config.forwarding.detailType] },
+      retention: RECORD_ARCHIVE_RETENTION,
+    });
     this.apiKeySecret = Secret.fromSecretNameV2(this, 'CertyoApiKey', props.config.secretName);
-    this.operations = new OperationsTopic(this, 'Operations', { alarmEmail: props.config.alarmEmail, topicName: operationsTopicName(this.stackName) });
+    this.operations = new OperationsTopic(this, 'Operations', {
+      alarmEmail: props.config.alarmEmail,
+      alarmTopicArn: props.config.alarmTopicArn,
+      topicName: operationsTopicName(this.stackName),
+    });
+    if (!props.config.alarmEmail && !props.config.alarmTopicArn) {
+      Annotations.of(this).addWarningV2(
+        'certyo:alarmDestination',
+        `Alarms reach nobody: set ${CONTEXT_PREFIX}alarmEmail or ${CONTEXT_PREFIX}alarmTopicArn, or subscribe to the ${operationsTopicName(this.stackName)} topic yourself.`,
+      );
+    }
     this.monitoring = new CertyoMonitoring(this, 'Monitoring', { operations: this.operations, metricsNamespace: props.config.metricsNamespace });
     this.certyoConnection = new CertyoConnection(this, 'CertyoConnection', { config: props.config, apiKeySecret: this.apiKeySecret, operations: this.operations });
     this.connection = this.certyoConnection.connection;
     // Right after the connection its HTTP tasks authenticate with, before the ingest paths that start it.
     if (props.config.verify.policy.kind !== 'none') {
       const workflow = new VerifyRecordWorkflow(this, 'Verification', { config: props.config, connection: this.connection, operations: this.operations });
-      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications });
+      this.monitoring.addWorkflow(workflow.stateMachine, 'verify', { notifications: workflow.notifications, outcomes: true });
       this.verification = workflow;
       this.notifications = workflow.notifications;
-      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed notifications (filter on message attribute status)' });
+      new CfnOutput(this, 'NotificationsTopicArn', { value: workflow.notifications.topicArn, description: 'Subscribe here for anchored / failed / unverified notifications (filter on message attribute status)' });
     }
     const lambdasCallCertyo = props.config.forwarding.mode === 'batched' || props.config.s3.enabled || props.config.dynamodb.enabled || props.config.mongodb.documentdb.length > 0;
     if (lambdasCallCertyo) this.rateBudget = new RateBudgetTable(this, 'RateBudget');
@@ -81,9 +105,13 @@ export class CertyoPipelineStack extends Stack {
       this.monitoring.addEventBus(this.bus, { label: 'domain-events', deliversToCertyo: true });
       this.monitoring.addDeadLetterQueue(this.directForwarding.failedDeliveries, 'direct-failed-deliveries');
       this.monitoring.addDeadLetterQueue(this.directForwarding.invalidEvents, 'direct-invalid-events');
-      // Direct mode starts verifications from a rule: its failed starts land in the workflow's own DLQ.
-      const verificationStarts = this.verification instanceof VerifyRecordWorkflow ? this.verification.ruleTargetDeadLetterQueue : undefined;
-      if (verificationStarts) this.monitoring.addDeadLetterQueue(verificationStarts, 'verify-start-failures');
+      // Direct mode starts verifications through a queue and the verify-starter Lambda.
+      const starter = this.verification instanceof VerifyRecordWorkflow ? this.verification.directStarter : undefined;
+      if (starter) {
+        this.monitoring.addFunction(starter.function, 'verify-starter');
+        this.monitoring.addDeadLetterQueue(starter.deliveryFailures, 'verify-start-failures');
+        this.monitoring.addDeadLetterQueue(starter.startFailures, 'verify-starts-abandoned');
+      }
     } else {
       this.batchedForwarding = new BatchedForwarding(this, 'BatchedForwarding', { config: props.config, bus: this.bus, apiKeySecret: this.apiKeySecret, rateBudget, operations: this.operations, verification: this.verification });
       this.monitoring.addEventBus(this.bus, { label: 'domain-events' });

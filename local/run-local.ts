@@ -7,7 +7,7 @@
 import './harness/quiet-sdk';
 import { EnvironmentError } from '../lambdas/shared/runtime-env';
 import { parseVerificationPolicy } from '../lambdas/shared/verification-starter';
-import { EXIT_OK, integerFlag, parseFlags, runCli, textFlag, UsageError } from '../scripts/cli';
+import { EXIT_FAILURE, EXIT_OK, integerFlag, parseFlags, runCli, textFlag, UsageError } from '../scripts/cli';
 import { formatReport, runLocalPipeline } from './harness/pipeline';
 
 export const USAGE = `Usage: npm run local -- [--verify-policy batch|all|none|sample:<fraction>] [--s3-records N]
@@ -15,7 +15,9 @@ export const USAGE = `Usage: npm run local -- [--verify-policy batch|all|none|sa
 Runs every path of the pipeline offline (sandbox, local S3, the real handlers and verification
 workflow) and prints what each path sent, got accepted, replayed, anchored and dead-lettered.
   --verify-policy   certyo:verify.policy of the ingest Lambdas (default batch)
-  --s3-records      records in the NDJSON file dropped in local S3 (default 2,500)`;
+  --s3-records      records in the NDJSON file dropped in local S3 (default 2,500; fewer
+                    when the policy verifies more than 1 in 1,000, to fit the budget)
+Exits 1 when a record is lost or an intact record is notified failed.`;
 
 /** `'help'` for `--help`; throws `UsageError` naming the flag otherwise. */
 export function parseLocalArgs(argv: readonly string[]): { verifyPolicy?: string; s3Records?: number } | 'help' {
@@ -44,6 +46,16 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const d of report.deadLetters) console.log(`  [${d.path}] ${d.reason}`);
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${report.sandbox.recordsStored} records stored in the sandbox, ${report.sandbox.duplicateIngests} duplicates; ${(report.ms / 1000).toFixed(1)} s`);
+  // Every record here is intact: a lost record or a failed verdict is a defect, whatever else passed.
+  const problems = [
+    ...(report.total.lost > 0 ? [`${report.total.lost} record(s) lost`] : []),
+    ...(report.falselyFailed > 0 ? [`${report.falselyFailed} intact record(s) notified failed`] : []),
+  ];
+  if (problems.length > 0) {
+    console.error(`
+FAILED: ${problems.join('; ')}`);
+    return EXIT_FAILURE;
+  }
   return EXIT_OK;
 }
 

@@ -64,8 +64,10 @@ export async function syncConnectionKey(event: unknown, settings: KeySyncSetting
     try {
       await deps.connections.updateApiKey(settings.connectionName, settings.headerName, apiKey);
     } catch (error) {
-      // Only the error's name and message: never the request (it holds the key).
-      const cause = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      // The error's name and HTTP status only: neither the request (it holds the key) nor the
+      // upstream message, which could quote the request's parameters.
+      const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+      const cause = error instanceof Error ? `${error.name}${status === undefined ? '' : `, HTTP ${status}`}` : 'unknown error';
       throw new KeySyncError(`UpdateConnection of ${settings.connectionName} failed (${cause})`);
     }
     const current = await deps.key.refresh();

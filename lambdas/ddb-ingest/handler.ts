@@ -29,7 +29,7 @@ const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
   deadLetters: sqsDeadLetterSink(settings.deadLetterQueueUrl, new SQSClient({ useQueueUrlAsEndpoint: false })),
-  verification: verificationStarterFromEnv(process.env, undefined, logger),
+  verification: verificationStarterFromEnv(process.env),
   writeBack: dynamoDbWriteBack(new DynamoDBClient({})),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),

@@ -14,7 +14,7 @@ import { CertyoApi, CertyoRecord, IngestManyOutcome } from '../shared/certyo-typ
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { VerificationStarter } from '../shared/verification-starter';
 import { MessageVisibility, ReceivedMessage, secondsUntil } from './message-visibility';
-import { parseRecordMessage } from './parse-message';
+import { parseRecordMessage } from '../shared/record-message';
 import { errorText } from '../shared/error-text';
 import type { Log } from '../shared/observability';
 

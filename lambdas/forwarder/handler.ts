@@ -27,7 +27,7 @@ const deps = {
   certyo,
   deadLetters: sqsDeadLetterSink(requireEnv('REJECTED_QUEUE_URL'), sqs),
   visibility: sqsMessageVisibility(requireEnv('BUFFER_QUEUE_URL'), sqs),
-  verification: verificationStarterFromEnv(process.env, undefined, logger),
+  verification: verificationStarterFromEnv(process.env),
   tenantId,
   now: Date.now,
   log: logger,

@@ -25,7 +25,7 @@ const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
   deadLetters: sqsDeadLetterSink(requireEnv('DEAD_LETTER_QUEUE_URL'), new SQSClient({ useQueueUrlAsEndpoint: false })),
-  verification: verificationStarterFromEnv(process.env, undefined, logger),
+  verification: verificationStarterFromEnv(process.env),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     finished: (summary: MongoBatchSummary) => {

@@ -1,6 +1,9 @@
 /**
  * The REQUEST authorizer of the Certyo proxy: identifies the consumer by its API Gateway key,
  * allows exactly the routes of its scopes, and hands API Gateway the Certyo key to inject.
+ * A request outside the proxy's route table, or with a path parameter that is not one segment
+ * of safe characters, is denied whatever the scopes (see `routes.ts`); routes with a path
+ * parameter use an uncached authorizer, so that check runs on every such request.
  *
  * Header names, chosen so the consumer's own key is never forwarded to Certyo:
  * - consumers send their key in `X-Consumer-Key` (not `x-api-key`, which is the same header as
@@ -14,7 +17,7 @@ import type { APIGatewayAuthorizerWithContextResult, APIGatewayRequestAuthorizer
 import type { ApiKeyProvider } from '../shared/api-key';
 import { headerValue } from '../shared/headers';
 import { ConsumerDirectory } from './consumers';
-import { allowedResources } from './routes';
+import { allowedResources, unsafeRequest } from './routes';
 
 /** Not `x-api-key`: that is the same header as Certyo's `X-API-Key`. */
 export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
@@ -64,6 +67,17 @@ export async function authorize(event: APIGatewayRequestAuthorizerEvent, deps: A
   if (!consumer) {
     deps.log.warn('Unknown or disabled consumer key', request);
     throw new Unauthorized();
+  }
+  const unsafe = unsafeRequest(event);
+  if (unsafe !== undefined) {
+    // Denied whatever the scopes, and without the Certyo key: this request never reaches Certyo.
+    deps.log.warn('Request refused: not a proxy route or an unsafe path parameter', { ...request, consumer: consumer.name, reason: unsafe });
+    return {
+      principalId: consumer.name,
+      policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }] },
+      context: { consumer: consumer.name, scopes: consumer.scopes.join(' '), certyoApiKey: '' },
+      usageIdentifierKey: presented,
+    };
   }
   const resources = allowedResources(event.methodArn, consumer.scopes);
   const certyoApiKey = await deps.certyoKey.get();

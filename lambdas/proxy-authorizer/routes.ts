@@ -1,38 +1,48 @@
 /**
- * Which Certyo API routes each consumer scope opens, and the authorizer policy that allows them.
+ * The Certyo API routes the proxy exposes, which consumer scope opens each, and the authorizer
+ * policy that allows them. The construct builds one API Gateway resource and method per route
+ * from this table and the authorizer checks requests against it: one definition for both.
  *
  * Why the policy lists every allowed route and not just the request's `methodArn`: API Gateway
  * caches the authorizer's answer per consumer key (identity source) for the result TTL and
- * applies the cached policy to every later request with that key, whatever its route. A policy
- * scoped to the first route would deny the consumer's other routes until the cache expires.
+ * applies the cached policy to every later request with that key on the methods of that
+ * authorizer, whatever the route. A policy scoped to the first route would deny the consumer's
+ * other routes until the cache expires.
  */
 
 export const PROXY_SCOPES = ['ingest', 'verify', 'read', 'admin'] as const;
 export type ProxyScope = (typeof PROXY_SCOPES)[number];
 
-/** A route below `/api/v1/` as it appears at the end of a method ARN; `*` spans any characters, `/` included. */
-export interface ScopeRoute {
+export interface ProxyRoute {
+  readonly scope: ProxyScope;
   readonly method: 'GET' | 'POST';
+  /** Resource path below the stage (and below Certyo's `/api/v1/`), in API Gateway's syntax: `snapshots/{snapshotId}`. */
   readonly path: string;
 }
 
-/** From the Certyo API reference (seed 001): the routes behind each scope. */
-export const SCOPE_ROUTES: Readonly<Record<ProxyScope, readonly ScopeRoute[]>> = {
-  ingest: [
-    { method: 'POST', path: 'records' },
-    { method: 'POST', path: 'records/bulk' },
-  ],
-  verify: [
-    { method: 'POST', path: 'verify/record' },
-    { method: 'GET', path: 'verify/history' },
-  ],
-  read: [
-    { method: 'GET', path: 'records' },
-    // GET /snapshots/{id} and /snapshots/{id}/lifecycle.
-    { method: 'GET', path: 'snapshots/*' },
-  ],
-  admin: [{ method: 'POST', path: 'snapshots/*/retry' }],
-};
+/** From the Certyo API reference (seed 001). The health check is unauthenticated and not listed here. */
+export const PROXY_ROUTES: readonly ProxyRoute[] = [
+  { scope: 'ingest', method: 'POST', path: 'records' },
+  { scope: 'ingest', method: 'POST', path: 'records/bulk' },
+  { scope: 'verify', method: 'POST', path: 'verify/record' },
+  { scope: 'verify', method: 'GET', path: 'verify/history' },
+  { scope: 'read', method: 'GET', path: 'records' },
+  { scope: 'read', method: 'GET', path: 'snapshots/{snapshotId}' },
+  { scope: 'read', method: 'GET', path: 'snapshots/{snapshotId}/lifecycle' },
+  { scope: 'admin', method: 'POST', path: 'snapshots/{snapshotId}/retry' },
+];
+
+/**
+ * A path parameter value is one segment of these characters (Certyo's ids look like
+ * `snap_xyz789`). No dot, percent, slash, backslash or semicolon, so no value can climb out of
+ * its segment once Certyo (or anything before it) decodes and normalises the path.
+ */
+export const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The `{name}` path parameters of a route path, in order. */
+export function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
+}
 
 export function isProxyScope(value: unknown): value is ProxyScope {
   return typeof value === 'string' && (PROXY_SCOPES as readonly string[]).includes(value);
@@ -49,12 +59,39 @@ const METHOD_ARN = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[a-z0-9]+\/[^
 
 /**
  * The execute-api ARNs of every route the scopes open, on the API and stage of `methodArn`
- * (the request being authorized), e.g. `arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/records`.
+ * (the request being authorized), e.g. `arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/snapshots/*`.
+ * A path parameter becomes `*`; only the explicit resources exist, and API Gateway routes a
+ * parameter to one segment, so `*` there stands for one validated snapshot id.
  */
 export function allowedResources(methodArn: string, scopes: readonly ProxyScope[]): string[] {
   const match = METHOD_ARN.exec(methodArn);
   if (!match) throw new MethodArnError(methodArn);
   const stagePrefix = match[1] as string;
-  const resources = scopes.flatMap((scope) => SCOPE_ROUTES[scope].map((route) => `${stagePrefix}${route.method}/${route.path}`));
+  const resources = PROXY_ROUTES.filter((route) => scopes.includes(route.scope)).map(
+    (route) => `${stagePrefix}${route.method}/${route.path.replace(/\{[A-Za-z0-9_]+\}/g, '*')}`,
+  );
   return [...new Set(resources)].sort();
+}
+
+/**
+ * Why a request may not reach Certyo whatever the consumer's scopes, or `undefined` when it may:
+ * it must be one of the proxy's routes (by method and resource) and every path parameter one
+ * segment of safe characters.
+ */
+export function unsafeRequest(request: {
+  readonly httpMethod: string;
+  readonly resource: string;
+  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
+}): string | undefined {
+  const route = PROXY_ROUTES.find((r) => r.method === request.httpMethod && `/${r.path}` === request.resource);
+  if (!route) return `${request.httpMethod} ${request.resource} is not a proxy route`;
+  const given = request.pathParameters ?? {};
+  const expected = pathParameters(route.path);
+  const extra = Object.keys(given).filter((name) => !expected.includes(name));
+  if (extra.length > 0) return `unexpected path parameter ${extra.join(', ')}`;
+  for (const name of expected) {
+    const value = given[name];
+    if (value === undefined || !PATH_PARAMETER.test(value)) return `path parameter ${name} must be 1-128 letters, digits, _ or -`;
+  }
+  return undefined;
 }

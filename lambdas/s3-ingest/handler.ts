@@ -31,7 +31,7 @@ const deps = {
   objects: s3ObjectSource(new S3Client({})),
   deadLetters: sqsDeadLetterSink(settings.rejectedQueueUrl, sqs),
   continuations: sqsContinuationQueue(settings.ingestQueueUrl, sqs),
-  verification: verificationStarterFromEnv(process.env, undefined, logger),
+  verification: verificationStarterFromEnv(process.env),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     recordsRejected: (count: number) => metrics.addMetric(METRIC_NAMES.recordsRejected, MetricUnit.Count, count),

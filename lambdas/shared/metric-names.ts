@@ -26,6 +26,13 @@ export const METRIC_NAMES = {
   rateLimited: 'RateLimited',
   bulkSize: 'BulkSize',
   rateLimitRemaining: 'RateLimitRemaining',
+} as const;
+
+/**
+ * Emitted by every path whose client uses the shared rate budget, but only when it happens, so
+ * kept apart from `METRIC_NAMES` (which `publishIngestMetrics` emits on every call).
+ */
+export const BUDGET_METRIC_NAMES = {
   /** Requests sent without the shared rate budget because its table could not be used. */
   rateBudgetUnavailable: 'RateBudgetUnavailable',
 } as const;
@@ -38,3 +45,16 @@ export const DYNAMODB_METRIC_NAMES = {
   recordsSkipped: 'RecordsSkipped',
   writeBackFailures: 'WriteBackFailures',
 } as const;
+
+/**
+ * The verification workflow's outcome metric (its `RecordOutcome` state, in
+ * `statemachines/verify-record.asl.json`): one data point per execution, dimensions `Path`
+ * (`verify`) and `Outcome`, the notification's status.
+ */
+export const VERIFICATION_OUTCOME_METRIC = {
+  name: 'Verifications',
+  dimension: 'Outcome',
+  outcomes: ['anchored', 'failed', 'unverified'],
+} as const;
+
+export type VerificationOutcome = (typeof VERIFICATION_OUTCOME_METRIC.outcomes)[number];

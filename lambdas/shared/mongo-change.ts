@@ -2,7 +2,7 @@
  * One MongoDB change event → what to do with it: ingest it (with the Certyo record it becomes),
  * skip it (and why) or reject it (and why). Pure, and the one mapping both MongoDB paths use:
  * Amazon DocumentDB change streams (`../mongo-ingest/`) and MongoDB Atlas Triggers through
- * EventBridge (`../forwarder/parse-message.ts`). The rules are seed 002's:
+ * EventBridge (`./record-message.ts`, in the forwarder). The rules are seed 002's:
  *
  * - `documentKey._id` → `recordId` (an ObjectId as its 24 hex digits, a string as it is, a number
  *   as its digits, any other type as its canonical Extended JSON); `ns.db` / `ns.coll` →

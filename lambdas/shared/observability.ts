@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IngestManyOutcome, RateLimitedError, RateLimitState } from './certyo-types';
-import { DEFAULT_METRICS_NAMESPACE, IngestPath, METRIC_NAMES, PATH_DIMENSION } from './metric-names';
+import { BUDGET_METRIC_NAMES, DEFAULT_METRICS_NAMESPACE, IngestPath, METRIC_NAMES, PATH_DIMENSION } from './metric-names';
 
 export { DYNAMODB_METRIC_NAMES, INGEST_PATHS, METRIC_NAMES } from './metric-names';
 export type { IngestPath } from './metric-names';
@@ -61,5 +61,5 @@ export { MetricUnit };
 
 /** Counts each time the shared rate budget could not be used (the client then goes on alone). */
 export function countBudgetUnavailable(metrics: Metrics): () => void {
-  return () => metrics.addMetric(METRIC_NAMES.rateBudgetUnavailable, MetricUnit.Count, 1);
+  return () => metrics.addMetric(BUDGET_METRIC_NAMES.rateBudgetUnavailable, MetricUnit.Count, 1);
 }

@@ -41,22 +41,27 @@ function skipValue(text: string, at: number): number {
   return text.length;
 }
 
-/** Raw text of member `name` of the object `text`, or `undefined`. The last duplicate wins, as in `JSON.parse`. */
-export function rawMember(text: string, name: string): string | undefined {
+/** Every member of the object `text` as `[name, raw value text]`, in order, duplicates included; `undefined` when `text` is not an object. */
+export function rawMembers(text: string): [string, string][] | undefined {
   let at = skipWhitespace(text, 0);
   if (text.charAt(at) !== '{') return undefined;
-  let found: string | undefined;
+  const members: [string, string][] = [];
   at = skipWhitespace(text, at + 1);
   while (at < text.length && text.charAt(at) === '"') {
     const keyEnd = skipString(text, at);
     const key = JSON.parse(text.slice(at, keyEnd)) as string;
     at = skipWhitespace(text, skipWhitespace(text, keyEnd) + 1); // past the colon
     const valueEnd = skipValue(text, at);
-    if (key === name) found = text.slice(at, valueEnd);
+    members.push([key, text.slice(at, valueEnd)]);
     at = skipWhitespace(text, valueEnd);
     if (text.charAt(at) === ',') at = skipWhitespace(text, at + 1);
   }
-  return found;
+  return members;
+}
+
+/** Raw text of member `name` of the object `text`, or `undefined`. The last duplicate wins, as in `JSON.parse`. */
+export function rawMember(text: string, name: string): string | undefined {
+  return rawMembers(text)?.filter(([key]) => key === name).pop()?.[1];
 }
 
 /** Raw text at a dot path such as `meta.id`, or `undefined` when any step is missing. */

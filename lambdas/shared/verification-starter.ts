@@ -10,11 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AcceptedRecord, MAX_BULK_ITEMS } from './certyo-types';
+import { CertyoRecord, IngestResult, MAX_BULK_ITEMS } from './certyo-types';
 import { forEachBounded } from './for-each-bounded';
 import { packGreedy } from './pack-greedy';
-import { stringifyJson } from './json';
-import type { Log } from './observability';
 import { EnvironmentError } from './runtime-env';
 
 export interface VerificationStartOutcome {
@@ -33,8 +31,15 @@ export interface WriteBackLocation {
   readonly key: Readonly<Record<string, unknown>>;
 }
 
-/** An accepted record and, from an ingest path that writes statuses back, where its item is. */
-export interface VerifiableRecord extends AcceptedRecord {
+/**
+ * A record to verify: an `AcceptedRecord` of an ingest Lambda (with Certyo's `recordHash`, the
+ * tamper check), or in direct mode a forwarded record, whose ingest answer no Lambda sees; from
+ * an ingest path that writes statuses back, also where its item is.
+ */
+export interface VerifiableRecord {
+  readonly record: CertyoRecord;
+  /** Certyo's ingest answer. @default - none (direct mode): verified without the hash comparison */
+  readonly result?: Pick<IngestResult, 'recordHash'>;
   readonly writeBack?: WriteBackLocation;
 }
 
@@ -81,8 +86,11 @@ export interface VerificationInput {
   readonly collection: string;
   readonly recordId: string;
   readonly recordVersion?: string;
-  /** Sent to Certyo for tamper detection; left out when it would not fit (see `maxPayloadBytes`). */
-  readonly payload?: unknown;
+  /**
+   * What Certyo answered at ingest; the workflow compares it with the hash Certyo holds when
+   * verifying (tamper check). The payload itself is not carried: Step Functions' JSON would
+   * round integers beyond 2^53 and long decimals, and Certyo would then hash something else.
+   */
   readonly recordHash?: string;
   /** `batch` policy: every record of the bulk request this representative stands for. */
   readonly covers?: readonly CoveredRecord[];
@@ -96,9 +104,6 @@ export interface VerificationInput {
   readonly writeBacks?: readonly WriteBackItem[];
 }
 
-/** The Powertools `Logger` fits (via the shared `Log`), as for the Certyo client. */
-export type StarterLog = Pick<Log, 'warn'>;
-
 export interface VerificationStarterOptions {
   readonly stateMachineArn: string;
   readonly policy: VerificationPolicy;
@@ -111,20 +116,12 @@ export interface VerificationStarterOptions {
    */
   readonly concurrency?: number;
   /**
-   * Largest serialized payload sent for tamper detection. Step Functions caps an execution's
-   * input and every state's data at 256 KiB; the workflow also keeps Certyo's response, so a
-   * larger payload is left out (the record is still verified, without the payload comparison).
-   * @default 131072 (128 KiB)
-   */
-  readonly maxPayloadBytes?: number;
-  /**
    * Largest serialized `covers` list of one batch execution, with its `writeBacks`; a bulk
    * request whose lists are larger is split over several executions. The lists travel in the
    * state, and `covers` in the SNS notification (also capped at 256 KiB).
    * @default 131072 (128 KiB)
    */
   readonly maxCoversBytes?: number;
-  readonly log?: StarterLog;
 }
 
 /** A `VerificationStarter` whose StartExecution failures are reported after every start was tried. */
@@ -142,14 +139,7 @@ export class VerificationStartError extends Error {
 }
 
 const DEFAULT_CONCURRENCY = 10;
-const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 const DEFAULT_MAX_COVERS_BYTES = 128 * 1024;
-/**
- * Largest execution input: Step Functions' 256 KiB limit less room for what the workflow adds
- * to its state (Certyo's verify response, counters, defaults).
- */
-const MAX_INPUT_BYTES = 224 * 1024;
-
 /** Parses `VERIFY_POLICY` (same syntax as `certyo:verify.policy`). */
 export function parseVerificationPolicy(text: string): VerificationPolicy {
   if (text === 'all' || text === 'none' || text === 'batch') return { kind: text };
@@ -190,13 +180,14 @@ export function isSampled(idempotencyKey: string, fraction: number): boolean {
   return sha256(idempotencyKey).readUIntBE(0, 6) / 2 ** 48 < fraction;
 }
 
-function covered(accepted: AcceptedRecord): CoveredRecord {
+function covered(accepted: VerifiableRecord): CoveredRecord {
   const { database, collection, recordId, recordVersion } = accepted.record;
   return recordVersion === undefined ? { database, collection, recordId } : { database, collection, recordId, recordVersion };
 }
 
 function writeBackItem(accepted: VerifiableRecord): WriteBackItem | undefined {
-  return accepted.writeBack && { tableName: accepted.writeBack.tableName, key: accepted.writeBack.key, recordHash: accepted.result.recordHash };
+  // The workflow's write-back is conditional on the ingest hash, so only an ingest answer allows one.
+  return accepted.writeBack && accepted.result && { tableName: accepted.writeBack.tableName, key: accepted.writeBack.key, recordHash: accepted.result.recordHash };
 }
 
 /** What a record adds to a batch execution's input: its `covers` entry and its write-back item. */
@@ -221,15 +212,11 @@ interface PlannedStart {
 
 export function createVerificationStarter(options: VerificationStarterOptions): VerificationStarter {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const maxCoversBytes = options.maxCoversBytes ?? DEFAULT_MAX_COVERS_BYTES;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number of at least 1, got ${concurrency}`);
   const { policy } = options;
 
-  /**
-   * The input as JSON text, serialized once so `RawJson` numbers keep their digits. `group` is
-   * the records a batch execution stands for (the representative is one of them).
-   */
+  /** The input as JSON text; `group` is the records a batch execution stands for (the representative is one of them). */
   const inputFor = (representative: VerifiableRecord, group?: readonly VerifiableRecord[]): string => {
     const { record, result } = representative;
     const covers = group?.map(covered);
@@ -240,22 +227,11 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
       collection: record.collection,
       recordId: record.recordId,
       ...(record.recordVersion === undefined ? {} : { recordVersion: record.recordVersion }),
-      recordHash: result.recordHash,
+      ...(result === undefined ? {} : { recordHash: result.recordHash }),
       ...(covers === undefined ? {} : { covers }),
       ...(writeBacks.length === 0 ? {} : { writeBacks }),
     };
-    const text = JSON.stringify(base);
-    const payload = stringifyJson(record.recordPayload);
-    const payloadBytes = Buffer.byteLength(payload);
-    if (payloadBytes > maxPayloadBytes || Buffer.byteLength(text) + payloadBytes > MAX_INPUT_BYTES) {
-      options.log?.warn('Verifying without the payload: it is larger than the workflow can carry', {
-        recordId: record.recordId,
-        payloadBytes,
-      });
-      return text;
-    }
-    // `base` is a non-empty object literal, so its text ends with "}".
-    return `${text.slice(0, -1)},"payload":${payload}}`;
+    return JSON.stringify(base);
   };
 
   const plan = (accepted: readonly VerifiableRecord[]): PlannedStart[] => {
@@ -311,11 +287,10 @@ export function createVerificationStarter(options: VerificationStarterOptions): 
 export function verificationStarterFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   sfn?: Pick<SFNClient, 'send'>,
-  log?: StarterLog,
 ): VerificationStarter {
   const stateMachineArn = env.VERIFY_STATE_MACHINE_ARN?.trim();
   if (!stateMachineArn) return noVerification;
   const policy = parseVerificationPolicy(env.VERIFY_POLICY?.trim() || 'all');
   if (policy.kind === 'none') return noVerification;
-  return createVerificationStarter({ stateMachineArn, policy, sfn: sfn ?? new SFNClient({}), log });
+  return createVerificationStarter({ stateMachineArn, policy, sfn: sfn ?? new SFNClient({}) });
 }

@@ -17,7 +17,13 @@ const logger = createLogger('webhook-intake');
 const settings = readWebhookSettings();
 const deps = {
   secrets: secretsManagerSourceSecrets({ prefix: settings.secretPrefix, client: new SecretsManagerClient({}) }),
-  deliveries: dynamoDeliveryLog(settings.deliveriesTableName, new DynamoDBClient({}), settings.retentionSeconds),
+  sources: settings.sources,
+  deliveries: dynamoDeliveryLog({
+    tableName: settings.deliveriesTableName,
+    client: new DynamoDBClient({}),
+    retentionSeconds: settings.retentionSeconds,
+    pendingSeconds: settings.pendingSeconds,
+  }),
   events: eventBridgePublisher(new EventBridgeClient({}), settings.eventBusName),
   detailType: settings.detailType,
   toleranceSeconds: settings.toleranceSeconds,

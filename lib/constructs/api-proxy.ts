@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKey,
@@ -7,6 +7,7 @@ import {
   EndpointType,
   HttpIntegration,
   IdentitySource,
+  IResource,
   LogGroupLogDestination,
   Method,
   MethodLoggingLevel,
@@ -23,6 +24,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CONSUMER_KEY_HEADER } from '../../lambdas/proxy-authorizer/authorize';
+import { PATH_PARAMETER, pathParameters, PROXY_ROUTES, ProxyRoute } from '../../lambdas/proxy-authorizer/routes';
 import { CertyoConfig, ProxyConsumerConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
@@ -126,8 +128,10 @@ export interface ProxyConsumer {
 }
 
 /**
- * Regional REST API in front of Certyo for internal consumers. `ANY /{proxy+}` is an HTTP proxy
- * to `{apiUrl}/api/v1/{proxy}` (query strings pass through); `GET /health` proxies Certyo's
+ * Regional REST API in front of Certyo for internal consumers. Each route of `PROXY_ROUTES`
+ * (`POST /records`, `GET /snapshots/{snapshotId}`, ...) is its own method, an HTTP proxy to
+ * the same path below `{apiUrl}/api/v1/` (query strings pass through); there is no greedy
+ * `{proxy+}`, so no caller-chosen path reaches Certyo. `GET /health` proxies Certyo's
  * unauthenticated `/api/Admin/health`. A REQUEST authorizer identifies the consumer by the key in
  * `X-Consumer-Key`, allows the routes of its scopes, and returns the Certyo key, which the
  * integration sends as `X-API-Key`; the API's key source is `AUTHORIZER`, so each consumer's
@@ -138,11 +142,20 @@ export class CertyoApiProxy extends Construct {
   /** A plain string (the stage's own `stageName` is a token), for monitoring in other stacks. */
   public readonly stageName: string;
   public readonly accessLogs: LogGroup;
+  /** `accessLogs`' name as a plain string (no token), for dashboards in other stacks. */
+  public readonly accessLogGroupName: string;
   public readonly authorizerFunction: CertyoFunction;
+  /** Authorizes the routes without path parameters; its answer is cached per consumer key for `authorizerCacheTtl`. */
   public readonly authorizer: RequestAuthorizer;
+  /**
+   * Authorizes the routes with a path parameter, uncached: the authorizer checks every value
+   * (one segment of safe characters) before API Gateway puts it into the Certyo URL.
+   */
+  public readonly parameterAuthorizer: RequestAuthorizer;
   /** Validates required request parameters (headers, path parameters) of every method. */
   public readonly requestValidator: RequestValidator;
-  public readonly proxyMethod: Method;
+  /** One method per entry of `PROXY_ROUTES`, in that order; no greedy `{proxy+}` resource exists. */
+  public readonly routeMethods: readonly Method[];
   public readonly healthMethod: Method;
   public readonly consumers: readonly ProxyConsumer[];
   /** `undefined` when `webAcl` is false. */
@@ -158,7 +171,9 @@ export class CertyoApiProxy extends Construct {
     validate(id, { consumers, stageName, cacheTtl, cacheMaxAge, stageThrottle });
     this.stageName = stageName;
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.config.logRetentionDays as RetentionDays });
+    // A fixed name, so the pipeline's dashboard can query consumer usage without a cross-stack reference.
+    this.accessLogGroupName = `/aws/apigateway/${Stack.of(this).stackName}-${id}-access`;
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { logGroupName: this.accessLogGroupName, retention: props.config.logRetentionDays as RetentionDays });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-certyo-proxy`,
       description: 'Certyo API proxy for internal consumers: usage plans per consumer, the Certyo key injected by the authorizer',
@@ -211,6 +226,11 @@ export class CertyoApiProxy extends Construct {
       identitySources: [IdentitySource.header(CONSUMER_KEY_HEADER)],
       resultsCacheTtl: cacheTtl,
     });
+    this.parameterAuthorizer = new RequestAuthorizer(this, 'ParameterAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [IdentitySource.header(CONSUMER_KEY_HEADER)],
+      resultsCacheTtl: Duration.seconds(0),
+    });
 
     this.consumers = consumers.map((consumer) => this.addConsumer(consumer));
     this.authorizerFunction.addEnvironment(
@@ -226,32 +246,7 @@ export class CertyoApiProxy extends Construct {
     }
 
     const certyo = props.config.apiUrl;
-    this.proxyMethod = this.api.root.addResource('{proxy+}').addMethod(
-      'ANY',
-      new HttpIntegration(`${certyo}/api/v1/{proxy}`, {
-        proxy: true,
-        httpMethod: 'ANY',
-        options: {
-          requestParameters: {
-            'integration.request.path.proxy': 'method.request.path.proxy',
-            // Overrides any X-API-Key (x-api-key) the caller sent.
-            'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
-            [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE,
-          },
-        },
-      }),
-      {
-        authorizationType: AuthorizationType.CUSTOM,
-        authorizer: this.authorizer,
-        apiKeyRequired: true,
-        requestParameters: { 'method.request.path.proxy': true, [`method.request.header.${CONSUMER_KEY_HEADER}`]: true },
-        requestValidator: this.requestValidator,
-      },
-    );
-    Validations.of(this.proxyMethod).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason: 'Consumers are services identified by their API Gateway key through a Lambda REQUEST authorizer that also enforces their scopes; there are no Cognito users.',
-    });
+    this.routeMethods = PROXY_ROUTES.map((route) => this.addRoute(route, certyo));
 
     this.healthMethod = this.api.root.addResource('health').addMethod(
       'GET',
@@ -276,6 +271,46 @@ export class CertyoApiProxy extends Construct {
     return this.api.url;
   }
 
+  /**
+   * `{apiUrl}/api/v1/<route path>`, path parameters mapped one to one: only the parameter's
+   * value (validated by the uncached authorizer) comes from the caller, never the rest of the path.
+   */
+  private addRoute(route: ProxyRoute, certyo: string): Method {
+    let resource: IResource = this.api.root;
+    for (const part of route.path.split('/')) resource = resource.getResource(part) ?? resource.addResource(part);
+    const parameters = pathParameters(route.path);
+    const method = resource.addMethod(
+      route.method,
+      new HttpIntegration(`${certyo}/api/v1/${route.path}`, {
+        proxy: true,
+        httpMethod: route.method,
+        options: {
+          requestParameters: {
+            ...Object.fromEntries(parameters.map((name) => [`integration.request.path.${name}`, `method.request.path.${name}`])),
+            // Overrides any X-API-Key (x-api-key) the caller sent.
+            'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
+            [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE,
+          },
+        },
+      }),
+      {
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: parameters.length > 0 ? this.parameterAuthorizer : this.authorizer,
+        apiKeyRequired: true,
+        requestParameters: {
+          ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+          [`method.request.header.${CONSUMER_KEY_HEADER}`]: true,
+        },
+        requestValidator: this.requestValidator,
+      },
+    );
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Consumers are services identified by their API Gateway key through a Lambda REQUEST authorizer that also enforces their scopes; there are no Cognito users.',
+    });
+    return method;
+  }
+
   private addConsumer(consumer: ProxyConsumerConfig): ProxyConsumer {
     const prefix = `${Stack.of(this).stackName}-${consumer.name}`;
     const apiKey = new ApiKey(this, `Key${consumer.name}`, {
@@ -285,9 +320,14 @@ export class CertyoApiProxy extends Construct {
     });
     const usagePlan = this.api.addUsagePlan(`Plan${consumer.name}`, {
       name: prefix,
-      description: `Certyo proxy consumer ${consumer.name}`,
+      description: `Certyo proxy consumer ${consumer.name}: at most ${Math.floor(consumer.hourlyRequests)} Certyo requests/hour`,
       throttle: { rateLimit: consumer.rateLimit, burstLimit: consumer.burstLimit },
-      quota: consumer.monthlyQuota === undefined ? undefined : { limit: consumer.monthlyQuota, period: Period.MONTH },
+      // Usage plans have no hourly quota; the throttle bounds each hour (burst + rate × 3600) and
+      // the daily quota is 24 of those hours, so API Gateway's usage report shows the spend.
+      quota:
+        consumer.monthlyQuota === undefined
+          ? { limit: Math.floor(consumer.hourlyRequests * 24), period: Period.DAY }
+          : { limit: consumer.monthlyQuota, period: Period.MONTH },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     usagePlan.addApiKey(apiKey);
@@ -306,7 +346,29 @@ export class CertyoApiProxy extends Construct {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       description: 'Certyo proxy: blocks known-bad sources and inputs',
-      rules: [managed('AWSManagedRulesAmazonIpReputationList', 0), managed('AWSManagedRulesKnownBadInputsRuleSet', 1)],
+      rules: [
+        managed('AWSManagedRulesAmazonIpReputationList', 0),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        {
+          // A second gate before the authorizer and its cache: a raw path that is not exactly one
+          // of the API's resources (`..`, `%2e`, `%2f`, `//`, `;`, another case) is refused here.
+          name: 'OnlyDefinedRoutes',
+          priority: 2,
+          action: { block: {} },
+          statement: {
+            notStatement: {
+              statement: {
+                regexMatchStatement: {
+                  fieldToMatch: { uriPath: {} },
+                  regexString: Lazy.string({ produce: () => routePathPattern(this.stageName, this.api.methods.map((m) => m.resource.path)) }),
+                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                },
+              },
+            },
+          },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'CertyoProxyUndefinedRoute', sampledRequestsEnabled: true },
+        },
+      ],
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'CertyoProxyWebAcl', sampledRequestsEnabled: true },
     });
     new CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
@@ -321,6 +383,20 @@ export class CertyoApiProxy extends Construct {
       reason: "API Gateway's account-level logging role: AWS documents this managed policy for it, and the log groups it writes are named by API Gateway per API and stage.",
     });
   }
+}
+
+/**
+ * The raw URI paths the API serves, as one anchored regular expression: `/<stage>` and each
+ * resource path, a `{parameter}` standing for one segment of `PATH_PARAMETER`'s characters.
+ */
+export function routePathPattern(stageName: string, resourcePaths: readonly string[]): string {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const segment = PATH_PARAMETER.source.replace(/^\^|\$$/g, '');
+  const paths = [...new Set(resourcePaths)]
+    .filter((p) => p !== '/')
+    .sort()
+    .map((p) => p.split('/').map((part) => (/^\{[A-Za-z0-9_]+\}$/.test(part) ? segment : escape(part))).join('/'));
+  return `^/${escape(stageName)}(${paths.join('|')})$`;
 }
 
 function defaultStageThrottle(consumers: readonly ProxyConsumerConfig[]): ProxyThrottle {

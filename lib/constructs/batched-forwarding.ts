@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventPattern, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,7 +12,7 @@ import { CertyoFunction } from './certyo-function';
 import { RateBudgetTable } from './rate-budget-table';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { MAX_EVENT_AGE, MAX_RETRY_ATTEMPTS } from './direct-forwarding';
-import { notifyingAlarm, OperationsTopic } from './operations-topic';
+import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
@@ -153,12 +153,13 @@ export class BatchedForwarding extends Construct {
       new targets.SqsQueue(this.buffer, { retryAttempts: MAX_RETRY_ATTEMPTS, maxEventAge: MAX_EVENT_AGE, deadLetterQueue: this.failedDeliveries.queue }),
     );
 
-    this.backlogAlarm = notifyingAlarm(this, 'BacklogAge', props.operations.topic, {
-      description: `Record events wait in the forwarding buffer for more than ${backlogAge.toHumanString()}: the key's 1,000 requests/hour cannot keep up, or Certyo fails (see the forwarder's logs).`,
-      metric: this.buffer.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: backlogAge.toSeconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    });
+    this.backlogAlarm = props.operations.alarmOnQueueAge(
+      this,
+      'BacklogAge',
+      this.buffer,
+      backlogAge,
+      `Record events wait in the forwarding buffer for more than ${backlogAge.toHumanString()}: the key's 1,000 requests/hour cannot keep up, or Certyo fails (see the forwarder's logs).`,
+    );
   }
 }
 

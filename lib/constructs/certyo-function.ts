@@ -1,13 +1,14 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Acknowledgment, Duration, Validations } from 'aws-cdk-lib';
 import { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { awsManagedPolicyFinding } from '../nag';
 import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
 import { CertyoConfig } from '../config';
-import { awsManagedPolicyFinding } from '../nag';
 import { RateBudgetTable } from './rate-budget-table';
 
 export interface CertyoFunctionProps {
@@ -50,6 +51,12 @@ export interface CertyoFunctionProps {
  * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
  */
 export class CertyoFunction extends NodejsFunction {
+  /**
+   * The execution role: a sibling of the function (`<id>ServiceRole`), since it exists before the
+   * function. Acknowledge findings on its policies with `acknowledgePolicyFindings`.
+   */
+  public readonly serviceRole: Role;
+
   constructor(scope: Construct, id: string, props: CertyoFunctionProps) {
     const timeout = props.timeout ?? Duration.seconds(60);
     if (timeout.toSeconds() < 1 || timeout.toSeconds() > 900) {
@@ -58,7 +65,11 @@ export class CertyoFunction extends NodejsFunction {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.config.logRetentionDays as RetentionDays,
     });
+    // Logs on its own log group only, instead of AWSLambdaBasicExecutionRole (logs on "*").
+    const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
+      role,
       entry: lambdaEntry(props.lambdaName),
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
@@ -86,22 +97,26 @@ export class CertyoFunction extends NodejsFunction {
         ...props.environment,
       },
     });
+    this.serviceRole = role;
     props.apiKeySecret?.grantRead(this);
     props.rateBudget?.grantUse(this);
 
-    Validations.of(this).acknowledge({
-      id: awsManagedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
-      reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events, which every Lambda needs for its own log group.',
-    });
     if (props.network) {
-      Validations.of(this).acknowledge({
+      // A given role does not get the VPC policy from the function: the ENIs need it.
+      role.addManagedPolicy(ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+      Validations.of(role).acknowledge({
         id: awsManagedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
         reason: 'AWSLambdaVPCAccessExecutionRole only allows managing the network interfaces a function in a VPC needs (and logs); EC2 network-interface actions take no resource-level scoping at creation.',
       });
     }
-    Validations.of(this).acknowledge({
+    this.acknowledgePolicyFindings({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; CDK adds them for active tracing.',
     });
+  }
+
+  /** Acknowledges cdk-nag findings on the execution role's policies (which live outside the function's own subtree). */
+  acknowledgePolicyFindings(...rules: Acknowledgment[]): void {
+    Validations.of(this.serviceRole).acknowledge(...rules);
   }
 }

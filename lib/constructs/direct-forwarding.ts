@@ -26,7 +26,7 @@ export interface DirectForwardingProps {
   /** Where the dead-letter alarms go. */
   readonly operations: OperationsTopic;
   /**
-   * Started once per forwarded event, by `verificationRule`.
+   * Gets every forwarded event through `verificationRule` and starts verifications per its policy.
    * @default - no verification
    */
   readonly verification?: IVerificationTarget;
@@ -61,7 +61,7 @@ class GeneratedTransformer extends RuleTargetInput {
  * over 24 hours and an encrypted dead-letter queue that only these rules may write to.
  * Events of the detail-type that miss a mandatory field, or whose idempotency key the
  * transformer cannot build (`lambdas/shared/record-identity.ts`), go to an invalid-events queue
- * as `{"reason": "...", "event": {...}}`, the reason naming the field. Both queues alarm. With `verification`, one more rule starts a verification per forwarded event.
+ * as `{"reason": "...", "event": {...}}`, the reason naming the field. Both queues alarm. With `verification`, one more rule hands every forwarded event to it (which verifies per its policy).
  */
 export class DirectForwarding extends Construct {
   public readonly apiDestination: ApiDestination;

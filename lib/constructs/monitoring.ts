@@ -9,6 +9,8 @@ import {
   HorizontalAnnotation,
   IAlarm,
   IWidget,
+  LogQueryVisualizationType,
+  LogQueryWidget,
   MathExpression,
   Metric,
   TextWidget,
@@ -18,7 +20,7 @@ import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION } from '../../lambdas/shared/metric-names';
+import { BUDGET_METRIC_NAMES, DEFAULT_METRICS_NAMESPACE, INGEST_PATHS, IngestPath, METRIC_NAMES, PATH_DIMENSION, VERIFICATION_OUTCOME_METRIC, VerificationOutcome } from '../../lambdas/shared/metric-names';
 import { DashboardSection } from './dashboard-section';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { notifyingAlarm, NotifyingAlarmOptions, OperationsTopic } from './operations-topic';
@@ -79,11 +81,23 @@ export interface EventBusMonitoringOptions {
 
 export interface WorkflowMonitoringOptions {
   /**
-   * The topic the workflow publishes anchored / failed notifications to: messages published
-   * and deliveries that failed are graphed.
+   * The topic the workflow publishes anchored / failed / unverified notifications to: messages
+   * published and deliveries that failed are graphed.
    * @default - notifications are not graphed
    */
   readonly notifications?: ITopic;
+  /**
+   * The workflow emits `VERIFICATION_OUTCOME_METRIC` (the verification workflow does): graph
+   * outcomes, alarm on any `failed` (integrity: Certyo gave a definite negative answer) and on
+   * `unverifiedThreshold` or more `unverified` in an hour (operations: rate limit, outage).
+   * @default false
+   */
+  readonly outcomes?: boolean;
+  /**
+   * `unverified` outcomes per hour that raise the operational alarm; only with `outcomes`.
+   * @default 10
+   */
+  readonly unverifiedThreshold?: number;
 }
 
 /** A REST API stage, by name, so an API in another stack adds no cross-stack reference. */
@@ -92,6 +106,12 @@ export interface ApiGatewayStageOptions {
   readonly stageName: string;
   /** Short name used in graph legends and alarm names, e.g. `proxy`. */
   readonly label: string;
+  /**
+   * The stage's JSON access log group (with a `consumer` field), and the Certyo requests per hour
+   * the consumers may make together: the dashboard shows each consumer's hourly requests against it.
+   * @default - no consumer usage widget
+   */
+  readonly consumerUsage?: { readonly accessLogGroupName: string; readonly hourlyRequestShare: number };
 }
 
 /** Statistics per minute for flows, per five minutes for alarms, per hour for the budget. */
@@ -119,6 +139,7 @@ interface WorkflowRegistration {
   readonly label: string;
   readonly stateMachine: IStateMachine;
   readonly notifications?: ITopic;
+  readonly outcomes: boolean;
 }
 
 /**
@@ -279,7 +300,13 @@ export class CertyoMonitoring extends Construct {
    */
   addWorkflow(stateMachine: IStateMachine, label: string, options: WorkflowMonitoringOptions = {}): Alarm {
     this.claim('addWorkflow', label);
-    this.workflows.push({ label, stateMachine, notifications: options.notifications });
+    const outcomes = options.outcomes ?? false;
+    const unverifiedThreshold = options.unverifiedThreshold ?? 10;
+    if (!Number.isInteger(unverifiedThreshold) || unverifiedThreshold < 1) {
+      throw new Error(`CertyoMonitoring.addWorkflow: unverifiedThreshold must be a whole number of at least 1, got ${unverifiedThreshold}`);
+    }
+    this.workflows.push({ label, stateMachine, notifications: options.notifications, outcomes });
+    if (outcomes) this.addOutcomeAlarms(label, unverifiedThreshold);
     const sum = { period: ALARM_PERIOD, statistic: 'Sum' };
     return this.alarm(`${label}-failures`, {
       metric: new MathExpression({
@@ -296,9 +323,39 @@ export class CertyoMonitoring extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        `A ${label} execution failed, timed out or was aborted: a record may have no anchored/failed notification, or (error Certyo.WriteBackFailed) ` +
+        `A ${label} execution failed, timed out or was aborted: a record may have no notification, or (error Certyo.WriteBackFailed) ` +
         'its notification was sent but a DynamoDB item kept certyo_status=pending. Open the failed executions in the Step Functions console; ' +
         'once the cause is fixed, redrive the execution; for a write-back failure, set the item status from the notification instead (a restart would notify twice).',
+    });
+  }
+
+  private outcomeMetric(outcome: VerificationOutcome, period: Duration): Metric {
+    return new Metric({
+      namespace: this.metricsNamespace,
+      metricName: VERIFICATION_OUTCOME_METRIC.name,
+      dimensionsMap: { [PATH_DIMENSION]: 'verify', [VERIFICATION_OUTCOME_METRIC.dimension]: outcome },
+      statistic: 'Sum',
+      period,
+      label: outcome,
+    });
+  }
+
+  private addOutcomeAlarms(label: string, unverifiedThreshold: number): void {
+    this.alarm(`${label}-integrity`, {
+      metric: this.outcomeMetric('failed', ALARM_PERIOD),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `Certyo gave a definite negative answer for a record (${label} notification status=failed: hash_mismatch, anchor_failed, not_ingested or Certyo's own reason). ` +
+        'An integrity signal, not an outage: read the failed notifications (subscribe with a status filter), compare the record with its source, and ask Certyo about the snapshot.',
+    });
+    this.alarm(`${label}-unverified`, {
+      metric: this.outcomeMetric('unverified', HOUR),
+      threshold: unverifiedThreshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        `${unverifiedThreshold} or more records in an hour got no answer from Certyo within the verification horizon (${label} notification status=unverified, reason rate_limited, certyo_unavailable, not_anchored or an HTTP status). ` +
+        'An operational signal: check the Certyo budget graph and Certyo\'s health; the records are not known to be bad. Verify them again once Certyo answers.',
     });
   }
 
@@ -531,7 +588,7 @@ export class CertyoMonitoring extends Construct {
         leftAnnotations: [{ value: this.remainingThreshold(), label: 'remaining alarm', color: '#ff7f0e' }],
       }),
       // Above zero, instances are spending the key without the shared budget record (docs/rate-budget.md).
-      this.pathGraph('Shared rate budget unavailable / 5 min', METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
+      this.pathGraph('Shared rate budget unavailable / 5 min', BUDGET_METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
     ];
   }
 
@@ -589,14 +646,14 @@ export class CertyoMonitoring extends Construct {
 
   private workflowWidgets(): IWidget[] {
     const options = (label: string) => ({ statistic: 'Sum', period: ALARM_PERIOD, label });
-    return this.workflows.flatMap(({ label, stateMachine, notifications }) => [
+    return this.workflows.flatMap(({ label, stateMachine, notifications, outcomes }) => [
       new GraphWidget({
         title: `${label}: executions / 5 min`,
         width: 12,
         height: 6,
         left: [
           stateMachine.metricStarted(options('started')),
-          stateMachine.metricSucceeded(options('succeeded (anchored or failed notification sent)')),
+          stateMachine.metricSucceeded(options('succeeded (notification sent)')),
           stateMachine.metricFailed(options('failed')),
           stateMachine.metricTimedOut(options('timed out')),
           stateMachine.metricAborted(options('aborted')),
@@ -612,6 +669,16 @@ export class CertyoMonitoring extends Construct {
                 notifications.metricNumberOfMessagesPublished(options('published')),
                 notifications.metricNumberOfNotificationsFailed(options('deliveries failed')),
               ],
+            }),
+          ]
+        : []),
+      ...(outcomes
+        ? [
+            new GraphWidget({
+              title: `${label}: outcomes / 5 min (failed = integrity, unverified = operations)`,
+              width: 12,
+              height: 6,
+              left: VERIFICATION_OUTCOME_METRIC.outcomes.map((outcome) => this.outcomeMetric(outcome, ALARM_PERIOD)),
             }),
           ]
         : []),
@@ -634,6 +701,19 @@ export class CertyoMonitoring extends Construct {
 
   private apiWidgets(): IWidget[] {
     return this.apiStages.flatMap((api) => [
+      ...(api.consumerUsage === undefined
+        ? []
+        : [
+            new LogQueryWidget({
+              title: `${api.label}: Certyo requests per consumer per hour (all consumers together may make ${api.consumerUsage.hourlyRequestShare})`,
+              width: 24,
+              height: 6,
+              logGroupNames: [api.consumerUsage.accessLogGroupName],
+              view: LogQueryVisualizationType.BAR,
+              // Only requests that reached Certyo spend its budget (integrationStatus is "-" otherwise).
+              queryLines: ['fields consumer', 'filter integrationStatus != "-"', 'stats count(*) as requests by consumer, bin(1h)'],
+            }),
+          ]),
       new GraphWidget({
         title: `${api.label}: requests / 5 min`,
         width: 12,

@@ -16,6 +16,12 @@ export interface OperationsTopicProps {
    */
   readonly alarmEmail?: string;
   /**
+   * An existing SNS topic (e.g. the team's paging topic) every alarm notifies instead of a topic
+   * of this stack. Its access policy (and KMS key, if encrypted) must let CloudWatch publish.
+   * @default - a new KMS-encrypted topic
+   */
+  readonly alarmTopicArn?: string;
+  /**
    * A fixed topic name, so another stack can alarm here by ARN without a cross-stack export.
    * @default - a name CloudFormation generates
    */
@@ -27,11 +33,17 @@ export interface OperationsTopicProps {
  * may use, since alarms cannot publish to a topic whose key they cannot use) and SSL-only.
  */
 export class OperationsTopic extends Construct {
-  public readonly topic: Topic;
-  public readonly key: Key;
+  public readonly topic: ITopic;
+  /** `undefined` when `alarmTopicArn` names an existing topic. */
+  public readonly key?: Key;
 
   constructor(scope: Construct, id: string, props: OperationsTopicProps = {}) {
     super(scope, id);
+    if (props.alarmTopicArn) {
+      this.topic = Topic.fromTopicArn(this, 'Topic', props.alarmTopicArn);
+      if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      return;
+    }
     this.key = new Key(this, 'Key', {
       enableKeyRotation: true,
       description: 'Encrypts the Certyo operations (alarm) topic',
@@ -44,6 +56,12 @@ export class OperationsTopic extends Construct {
       enforceSSL: true,
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+  }
+
+  /** Alarm (to this topic) when a queue's oldest message is older than `maxAge`: work waits that should be flowing. */
+  alarmOnQueueAge(scope: Construct, id: string, queue: IQueue, maxAge: Duration, description: string): Alarm {
+    const metric = queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' });
+    return notifyingAlarm(scope, id, this.topic, { metric, threshold: maxAge.toSeconds(), comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, description });
   }
 
   /** Alarm (to this topic) when a queue holds any visible message, e.g. a dead-letter queue. */

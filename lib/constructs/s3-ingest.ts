@@ -5,6 +5,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, EventType, IBuc
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
@@ -55,6 +56,12 @@ export interface S3IngestProps {
   readonly maxReceiveCount?: number;
   /** @default 1024 */
   readonly memorySize?: number;
+  /**
+   * Alarm when the oldest notification or continuation in the queue is older than this: files
+   * wait (rate limit, Certyo failing, or the function failing before it can report).
+   * @default Duration.hours(6)
+   */
+  readonly backlogAgeAlarm?: Duration;
 }
 
 /**
@@ -75,6 +82,8 @@ export class S3Ingest extends Construct {
   public readonly failedMessages: DeadLetterQueue;
   /** Records, lines and files that could not be ingested, each with its reason. */
   public readonly rejectedRecords: DeadLetterQueue;
+  /** The queue's oldest message is older than `backlogAgeAlarm`. */
+  public readonly backlogAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: S3IngestProps) {
     super(scope, id);
@@ -138,6 +147,14 @@ export class S3Ingest extends Construct {
         RECORD_ID_FIELD: s3.recordIdField,
       },
     });
+    const backlogAge = props.backlogAgeAlarm ?? Duration.hours(6);
+    this.backlogAlarm = props.operations.alarmOnQueueAge(
+      this,
+      'BacklogAge',
+      this.queue,
+      backlogAge,
+      `S3 notifications or large-file continuations wait in the ingest queue for more than ${backlogAge.toHumanString()}: the key's 1,000 requests/hour cannot keep up, Certyo fails, or the s3-ingest function fails (see its logs).`,
+    );
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true }));
     this.grantRead(s3.prefix);
     this.queue.grantSendMessages(this.function);
@@ -167,7 +184,7 @@ export class S3Ingest extends Construct {
     // How cdk-nag writes the object ARN: a reference to the created bucket, or the imported name.
     const created = this.bucket instanceof Bucket ? (this.bucket.node.defaultChild as CfnBucket) : undefined;
     const bucketArn = created ? `<${Stack.of(this).getLogicalId(created)}.Arn>` : `arn:<AWS::Partition>:s3:::${this.bucket.bucketName}`;
-    Validations.of(this.function).acknowledge({
+    this.function.acknowledgePolicyFindings({
       id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix ?? ''}*]`,
       reason: 'The objects to read are only known when they are uploaded; access is limited to the ingest bucket and prefix.',
     });

@@ -12,7 +12,7 @@ export interface IVerificationTarget {
    */
   grantStartTo(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void;
   /**
-   * An EventBridge target that starts one verification per forwarded event (direct mode,
+   * An EventBridge target that starts verifications of forwarded events per the policy (direct mode,
    * where no Lambda sees the accepted record). Events are in the forwarding event contract.
    */
   ruleTarget(): IRuleTarget;

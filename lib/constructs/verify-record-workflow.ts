@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
-import { IConnection, IRuleTarget, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { IConnection, IRuleTarget } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -11,6 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { formatVerificationPolicy, VerificationPolicy } from '../../lambdas/shared/verification-starter';
+import { CertyoFunction } from './certyo-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { CertyoConfig } from '../config';
 import { OperationsTopic } from './operations-topic';
@@ -32,6 +35,9 @@ export interface VerifyRecordSubstitutions {
   readonly WaitSeconds: string;
   readonly MaxAttempts: string;
   readonly PollIntervalSeconds: string;
+  readonly HorizonSeconds: string;
+  /** CloudWatch namespace of the `Verifications` outcome metric. */
+  readonly MetricsNamespace: string;
 }
 
 /**
@@ -50,19 +56,30 @@ export function renderVerifyRecordDefinition(substitutions: VerifyRecordSubstitu
 }
 
 /**
- * Worst-case time an execution spends in Wait states: the first wait, then a linear backoff
- * (`pollIntervalSeconds` × 1, 2, …) between attempts, for up to `2 × maxAttempts` attempts
- * when a failed snapshot is re-queued (which grants a fresh allowance).
+ * Worst-case time an execution spends in its Wait state: every pause is checked against the
+ * horizon before it starts, and a retried snapshot grants one more horizon.
  */
-export function worstCaseWaitSeconds(waitSeconds: number, maxAttempts: number, pollIntervalSeconds: number): number {
-  const attempts = 2 * maxAttempts;
-  return waitSeconds + (pollIntervalSeconds * (attempts - 1) * attempts) / 2;
+export function worstCaseWaitSeconds(horizonSeconds: number): number {
+  return 2 * horizonSeconds;
+}
+
+/** Events a direct-mode verification batch takes: one bulk request's worth, as in batched mode. */
+export const DIRECT_BATCH_SIZE = 1000;
+
+/** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
+export interface DirectVerificationStarter {
+  readonly queue: Queue;
+  readonly function: CertyoFunction;
+  /** Events EventBridge could not put on `queue`. */
+  readonly deliveryFailures: DeadLetterQueue;
+  /** Events whose batch failed to start its executions 5 times. */
+  readonly startFailures: DeadLetterQueue;
 }
 
 export interface VerifyRecordWorkflowProps {
   /**
-   * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays` and `verify.*` (policy,
-   * waitSeconds, maxAttempts, workflowType) are read from here.
+   * `apiUrl`, `tenantId` (for inputs without one), `logRetentionDays`, `metricsNamespace` and
+   * `verify.*` (policy, waitSeconds, maxAttempts, horizonSeconds, workflowType) are read from here.
    */
   readonly config: CertyoConfig;
   /** The EventBridge Connection holding the Certyo API key; the HTTP tasks authenticate with it. */
@@ -86,19 +103,21 @@ function wholeNumber(name: string, value: number, min: number, max: number): num
 /**
  * The verification workflow: a Step Functions state machine (`statemachines/verify-record.asl.json`)
  * that waits for Certyo to anchor a record, verifies it through the Certyo Connection (HTTP
- * Task: the key never leaves the Connection), retries rate limits and server errors with
- * jittered backoff, and publishes `anchored` or `failed` to the KMS-encrypted, SSL-only
- * `notifications` topic with message attribute `status`, so subscribers can filter.
+ * Task: the key never leaves the Connection), pauses through rate limits and outages within
+ * `certyo:verify.horizonSeconds`, and publishes `anchored`, `failed` or `unverified` to the
+ * KMS-encrypted, SSL-only `notifications` topic with message attribute `status`, so
+ * subscribers can filter; each outcome is also counted in the `Verifications` metric.
  */
 export class VerifyRecordWorkflow extends Construct implements IVerificationTarget {
   public readonly stateMachine: StateMachine;
-  /** Anchored / failed notifications (message attribute `status`). */
+  /** Anchored / failed / unverified notifications (message attribute `status`). */
   public readonly notifications: Topic;
   public readonly notificationsKey: Key;
   public readonly logGroup: LogGroup;
   public readonly policy: VerificationPolicy;
   private readonly operations: OperationsTopic;
-  private ruleTargetDeadLetters?: DeadLetterQueue;
+  private readonly config: CertyoConfig;
+  private directStarts?: DirectVerificationStarter;
 
   constructor(scope: Construct, id: string, props: VerifyRecordWorkflowProps) {
     super(scope, id);
@@ -106,10 +125,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     const waitSeconds = wholeNumber('certyo:verify.waitSeconds', verify.waitSeconds, 1, 86_400);
     const maxAttempts = wholeNumber('certyo:verify.maxAttempts', verify.maxAttempts, 1, 100);
     const pollIntervalSeconds = wholeNumber('pollIntervalSeconds', props.pollIntervalSeconds ?? 30, 1, 3_600);
-    const worstCase = worstCaseWaitSeconds(waitSeconds, maxAttempts, pollIntervalSeconds);
+    const horizonSeconds = wholeNumber('certyo:verify.horizonSeconds', verify.horizonSeconds, 60, 86_400);
+    if (waitSeconds >= horizonSeconds) {
+      throw new Error(`VerifyRecordWorkflow: certyo:verify.waitSeconds (${waitSeconds}) must be shorter than certyo:verify.horizonSeconds (${horizonSeconds}), or no verify call would ever be made`);
+    }
+    const worstCase = worstCaseWaitSeconds(horizonSeconds);
     if (verify.workflowType === 'EXPRESS' && worstCase > EXPRESS_LIMIT_SECONDS) {
       throw new Error(
-        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but certyo:verify.waitSeconds (${waitSeconds}) plus the backoff of up to ${2 * maxAttempts} attempts (certyo:verify.maxAttempts ${maxAttempts}, doubled for a retried snapshot; step ${pollIntervalSeconds} s) can take ${worstCase} s. Use "STANDARD", or lower certyo:verify.waitSeconds / certyo:verify.maxAttempts.`,
+        `certyo:verify.workflowType = "EXPRESS" needs every wait to fit in ${EXPRESS_LIMIT_SECONDS} s, but certyo:verify.horizonSeconds (${horizonSeconds}), doubled for a retried snapshot, allows ${worstCase} s. Use "STANDARD", or lower certyo:verify.horizonSeconds to ${EXPRESS_LIMIT_SECONDS / 2} or less.`,
       );
     }
     if (!/^https?:\/\/[^/]+$/.test(apiUrl)) {
@@ -122,13 +145,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     }
     this.policy = verify.policy;
     this.operations = props.operations;
+    this.config = props.config;
 
     this.notificationsKey = new Key(this, 'NotificationsKey', {
       enableKeyRotation: true,
-      description: 'Encrypts the Certyo anchored/failed notifications topic',
+      description: 'Encrypts the Certyo verification notifications topic',
     });
     this.notifications = new Topic(this, 'Notifications', {
-      displayName: 'Certyo record anchored / failed',
+      displayName: 'Certyo record anchored / failed / unverified',
       masterKey: this.notificationsKey,
       enforceSSL: true,
     });
@@ -146,6 +170,8 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
       WaitSeconds: String(waitSeconds),
       MaxAttempts: String(maxAttempts),
       PollIntervalSeconds: String(pollIntervalSeconds),
+      HorizonSeconds: String(horizonSeconds),
+      MetricsNamespace: JSON.stringify(props.config.metricsNamespace).slice(1, -1),
     };
     const text = fs.readFileSync(VERIFY_RECORD_ASL, 'utf8');
     // Fails synth on a placeholder typo instead of at deploy time.
@@ -163,6 +189,13 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     });
     this.notifications.grantPublish(this.stateMachine);
     this.grantHttpInvoke(apiUrl, props.connection);
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.config.metricsNamespace } },
+      }),
+    );
     this.acknowledgeFindings();
   }
 
@@ -197,7 +230,7 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     Validations.of(this.stateMachine).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions; CDK adds exactly these.',
+        reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*), CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and cloudwatch:PutMetricData (the outcome metric; limited to the certyo:metricsNamespace namespace by condition) do not support resource-level permissions.',
       },
       {
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -214,9 +247,14 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     );
   }
 
-  /** Where forwarded events go when their execution could not be started; created by `ruleTarget()`. */
+  /** Where forwarded events go when EventBridge could not queue them for verification; created by `ruleTarget()`. */
   public get ruleTargetDeadLetterQueue(): DeadLetterQueue | undefined {
-    return this.ruleTargetDeadLetters;
+    return this.directStarts?.deliveryFailures;
+  }
+
+  /** Direct mode's verification queue, starter Lambda and start failures; created by `ruleTarget()`. */
+  public get directStarter(): DirectVerificationStarter | undefined {
+    return this.directStarts;
   }
 
   /**
@@ -238,21 +276,53 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
   }
 
   /**
-   * Direct mode: a second target of the forwarding rule. The execution input is the event's
-   * `detail` as is (`$.detail`), not an input template: a template would have to name the
-   * optional `recordVersion`/`payload`, which an event may leave out; the workflow applies the
-   * defaults itself. Failed starts are retried for 24 h, then dead-lettered (with an alarm).
+   * Direct mode: the verification rule's target. Forwarded events go to a queue, and the
+   * `verify-starter` Lambda hands them to the same starter the ingest Lambdas use, so
+   * `certyo:verify.policy` applies: `batch` starts one execution per SQS batch (up to 1,000
+   * events gathered for up to 5 minutes), `sample` and `all` as in batched mode. Events
+   * EventBridge cannot queue are retried for 24 h, then dead-lettered; batches whose starts keep
+   * failing are dead-lettered after 5 receives (both with an alarm).
    */
   ruleTarget(): IRuleTarget {
-    this.ruleTargetDeadLetters ??= new DeadLetterQueue(this, 'RuleTargetDeadLetters', {
-      operations: this.operations,
-      purpose: 'Forwarded events whose verification workflow could not be started (EventBridge gave up after 24 h of retries).',
-    });
-    return new SfnStateMachine(this.stateMachine, {
-      input: RuleTargetInput.fromEventPath('$.detail'),
-      deadLetterQueue: this.ruleTargetDeadLetters.queue,
+    this.directStarts ??= this.createDirectStarter();
+    return new SqsQueue(this.directStarts.queue, {
+      deadLetterQueue: this.directStarts.deliveryFailures.queue,
       retryAttempts: 185,
       maxEventAge: Duration.hours(24),
     });
+  }
+
+  private createDirectStarter(): DirectVerificationStarter {
+    const deliveryFailures = new DeadLetterQueue(this, 'RuleTargetDeadLetters', {
+      operations: this.operations,
+      purpose: 'Forwarded events EventBridge could not put on the verification queue (gave up after 24 h of retries).',
+    });
+    const startFailures = new DeadLetterQueue(this, 'StartFailures', {
+      operations: this.operations,
+      purpose: 'Forwarded events whose verification executions could not be started after 5 receives (redrive them to the verification queue).',
+    });
+    const fn = new CertyoFunction(this, 'DirectStarter', {
+      lambdaName: 'verify-starter',
+      config: this.config,
+      timeout: Duration.seconds(60),
+      description: 'Direct mode: forwarded events → verification executions, per certyo:verify.policy',
+    });
+    const queue = new Queue(this, 'DirectQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda's guidance: at least the function timeout plus the batching window.
+      visibilityTimeout: Duration.minutes(10),
+      deadLetterQueue: { queue: startFailures.queue, maxReceiveCount: 5 },
+    });
+    this.grantStartTo(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: DIRECT_BATCH_SIZE,
+        maxBatchingWindow: Duration.minutes(5),
+        // Two pollers at most: batches stay full under load, so `batch` stays near one execution per 1,000 events.
+        maxConcurrency: 2,
+      }),
+    );
+    return { queue, function: fn, deliveryFailures, startFailures };
   }
 }

@@ -9,6 +9,8 @@ import { CertyoFunction } from './certyo-function';
 import { PropProblems } from './prop-problems';
 import { nagEnvironment } from '../nag';
 
+const WEBHOOK_TIMEOUT = Duration.seconds(10);
+
 export interface WebhookIntakeProps {
   /** `forwarding.detailType` and the Lambda settings are read from here. */
   readonly config: CertyoConfig;
@@ -41,8 +43,9 @@ export interface WebhookIntakeProps {
 
 /**
  * `POST /webhooks/{source}` → `webhook-intake` Lambda → `domain-events` bus. The Lambda verifies
- * the HMAC-SHA256 signature with the source's secret, refuses replayed delivery ids (DynamoDB
- * table with TTL), validates the body against the forwarding event contract and puts it on the
+ * the HMAC-SHA256 signature with the source's secret, validates the body against the forwarding
+ * event contract and the tenants and databases `config.webhook.sources` allows the source,
+ * refuses replayed delivery ids (two-phase claims in a DynamoDB table with TTL) and puts it on the
  * bus. It may read only the secrets under `secretPrefix`, write only its table, and put events
  * only on that bus.
  */
@@ -72,7 +75,7 @@ export class WebhookIntake extends Construct {
     this.function = new CertyoFunction(this, 'Function', {
       lambdaName: 'webhook-intake',
       config: props.config,
-      timeout: Duration.seconds(10),
+      timeout: WEBHOOK_TIMEOUT,
       memorySize: 256,
       description: 'Verifies signed webhooks and puts their records on the domain-events bus',
       environment: {
@@ -82,9 +85,12 @@ export class WebhookIntake extends Construct {
         WEBHOOK_SECRET_PREFIX: secretPrefix,
         SIGNATURE_TOLERANCE_SECONDS: String(tolerance.toSeconds()),
         DELIVERY_RETENTION_SECONDS: String(retention.toSeconds()),
+        // A pending claim outlives any attempt (the function's timeout), then a retry may take it over.
+        PENDING_CLAIM_SECONDS: String(3 * WEBHOOK_TIMEOUT.toSeconds()),
+        WEBHOOK_SOURCES: JSON.stringify(props.config.webhook.sources),
       },
     });
-    this.deliveries.grant(this.function, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    this.deliveries.grant(this.function, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     props.bus.grantPutEventsTo(this.function);
     this.grantSourceSecrets(secretPrefix);
 
@@ -108,7 +114,7 @@ export class WebhookIntake extends Construct {
     const resource = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this));
     this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [resource] }));
     const { partition, region, account } = nagEnvironment(this);
-    Validations.of(this.function).acknowledge({
+    this.function.acknowledgePolicyFindings({
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:secretsmanager:${region}:${account}:secret:${secretPrefix}*]`,
       reason: 'Webhook sources are added by creating a secret under this prefix, without a redeploy; no other secret can be read.',
     });

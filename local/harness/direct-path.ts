@@ -15,8 +15,8 @@ export interface DirectPathOptions {
   readonly maxAttempts?: number;
   /** Stop at the first 429 instead of retrying (the rest of the events stay unsent). @default false */
   readonly stopOnThrottle?: boolean;
-  /** Called for each event the verification rule matches, with its `detail` (the target's `$.detail`). */
-  readonly startVerification?: (detail: unknown) => void;
+  /** Called for each delivered event the verification rule matches: the whole event, as it queues it. */
+  readonly queueVerification?: (event: unknown) => void;
 }
 
 export interface DirectPathRun {
@@ -81,7 +81,7 @@ export async function runDirectPath(events: readonly unknown[], options: DirectP
       break;
     }
     if (outcome === 'accepted' && matchingRoutes(options.routes.verification, event, (p) => p).length > 0) {
-      options.startVerification?.((event as { detail: unknown }).detail);
+      options.queueVerification?.(event);
     }
   }
   run.ms = Date.now() - started;

@@ -27,7 +27,7 @@ export interface EventRoutes {
   readonly buffer: readonly Record<string, unknown>[];
   /** Events of the detail-type that break the contract (direct mode), and what the queue receives. */
   readonly invalid: readonly InvalidRoute[];
-  /** Rules that also start the verification workflow with `$.detail`. */
+  /** Direct mode: the rule that queues forwarded events for the verify-starter (the whole event). */
   readonly verification: readonly Record<string, unknown>[];
 }
 
@@ -37,11 +37,10 @@ interface RuleTarget {
   readonly InputPath?: string;
 }
 
-/** Reads the routes. The two SQS targets are told apart by logical id: the invalid-events queue's names it. */
+/** Reads the routes. The SQS targets are told apart by logical id: the invalid-events and verification queues' name them. */
 export function eventRoutes(templates: Readonly<Record<string, CfnTemplate>>): EventRoutes {
   const destinations = new Map(resourceEntries(templates, 'AWS::Events::ApiDestination').map(([id, r]) => [id, r.Properties ?? {}]));
   const queues = new Set(resourceEntries(templates, 'AWS::SQS::Queue').map(([id]) => id));
-  const machines = new Set(resourceEntries(templates, 'AWS::StepFunctions::StateMachine').map(([id]) => id));
   const routes = { apiDestination: [] as ApiDestinationRoute[], buffer: [] as Record<string, unknown>[], invalid: [] as InvalidRoute[], verification: [] as Record<string, unknown>[] };
   for (const [, rule] of resourceEntries(templates, 'AWS::Events::Rule')) {
     const pattern = rule.Properties?.EventPattern as Record<string, unknown> | undefined;
@@ -51,10 +50,9 @@ export function eventRoutes(templates: Readonly<Record<string, CfnTemplate>>): E
       const destination = destinations.get(id);
       if (destination && target.InputTransformer) {
         routes.apiDestination.push({ pattern, transformer: target.InputTransformer, endpoint: String(destination.InvocationEndpoint), method: String(destination.HttpMethod) });
-      } else if (machines.has(id)) {
-        routes.verification.push(pattern);
       } else if (queues.has(id)) {
         if (/invalid/i.test(id)) routes.invalid.push({ pattern, transformer: target.InputTransformer });
+        else if (/^VerificationDirectQueue/.test(id)) routes.verification.push(pattern);
         else routes.buffer.push(pattern);
       }
     }

@@ -48,12 +48,6 @@ export class LocalStepFunctions {
     return this.started.size;
   }
 
-  /** Starts the direct mode's second rule target would make: the event's `detail` as input. */
-  startFromRule(name: string, detail: unknown): void {
-    this.startCalls++;
-    if (!this.started.has(name)) this.started.set(name, JSON.stringify(detail));
-  }
-
   private async start(command: StartExecutionCommand): Promise<{ executionArn: string; startDate: Date }> {
     if (!(command instanceof StartExecutionCommand)) throw new Error('LocalStepFunctions handles StartExecutionCommand only');
     const { name, input } = command.input;

@@ -9,6 +9,10 @@
  * - `arn:aws:states:::dynamodb:updateItem`: checked as DynamoDB checks an expression (every
  *   `#name` and `:value` defined and used), recorded, then answered by `updateItem` (a test's
  *   table); an error it throws becomes `DynamoDB.<name>`, as the service integration names it.
+ * - `arn:aws:states:::aws-sdk:cloudwatch:putMetricData`: recorded as `metrics`.
+ * Time is virtual: each Wait state becomes a local task that moves `clock` on by the seconds
+ * the Wait would have waited, at once, so a test (and the sandbox, given the same clock) sees
+ * hours pass in milliseconds.
  */
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
@@ -82,6 +86,30 @@ export interface UpdateItemRequest {
 /** Resolves when the item was updated; throws e.g. an error named `ConditionalCheckFailedException`. */
 export type UpdateItemResponder = (request: UpdateItemRequest) => Promise<void>;
 
+/** A clock a test moves by hand; the sandbox takes `now` as its `clock` option. */
+export interface VirtualClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function virtualClock(start = Date.parse('2026-04-13T12:00:00Z')): VirtualClock {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms) => {
+      if (!(ms >= 0)) throw new Error(`virtual clock: cannot advance by ${ms} ms`);
+      time += ms;
+    },
+  };
+}
+
+/** One `putMetricData` datum, dimensions as a name → value map. */
+export interface MetricDatum {
+  readonly name: string;
+  readonly dimensions: Record<string, string>;
+  readonly value: number;
+}
+
 export interface WorkflowRun {
   /** Undefined when the execution ended in a Fail state. */
   readonly output: unknown;
@@ -91,6 +119,9 @@ export interface WorkflowRun {
   /** `dynamodb:updateItem` calls, retries included, in the order made. */
   readonly updates: readonly UpdateItemRequest[];
   readonly calls: readonly HttpRequest[];
+  readonly metrics: readonly MetricDatum[];
+  /** Virtual seconds the execution spent in Wait states. */
+  readonly waitedSeconds: number;
   readonly events: readonly EventLog[];
   /** Retries per state, with the retrier that matched. */
   readonly retries: readonly { state: string; retry: RetryData }[];
@@ -105,7 +136,10 @@ export interface RunOptions {
   readonly waitSeconds?: number;
   readonly maxAttempts?: number;
   readonly pollIntervalSeconds?: number;
+  readonly horizonSeconds?: number;
   readonly tenantId?: string;
+  /** Advanced by every Wait; share it with the sandbox (`clock: clock.now`). @default a private one */
+  readonly clock?: VirtualClock;
   /** The DynamoDB table(s) the write-back updates. @default every update succeeds */
   readonly updateItem?: UpdateItemResponder;
   /**
@@ -158,7 +192,11 @@ interface HttpTaskInput {
   RequestBody?: unknown;
 }
 
-export function substitutions(options: Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempts' | 'pollIntervalSeconds' | 'tenantId'>): VerifyRecordSubstitutions {
+type DefinitionOptions = Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempts' | 'pollIntervalSeconds' | 'horizonSeconds' | 'tenantId'>;
+
+export const METRICS_NAMESPACE = 'CertyoTest';
+
+export function substitutions(options: DefinitionOptions): VerifyRecordSubstitutions {
   return {
     ApiUrl: options.apiUrl,
     ConnectionArn: CONNECTION_ARN,
@@ -167,19 +205,67 @@ export function substitutions(options: Pick<RunOptions, 'apiUrl' | 'waitSeconds'
     WaitSeconds: String(options.waitSeconds ?? 90),
     MaxAttempts: String(options.maxAttempts ?? 10),
     PollIntervalSeconds: String(options.pollIntervalSeconds ?? 30),
+    HorizonSeconds: String(options.horizonSeconds ?? 7200),
+    MetricsNamespace: METRICS_NAMESPACE,
   };
 }
 
-export function loadDefinition(options: Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempts' | 'pollIntervalSeconds' | 'tenantId'>): ConstructorParameters<typeof StateMachine>[0] {
-  return JSON.parse(renderVerifyRecordDefinition(substitutions(options))) as ConstructorParameters<typeof StateMachine>[0];
+type Definition = ConstructorParameters<typeof StateMachine>[0];
+type StateDefinition = Record<string, unknown>;
+
+export function loadDefinition(options: DefinitionOptions): Definition {
+  return JSON.parse(renderVerifyRecordDefinition(substitutions(options))) as Definition;
 }
 
-/** Runs one execution to its end; waits and retry pauses are shortened to a millisecond. */
+/**
+ * Each Wait state (`Seconds` or `SecondsPath`, no other fields that change data) as a Task of
+ * the same name whose input is the seconds and whose result is discarded: the data passes
+ * through as through a Wait. Returns the definition and the names of the former Wait states.
+ */
+export function withVirtualWaits(definition: Definition): { definition: Definition; waits: string[] } {
+  const states = (definition as unknown as { States: Record<string, StateDefinition> }).States;
+  const waits: string[] = [];
+  const rewritten = Object.fromEntries(
+    Object.entries(states).map(([name, state]) => {
+      if (state.Type !== 'Wait') return [name, state];
+      const { Type: _wait, Seconds, SecondsPath, Comment, Next, End, ...rest } = state;
+      if (Object.keys(rest).length > 0) throw new Error(`Wait state ${name}: cannot make ${Object.keys(rest).join(', ')} virtual`);
+      waits.push(name);
+      const seconds = SecondsPath === undefined ? { seconds: Seconds } : { 'seconds.$': SecondsPath };
+      return [name, { Type: 'Task', Comment, Resource: 'arn:aws:states:::local:wait', Parameters: seconds, ResultPath: null, ...(Next === undefined ? { End } : { Next }) }];
+    }),
+  );
+  return { definition: { ...definition, States: rewritten } as unknown as Definition, waits };
+}
+
+const validated = new Set<string>();
+
+/** Runs one execution to its end; its waits take no real time (they move the virtual clock). */
 export async function runWorkflow(input: unknown, options: RunOptions): Promise<WorkflowRun> {
   const http = options.http ?? realHttp;
   const calls: HttpRequest[] = [];
   const notifications: Notification[] = [];
   const updates: UpdateItemRequest[] = [];
+  const metrics: MetricDatum[] = [];
+  const clock = options.clock ?? virtualClock();
+  let waitedSeconds = 0;
+
+  const wait = async (raw: unknown): Promise<Record<string, unknown>> => {
+    const { seconds } = raw as { seconds: unknown };
+    // Step Functions rejects a negative or non-numeric SecondsPath value (States.Runtime).
+    if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) throw new Error(`Wait: seconds must be a non-negative integer, got ${JSON.stringify(seconds)}`);
+    waitedSeconds += seconds;
+    clock.advance(seconds * 1000);
+    return {};
+  };
+
+  const putMetricData = async (raw: unknown): Promise<Record<string, unknown>> => {
+    const { MetricData } = raw as { Namespace: string; MetricData: { MetricName: string; Dimensions?: { Name: string; Value: string }[]; Value: number }[] };
+    for (const datum of MetricData) {
+      metrics.push({ name: datum.MetricName, dimensions: Object.fromEntries((datum.Dimensions ?? []).map((d) => [d.Name, d.Value])), value: datum.Value });
+    }
+    return {};
+  };
 
   const httpTask = async (raw: unknown): Promise<Record<string, unknown>> => {
     const task = raw as HttpTaskInput;
@@ -192,7 +278,13 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
       ...(task.RequestBody === undefined ? {} : { body: task.RequestBody }),
     };
     calls.push(request);
-    const response = await http(request);
+    let response: HttpResponse;
+    try {
+      response = await http(request);
+    } catch (error) {
+      // What the HTTP Task reports for a connection that failed or dropped.
+      throw Object.assign(new Error(`${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`), { name: 'States.Http.Socket' });
+    }
     await options.afterCall?.(calls.length - 1, request, response);
     if (response.status >= 300) {
       throw new HttpTaskError(response.status, JSON.stringify({ StatusCode: response.status, ResponseBody: response.body }));
@@ -225,12 +317,23 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
     return { SdkHttpMetadata: { HttpStatusCode: 200 } };
   };
 
-  const machine = new StateMachine(loadDefinition(options), { validationOptions: { checkArn: false } });
+  const { definition, waits } = withVirtualWaits(loadDefinition(options));
+  // Validating a definition costs ~1 s (schema compilation); each distinct one is validated once.
+  const key = JSON.stringify(definition);
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false, noValidate: validated.has(key) } });
+  validated.add(key);
   const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
     overrides: {
-      taskResourceLocalHandlers: { Verify: httpTask, CheckSnapshot: httpTask, RetrySnapshot: httpTask, Notify: snsPublish, WriteStatus: updateItem } as never,
-      waitTimeOverrides: { WaitForAnchoring: 1, Backoff: 1 },
-      retryIntervalOverrides: { Verify: 1, CheckSnapshot: 1, RetrySnapshot: 1, Notify: 1, WriteStatus: 1 },
+      taskResourceLocalHandlers: {
+        Verify: httpTask,
+        CheckSnapshot: httpTask,
+        RetrySnapshot: httpTask,
+        Notify: snsPublish,
+        RecordOutcome: putMetricData,
+        WriteStatus: updateItem,
+        ...Object.fromEntries(waits.map((name) => [name, wait])),
+      } as never,
+      retryIntervalOverrides: { Notify: 1, RecordOutcome: 1, WriteStatus: 1 },
     },
     context: { State: { EnteredTime: options.enteredTime ?? new Date().toISOString() } } as never,
   });
@@ -258,5 +361,5 @@ export async function runWorkflow(input: unknown, options: RunOptions): Promise<
     output = ended.output;
   }
   const retries = events.flatMap((e) => (e.type === 'StateRetried' ? [{ state: e.state.name, retry: e.retry }] : []));
-  return { output, ...(failure ? { failure } : {}), notifications, updates, calls, events, retries };
+  return { output, ...(failure ? { failure } : {}), notifications, updates, calls, metrics, waitedSeconds, events, retries };
 }

@@ -12,14 +12,14 @@
  *   and every SNS notification is reported as it is published.
  * No AWS and no network beyond 127.0.0.1.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { staticApiKey } from '../../lambdas/shared/api-key';
 import { createCertyoClient } from '../../lambdas/shared/certyo-client';
 import { IngestManyOutcome } from '../../lambdas/shared/certyo-types';
-import { createVerificationStarter, parseVerificationPolicy, VerificationStarter } from '../../lambdas/shared/verification-starter';
+import { createVerificationStarter, parseVerificationPolicy, VerificationPolicy, VerificationStarter } from '../../lambdas/shared/verification-starter';
+import { startVerifications } from '../../lambdas/verify-starter/start-verifications';
 import { s3ObjectSource } from '../../lambdas/s3-ingest/object-source';
 import { PROJECT_ROOT } from '../../lib/bundling';
 import type { Notification } from './local-workflow';
@@ -52,6 +52,10 @@ export interface PathRow {
   anchored: number;
   /** Dead-lettered with a reason, or notified `failed`. */
   failed: number;
+  /** Notified `unverified`: Certyo gave no answer within the horizon (e.g. the budget was spent). */
+  unverified: number;
+  /** Sent, but neither accepted, replayed, skipped nor dead-lettered: must stay 0. */
+  lost: number;
   /** Certyo requests: ingest plus verification. */
   requests: number;
 }
@@ -62,12 +66,19 @@ export interface LocalRunReport {
   readonly notifications: readonly { readonly path: PathName; readonly notification: Notification }[];
   /** Every dead letter, by path, with its reason. */
   readonly deadLetters: readonly { readonly path: PathName; readonly reason: string }[];
+  /** `failed` notifications: every record here is intact, so each one is a false tamper report. */
+  readonly falselyFailed: number;
+  /** Records in the S3 file (sized to the verification policy unless given). */
+  readonly s3Records: number;
   readonly sandbox: SandboxStats;
   readonly ms: number;
 }
 
 export interface LocalRunOptions {
-  /** Records in the NDJSON file dropped in local S3. @default 2_500 */
+  /**
+   * Records in the NDJSON file dropped in local S3.
+   * @default 2_500, or fewer when the policy verifies more than one record in 1,000: sized so the run stays within one hour of Certyo budget
+   */
   readonly s3Records?: number;
   /** Generated events in batched mode (besides the fixtures). @default 50 */
   readonly batchedEvents?: number;
@@ -91,7 +102,19 @@ const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Ve
 const EVENT_FIXTURES = ['record-event-full.json', 'record-event-minimal.json', 'record-event-missing-version.json', 'record-event-object-id.json'];
 const STREAM_FIXTURES = ['insert.json', 'modify.json', 'remove.json', 'ttl-remove.json', 'precision.json', 'binary-and-sets.json', 'certyo-only-modify.json', 'keys-only-insert.json'];
 
-const emptyRow = (): PathRow => ({ sent: 0, accepted: 0, replayed: 0, skipped: 0, anchored: 0, failed: 0, requests: 0 });
+/** Verify executions the S3 file may start: within the run's budget (1,000 requests/hour) with the ingest and the other paths. */
+const S3_VERIFY_BUDGET = 400;
+const DEFAULT_S3_RECORDS = 2_500;
+/** Real time the sandbox below takes to snapshot and anchor (flushMs + anchorDelayMs): the workflow's anchoring wait. */
+const ANCHORING_MS = 3_000;
+
+/** The S3 file's size for a policy: as many records as its verifications can afford. */
+export function s3RecordsFor(policy: VerificationPolicy): number {
+  const perRecord = policy.kind === 'all' ? 1 : policy.kind === 'sample' ? policy.fraction : 0;
+  return perRecord === 0 ? DEFAULT_S3_RECORDS : Math.min(DEFAULT_S3_RECORDS, Math.floor(S3_VERIFY_BUDGET / perRecord));
+}
+
+const emptyRow = (): PathRow => ({ sent: 0, accepted: 0, replayed: 0, skipped: 0, anchored: 0, failed: 0, unverified: 0, lost: 0, requests: 0 });
 
 function eventFixtureTexts(): string[] {
   return EVENT_FIXTURES.map((f) => fs.readFileSync(path.join(FIXTURES, 'eventbridge', f), 'utf8'));
@@ -149,12 +172,14 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     print('direct mode: sample events → synthesized rules and input transformers → API Destination POST /api/v1/records');
     let before = sandbox.stats();
     const directEvents = eventFixtureTexts().map((text) => JSON.parse(text) as unknown);
+    const verificationQueue: string[] = [];
     const direct = await runDirectPath(directEvents, {
       routes: eventRoutes(synthesizeTemplates({ ...context, 'certyo:forwardingMode': 'direct' })),
       apiKey: sandbox.apiKey,
-      // The rule's second target: the event's detail as the execution input, under a generated name.
-      startVerification: (detail) => workflows.direct.startFromRule(randomUUID(), detail),
+      queueVerification: (event) => verificationQueue.push(JSON.stringify(event)),
     });
+    // The verification queue's batch → the verify-starter's code with the run's policy.
+    await startVerifications(verificationQueue, { verification: starter('direct'), tenantId: TENANT, log: { warn: (message) => print(`  [direct] ${message}`) } });
     Object.assign(rows.direct, { sent: directEvents.length, accepted: direct.accepted, replayed: direct.replayed });
     for (const d of [...direct.invalid, ...direct.deadLettered]) deadLetters.push({ path: 'direct', reason: d.reason });
     ingestRequests('direct', before);
@@ -175,7 +200,11 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
 
     print('S3: NDJSON file dropped in local S3 → ObjectCreated notification (delivered twice) → s3-ingest');
     before = sandbox.stats();
-    const spec: NdjsonSpec = { records: options.s3Records ?? 2_500, idPrefix: 'order', badEvery: 1_000 };
+    const s3Records = options.s3Records ?? s3RecordsFor(policy);
+    if (s3Records < DEFAULT_S3_RECORDS && options.s3Records === undefined) {
+      print(`  (${s3Records} records, not ${DEFAULT_S3_RECORDS}: with verify policy ${options.verifyPolicy ?? 'batch'} their verifications must fit one hour of Certyo budget)`);
+    }
+    const spec: NdjsonSpec = { records: s3Records, idPrefix: 'order', badEvery: 1_000 };
     const key = 'incoming/orders 2026-04.ndjson';
     const uploaded = await s3.put(BUCKET, key, ndjsonText(spec), 'application/x-ndjson');
     const notification = objectCreatedNotification({ bucket: BUCKET, key, ...uploaded });
@@ -220,6 +249,9 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     if (options.settleBeforeVerification) {
       sandbox.flush();
       sandbox.settle();
+    } else {
+      // What the workflow's anchoring wait (90 s) stands for: verify once the sandbox has anchored.
+      await new Promise((resolve) => setTimeout(resolve, ANCHORING_MS));
     }
     print('verification: the real ASL in aws-local-stepfunctions; notifications as they are published:');
     await Promise.all(
@@ -237,14 +269,23 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       }),
     );
 
+    let falselyFailed = 0;
     for (const { path: p, notification: n } of notifications) {
       if (n.message.status === 'anchored') rows[p].anchored += confirmed(n);
-      else rows[p].failed += confirmed(n);
+      else if (n.message.status === 'unverified') rows[p].unverified += confirmed(n);
+      else {
+        rows[p].failed += confirmed(n);
+        falselyFailed += confirmed(n);
+      }
     }
     for (const { path: p } of deadLetters) rows[p].failed++;
+    for (const p of PATHS) {
+      const row = rows[p];
+      row.lost = row.sent - row.accepted - row.replayed - row.skipped - deadLetters.filter((d) => d.path === p).length;
+    }
     const total = emptyRow();
     for (const row of Object.values(rows)) for (const k of Object.keys(total) as (keyof PathRow)[]) total[k] += row[k];
-    return { rows, total, notifications, deadLetters, sandbox: sandbox.stats(), ms: Date.now() - started };
+    return { rows, total, notifications, deadLetters, falselyFailed, s3Records, sandbox: sandbox.stats(), ms: Date.now() - started };
   } finally {
     await s3.close();
     await sandbox.close();
@@ -253,8 +294,8 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
 
 /** The final table, as `npm run local` prints it. */
 export function formatReport(report: LocalRunReport): string {
-  const columns: (keyof PathRow)[] = ['sent', 'accepted', 'replayed', 'skipped', 'anchored', 'failed', 'requests'];
-  const header = ['path', 'records sent', 'accepted', 'replayed', 'skipped', 'anchored', 'failed', 'Certyo requests'];
+  const columns: (keyof PathRow)[] = ['sent', 'accepted', 'replayed', 'skipped', 'anchored', 'failed', 'unverified', 'lost', 'requests'];
+  const header = ['path', 'records sent', 'accepted', 'replayed', 'skipped', 'anchored', 'failed', 'unverified', 'lost', 'Certyo requests'];
   const lines = [...PATHS.map((p) => [p, ...columns.map((c) => String(report.rows[p][c]))]), ['total', ...columns.map((c) => String(report.total[c]))]];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const row = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');

@@ -61,6 +61,8 @@ export interface LedgerSettings {
   readonly flushMs: number;
   readonly anchorDelayMs: number;
   readonly failRate: number;
+  readonly retryFailRate: number;
+  readonly anchorFailedShape: 'pending' | 'fail';
   readonly recordHashFormat: 'hex' | 'prefixed';
   /** [0, 1), seeded: decides which snapshots fail. */
   readonly random: () => number;
@@ -214,8 +216,9 @@ export class Ledger {
     if (snapshot.status !== SNAPSHOT_STATUS.batched) return;
     snapshot.timers.forEach(clearTimeout);
     snapshot.timers = [];
-    // Only first attempts may fail, so a retried snapshot always reaches Anchored.
-    if (snapshot.attempts === 1 && this.settings.random() < this.settings.failRate) {
+    // A retry draws only when it may fail, so runs without retryFailRate keep their seeded sequence.
+    const fails = snapshot.attempts === 1 ? this.settings.random() < this.settings.failRate : this.settings.retryFailRate > 0 && this.settings.random() < this.settings.retryFailRate;
+    if (fails) {
       this.transition(snapshot, SNAPSHOT_STATUS.failed);
       return;
     }
@@ -331,8 +334,12 @@ export class Ledger {
     if (input.payload !== undefined && payloadHash(input.payload) !== record.hash) {
       body = { verified: false, verificationStatus: VERIFICATION_STATUS.fail, reasonCategory: REASON_CATEGORY.payloadMismatch, ...common, anchoredOnChain: snapshot?.status === SNAPSHOT_STATUS.anchored };
     } else if (!snapshot || snapshot.status !== SNAPSHOT_STATUS.anchored) {
-      const reason = !snapshot ? REASON_CATEGORY.notInSnapshot : snapshot.status === SNAPSHOT_STATUS.failed ? REASON_CATEGORY.anchorFailed : REASON_CATEGORY.anchorPending;
-      body = { verified: false, verificationStatus: VERIFICATION_STATUS.pending, reasonCategory: reason, ...common, snapshotStatus: snapshot?.status, anchoredOnChain: false };
+      const failed = snapshot?.status === SNAPSHOT_STATUS.failed;
+      const reason = !snapshot ? REASON_CATEGORY.notInSnapshot : failed ? REASON_CATEGORY.anchorFailed : REASON_CATEGORY.anchorPending;
+      const status = failed && this.settings.anchorFailedShape === 'fail' ? VERIFICATION_STATUS.fail : VERIFICATION_STATUS.pending;
+      // The `fail` shape names the failure by reasonCategory alone.
+      const snapshotStatus = status === VERIFICATION_STATUS.fail ? {} : { snapshotStatus: snapshot?.status };
+      body = { verified: false, verificationStatus: status, reasonCategory: reason, ...common, ...snapshotStatus, anchoredOnChain: false };
     } else {
       const tree = snapshot.tree as MerkleTree;
       const root = tree.root;

@@ -47,6 +47,23 @@ export interface SandboxOptions extends FaultRates {
   readonly anchorDelayMs?: number;
   /** Fraction of snapshots whose first anchoring ends `Failed` (a retry always anchors). @default 0 */
   readonly failRate?: number;
+  /**
+   * Fraction of retried snapshots that fail again (an anchor that cannot succeed); drawn from
+   * the same seeded stream as `failRate`. @default 0
+   */
+  readonly retryFailRate?: number;
+  /**
+   * How verify answers for a record whose snapshot `Failed`: `pending` (`verificationStatus:
+   * pending`, `snapshotStatus: Failed`) or `fail` (`verificationStatus: fail`); both with
+   * `reasonCategory: anchor_failed`. The API reference pins down neither. @default 'pending'
+   */
+  readonly anchorFailedShape?: 'pending' | 'fail';
+  /**
+   * Epoch milliseconds now: rate windows, `Retry-After`, timestamps. Give a virtual clock to
+   * replay hours of rate limiting in milliseconds (flush and anchoring timers stay real).
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /** Seed of every random decision (faults, failed snapshots). @default 1 */
   readonly seed?: number;
   /** Largest request body; larger bodies get 413. @default 10 MiB */
@@ -80,6 +97,9 @@ export const SANDBOX_DEFAULTS: ResolvedSandboxOptions = {
   flushMs: 60_000,
   anchorDelayMs: 30_000,
   failRate: 0,
+  retryFailRate: 0,
+  anchorFailedShape: 'pending',
+  clock: Date.now,
   seed: 1,
   maxBodyBytes: 10 * 1024 * 1024,
   recordHashFormat: 'hex',
@@ -98,7 +118,7 @@ export class SandboxOptionError extends Error {
   }
 }
 
-const FRACTIONS = ['failRate', 'errorRate', 'throttleRate', 'resetRate', 'hangRate'] as const;
+const FRACTIONS = ['failRate', 'retryFailRate', 'errorRate', 'throttleRate', 'resetRate', 'hangRate'] as const;
 const NON_NEGATIVE = ['port', 'latencyMs', 'throttleRetryAfterSeconds', 'anchorDelayMs'] as const;
 const POSITIVE = ['rateLimit', 'rateWindowMs', 'flushRecords', 'flushMs', 'maxBodyBytes'] as const;
 

@@ -106,7 +106,7 @@ class SandboxServer {
   constructor(readonly options: ResolvedSandboxOptions) {
     this.apiKeys = new Set(options.apiKeys);
     this.ledger = this.newLedger();
-    this.limiter = new FixedWindowRateLimiter(options.rateLimit, options.rateWindowMs, Date.now);
+    this.limiter = new FixedWindowRateLimiter(options.rateLimit, options.rateWindowMs, options.clock);
     this.faults = new FaultInjector(options, options.seed);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -122,9 +122,9 @@ class SandboxServer {
   }
 
   private newLedger(): Ledger {
-    const { flushRecords, flushMs, anchorDelayMs, failRate, recordHashFormat, seed } = this.options;
+    const { flushRecords, flushMs, anchorDelayMs, failRate, retryFailRate, anchorFailedShape, recordHashFormat, seed, clock } = this.options;
     // A separate stream from fault injection, so changing fault rates does not change which snapshots fail.
-    return new Ledger({ flushRecords, flushMs, anchorDelayMs, failRate, recordHashFormat, random: seededRandom(seed ^ 0x5eed), now: Date.now });
+    return new Ledger({ flushRecords, flushMs, anchorDelayMs, failRate, retryFailRate, anchorFailedShape, recordHashFormat, random: seededRandom(seed ^ 0x5eed), now: clock });
   }
 
   get ledgerApi(): Ledger {
@@ -190,7 +190,7 @@ class SandboxServer {
     if (url.pathname.startsWith('/__sandbox/')) return this.write(res, this.hook(method, url.pathname));
     if (endpoint === 'GET /api/Admin/health') {
       this.counts.count(endpoint, 200);
-      return this.write(res, { status: 200, body: { status: 'Healthy', service: 'certyo-sandbox', timestamp: new Date().toISOString() } });
+      return this.write(res, { status: 200, body: { status: 'Healthy', service: 'certyo-sandbox', timestamp: new Date(this.options.clock()).toISOString() } });
     }
     if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
 
@@ -218,7 +218,7 @@ class SandboxServer {
     }
     const decision = this.limiter.take(key);
     const limits = rateLimitHeaders(decision);
-    if (!decision.allowed) return this.throttled(decision, decision.resetAt - Date.now());
+    if (!decision.allowed) return this.throttled(decision, decision.resetAt - this.options.clock());
     if (fault === 'error') {
       this.counts.fault(fault);
       return errorReply(500, ERROR_CODE.internal, 'Injected server error', [], limits);
@@ -229,7 +229,7 @@ class SandboxServer {
 
   private throttled(decision: RateDecision, waitMs: number): Reply {
     const retryAfter = Math.max(0, Math.ceil(waitMs / 1000));
-    const retryAt = new Date(Date.now() + retryAfter * 1000);
+    const retryAt = new Date(this.options.clock() + retryAfter * 1000);
     const headers: Record<string, string> = { ...rateLimitHeaders(decision) };
     if (this.options.retryAfterFormat === 'seconds') headers['Retry-After'] = String(retryAfter);
     if (this.options.retryAfterFormat === 'http-date') headers['Retry-After'] = retryAt.toUTCString();

@@ -2,7 +2,7 @@
  * `npm run local`, run programmatically: every path of the pipeline offline (sandbox, local S3,
  * real handlers, real verification workflow), and the final table must add up.
  */
-import { LocalRunReport, PATHS, runLocalPipeline } from '../../local/harness/pipeline';
+import { LocalRunReport, PATHS, runLocalPipeline, s3RecordsFor } from '../../local/harness/pipeline';
 
 let report: LocalRunReport;
 
@@ -49,7 +49,19 @@ test('every accepted record is confirmed anchored by a notification, none failed
     expect({ path, anchored: row.anchored }).toEqual({ path, anchored: path === 's3' ? row.accepted : row.accepted + row.replayed });
   }
   expect(report.notifications.filter((n) => n.notification.message.status !== 'anchored')).toEqual([]);
+  expect(report.falselyFailed).toBe(0);
+  expect(report.total.lost).toBe(0);
 });
+
+test('with --verify-policy all the S3 file is sized to the budget: every record verified, none rate limited', async () => {
+  const all = await runLocalPipeline({ verifyPolicy: 'all', settleBeforeVerification: true });
+
+  expect(all.s3Records).toBe(s3RecordsFor({ kind: 'all' }));
+  expect(all.total.requests).toBeLessThan(1_000);
+  expect(all.total).toMatchObject({ unverified: 0, lost: 0 });
+  expect(all.falselyFailed).toBe(0);
+  expect(all.total.anchored).toBe(all.total.accepted + all.total.replayed - all.rows.s3.replayed);
+}, HANG_BUDGET_MS);
 
 test('dead letters carry a reason naming the problem', () => {
   const reasons = report.deadLetters.map((d) => `${d.path}: ${d.reason}`);

@@ -10,7 +10,7 @@ import { formatFindings, projectContext, synth } from '../helpers/synth';
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
 
 const CONSUMERS = [
-  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 50, burstLimit: 80, monthlyQuota: 200_000 },
+  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
   { name: 'audit', scopes: ['verify'] },
 ];
 
@@ -25,7 +25,8 @@ describe('CertyoApiProxyStack', () => {
   const template = synthesized.template('CertyoApiProxyStack');
   const resources = template.toJSON().Resources as Resources;
   const api = single(template, 'AWS::ApiGateway::RestApi', /^ProxyApi/);
-  const authorizer = single(template, 'AWS::ApiGateway::Authorizer', /^ProxyAuthorizer/);
+  const authorizer = single(template, 'AWS::ApiGateway::Authorizer', /^ProxyAuthorizer[0-9A-F]{8}$/);
+  const parameterAuthorizer = single(template, 'AWS::ApiGateway::Authorizer', /^ProxyParameterAuthorizer/);
   const stage = single(template, 'AWS::ApiGateway::Stage', /^ProxyApiDeploymentStage/);
   const billingKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeybilling/);
   const auditKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeyaudit/);
@@ -46,24 +47,44 @@ describe('CertyoApiProxyStack', () => {
     });
   });
 
-  it('proxies ANY /{proxy+} to {apiUrl}/api/v1/{proxy}, injecting the Certyo key from the authorizer context', () => {
+  it('proxies each Certyo route as its own method to the same path below {apiUrl}/api/v1/, injecting the Certyo key', () => {
+    const methods = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.AuthorizationType === 'CUSTOM');
+    const uris = methods.map((m) => `${m.Properties.HttpMethod} ${(m.Properties.Integration as { Uri: string }).Uri}`).sort();
+
+    expect(uris).toEqual([
+      'GET https://www.certyos.com/api/v1/records',
+      'GET https://www.certyos.com/api/v1/snapshots/{snapshotId}',
+      'GET https://www.certyos.com/api/v1/snapshots/{snapshotId}/lifecycle',
+      'GET https://www.certyos.com/api/v1/verify/history',
+      'POST https://www.certyos.com/api/v1/records',
+      'POST https://www.certyos.com/api/v1/records/bulk',
+      'POST https://www.certyos.com/api/v1/snapshots/{snapshotId}/retry',
+      'POST https://www.certyos.com/api/v1/verify/record',
+    ]);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: Match.stringLikeRegexp('\\+') }, 0);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'ANY' }, 0);
     template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'ANY',
+      HttpMethod: 'GET',
       AuthorizationType: 'CUSTOM',
-      AuthorizerId: { Ref: authorizer },
+      AuthorizerId: { Ref: parameterAuthorizer },
       ApiKeyRequired: true,
-      RequestParameters: { 'method.request.path.proxy': true, 'method.request.header.X-Consumer-Key': true },
+      RequestParameters: { 'method.request.path.snapshotId': true, 'method.request.header.X-Consumer-Key': true },
       Integration: {
         Type: 'HTTP_PROXY',
-        IntegrationHttpMethod: 'ANY',
-        Uri: 'https://www.certyos.com/api/v1/{proxy}',
+        IntegrationHttpMethod: 'GET',
+        Uri: 'https://www.certyos.com/api/v1/snapshots/{snapshotId}/lifecycle',
         RequestParameters: {
-          'integration.request.path.proxy': 'method.request.path.proxy',
+          'integration.request.path.snapshotId': 'method.request.path.snapshotId',
           'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
           // The consumer's own key never reaches Certyo.
           'integration.request.header.X-Consumer-Key': "'removed-by-gateway'",
         },
       },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizerId: { Ref: authorizer },
+      Integration: { Uri: 'https://www.certyos.com/api/v1/records/bulk', RequestParameters: { 'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey' } },
     });
   });
 
@@ -72,7 +93,7 @@ describe('CertyoApiProxyStack', () => {
     const sandbox = synth({ 'certyo:apiUrl': 'http://127.0.0.1:4010', 'certyo:apiProxy.consumers': CONSUMERS }).template('CertyoApiProxyStack');
 
     // Assert
-    sandbox.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', Integration: { Uri: 'http://127.0.0.1:4010/api/v1/{proxy}' } });
+    sandbox.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', Integration: { Uri: 'http://127.0.0.1:4010/api/v1/snapshots/{snapshotId}/retry' } });
     sandbox.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', Integration: { Uri: 'http://127.0.0.1:4010/api/Admin/health' } });
   });
 
@@ -89,6 +110,8 @@ describe('CertyoApiProxyStack', () => {
       AuthorizerResultTtlInSeconds: 300,
       RestApiId: { Ref: api },
     });
+    // Routes with a path parameter: every request reaches the authorizer, which checks the value.
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0, RestApiId: { Ref: api } });
   });
 
   it('creates one API key and usage plan per consumer, with its throttle and monthly quota, bound to the stage', () => {
@@ -99,13 +122,13 @@ describe('CertyoApiProxyStack', () => {
 
     expect(Object.keys(plans)).toHaveLength(2);
     expect(billing.Properties).toMatchObject({
-      Throttle: { RateLimit: 50, BurstLimit: 80 },
+      Throttle: { RateLimit: 0.04, BurstLimit: 8 },
       Quota: { Limit: 200_000, Period: 'MONTH' },
       ApiStages: [{ ApiId: { Ref: api }, Stage: { Ref: stage } }],
     });
-    // The config defaults: 100 requests/second (the seed's figure), burst twice that, no quota.
-    expect(audit.Properties).toMatchObject({ Throttle: { RateLimit: 100, BurstLimit: 200 } });
-    expect(audit.Properties.Quota).toBeUndefined();
+    // Derived from what billing leaves of the 200 requests/hour share (200 - 8 - 0.04 × 3600 = 48):
+    // a burst of 4 and 0.0122/s, at most 47.92 requests in any hour, a daily quota of 24 such hours.
+    expect(audit.Properties).toMatchObject({ Throttle: { RateLimit: 0.0122, BurstLimit: 4 }, Quota: { Limit: 1150, Period: 'DAY' } });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: billingKey }, UsagePlanId: { Ref: billingPlan } });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY', KeyId: { Ref: auditKey }, UsagePlanId: { Ref: auditPlan } });
   });
@@ -140,7 +163,7 @@ describe('CertyoApiProxyStack', () => {
       StageName: 'v1',
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 150, ThrottlingBurstLimit: 280 }),
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
         Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1health', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
       ]),
     });
@@ -180,6 +203,7 @@ describe('CertyoApiProxyStack', () => {
       Rules: [
         Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' } } }),
         Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' } } }),
+        Match.objectLike({ Name: 'OnlyDefinedRoutes', Action: { Block: {} }, Statement: { NotStatement: { Statement: { RegexMatchStatement: Match.objectLike({ FieldToMatch: { UriPath: {} } }) } } } }),
       ],
     });
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] } });
@@ -242,7 +266,9 @@ describe('CertyoApiProxyStack switches', () => {
 });
 
 describe('construct props validation', () => {
-  const config = loadConfig(projectContext({ 'certyo:apiProxy.consumers': [{ name: 'big', scopes: ['read'], rateLimit: 5000 }] }));
+  const base = loadConfig(projectContext());
+  // Built in code, not from context (where the budget check would refuse it first).
+  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
   const scope = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const proxy = (props: Partial<CertyoApiProxyProps>) => () => {
     const stack = scope();

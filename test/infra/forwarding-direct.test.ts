@@ -70,10 +70,10 @@ describe('direct forwarding in the default configuration', () => {
     }
   });
 
-  it('starts the verification workflow for the forwarded events with one rule', () => {
+  it('hands the forwarded events to the verification queue (the policy applies there) with one rule', () => {
     const [, verify] = single(template, 'AWS::Events::Rule', /^DirectForwardingVerifyForwarded/);
-    const [stateMachineId] = single(template, 'AWS::StepFunctions::StateMachine', /^Verification/);
-    expect(ruleProps(verify).Targets).toEqual([expect.objectContaining({ Arn: { Ref: stateMachineId } })]);
+    const [queueId] = single(template, 'AWS::SQS::Queue', /^VerificationDirectQueue/);
+    expect(ruleProps(verify).Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
     expect(matchesPattern(ruleProps(verify).EventPattern, fixtureEvent('record-event-minimal.json'))).toBe(true);
   });
 

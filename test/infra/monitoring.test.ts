@@ -64,7 +64,7 @@ function registeredEverything(): Fixture & { ingest: IFunction; stream: IFunctio
   f.monitoring.addIngestFunction(stream, 'dynamodb');
   f.monitoring.addStreamSource(stream, 'dynamodb');
   f.monitoring.addDeadLetterQueue(dlq, 's3-failed');
-  f.monitoring.addWorkflow(workflow, 'verify', { notifications });
+  f.monitoring.addWorkflow(workflow, 'verify', { notifications, outcomes: true, unverifiedThreshold: 25 });
   f.monitoring.addEventBus(bus, { label: 'domain-events', deliversToCertyo: true });
   f.monitoring.addApiGateway({ apiName: 'certyo-proxy', stageName: 'v1', label: 'proxy' });
   return { ...f, ingest, stream, dlq, workflow, notifications, bus };
@@ -295,6 +295,33 @@ describe('CertyoMonitoring alarms', () => {
     ]);
   });
 
+  it('alarms on any failed verification outcome (integrity) and on an hour of unverified ones (operations), apart', () => {
+    const dimensions = (outcome: string) => [
+      { Name: 'Outcome', Value: outcome },
+      { Name: 'Path', Value: 'verify' },
+    ];
+
+    const integrity = alarm(template, 'Monitored-verify-integrity');
+    const unverified = alarm(template, 'Monitored-verify-unverified');
+
+    const stat = (props: Json) => (props.Metrics as { MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string } }[])[0]?.MetricStat;
+    expect(integrity).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(stat(integrity)).toMatchObject({ Metric: { Namespace: 'Certyo', MetricName: 'Verifications' }, Period: 300, Stat: 'Sum' });
+    expect(stat(integrity)?.Metric.Dimensions).toEqual(expect.arrayContaining(dimensions('failed')));
+    expect(unverified).toMatchObject({ Threshold: 25, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(stat(unverified)).toMatchObject({ Metric: { Namespace: 'Certyo', MetricName: 'Verifications' }, Period: 3600, Stat: 'Sum' });
+    expect(stat(unverified)?.Metric.Dimensions).toEqual(expect.arrayContaining(dimensions('unverified')));
+    expect(String(integrity.AlarmDescription)).toMatch(/integrity/i);
+    expect(String(unverified.AlarmDescription)).toMatch(/operational/i);
+  });
+
+  it('rejects an unverifiedThreshold below 1', () => {
+    const f = fixture();
+    const workflow = new StateMachine(f.stack, 'Verify', { definitionBody: DefinitionBody.fromChainable(new Pass(f.stack, 'Done')) });
+
+    expect(() => f.monitoring.addWorkflow(workflow, 'verify', { outcomes: true, unverifiedThreshold: 0 })).toThrow(/unverifiedThreshold must be a whole number of at least 1, got 0/);
+  });
+
   it('alarms when more than 5% of proxy requests end in 5XX', () => {
     // Act
     const props = alarm(template, 'Monitored-proxy-5xx');
@@ -330,7 +357,7 @@ describe('CertyoMonitoring alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Json }[];
 
     // Assert
-    expect(alarms).toHaveLength(9);
+    expect(alarms).toHaveLength(11);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual(topicRef(f));
   });
 
@@ -493,7 +520,7 @@ describe('CertyoMonitoring dashboard', () => {
 
   it('lists every alarm, the dead-letter queue alarm included', () => {
     const status = widgets.find((w) => w.type === 'alarm');
-    expect(status?.properties.alarms).toHaveLength(9);
+    expect(status?.properties.alarms).toHaveLength(11);
     expect(status?.properties.alarms).toContain(`<{'Fn::GetAtt':['${f.stack.getLogicalId(f.dlq.alarm.node.defaultChild as never)}','Arn']}>`);
   });
 

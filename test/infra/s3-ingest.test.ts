@@ -109,6 +109,16 @@ describe('S3Ingest with the bucket the stack creates', () => {
     });
   });
 
+  it('alarms when the ingest queue\'s oldest message is older than 6 hours', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 21600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^OperationsTopic') }],
+    });
+  });
+
   it('alarms on both dead-letter queues', () => {
     for (const dlq of [failed, rejected]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {

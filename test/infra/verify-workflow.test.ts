@@ -51,7 +51,7 @@ describe('verification workflow in the pipeline stack (default configuration)', 
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
-      DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '90', MaxAttempts: '10', ApiUrl: 'https://www.certyos.com' }),
+      DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '90', MaxAttempts: '10', HorizonSeconds: '7200', MetricsNamespace: 'Certyo', ApiUrl: 'https://www.certyos.com' }),
     });
   });
 
@@ -64,8 +64,18 @@ describe('verification workflow in the pipeline stack (default configuration)', 
     expect(placeholders.filter((name) => !(name in props.DefinitionSubstitutions))).toEqual([]);
   });
 
-  it('waits 90 seconds before the first verification', () => {
-    expect(deployedDefinition(template).States.WaitForAnchoring).toMatchObject({ Type: 'Wait', Seconds: 90, Next: 'Verify' });
+  it('waits 90 seconds before the first verification, within a 2-hour horizon', () => {
+    const { States } = deployedDefinition(template);
+
+    expect(States.Initialize).toMatchObject({ Parameters: { pause: { seconds: 90, endsAt: 90 }, clock: { elapsed: 0, horizon: 7200 } } });
+    expect(States.Pause).toMatchObject({ Type: 'Wait', SecondsPath: '$.pause.seconds', Next: 'Tick' });
+  });
+
+  it('may put the outcome metric only into its own namespace', () => {
+    const roleId = logicalIdOf(synthesized.pipeline, workflow.stateMachine.role);
+    const statements = rolePolicyStatements(template, roleId).filter((s) => actionsOf(s).includes('cloudwatch:PutMetricData'));
+
+    expect(statements).toEqual([expect.objectContaining({ Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Certyo' } } })]);
   });
 
   it('verifies with an HTTP task authenticated by the Certyo connection', () => {
@@ -79,14 +89,16 @@ describe('verification workflow in the pipeline stack (default configuration)', 
     });
   });
 
-  it('retries 429 with long jittered backoff and 5xx with shorter backoff; other errors are caught', () => {
+  it('turns 429 and 5xx into pauses (caught, not retried) and other errors into an unverified outcome', () => {
     const verify = deployedDefinition(template).States.Verify as AslState;
 
-    expect(verify.Retry).toEqual([
-      expect.objectContaining({ ErrorEquals: ['States.Http.StatusCode.429'], JitterStrategy: 'FULL', MaxDelaySeconds: 900, BackoffRate: 2, MaxAttempts: 8 }),
-      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['States.Http.StatusCode.500', 'States.Http.StatusCode.503']), JitterStrategy: 'FULL', MaxDelaySeconds: 120 }),
+    expect(verify.Retry).toBeUndefined();
+    expect(verify.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.Http.StatusCode.404'], Next: 'NotFound' }),
+      expect.objectContaining({ ErrorEquals: ['States.Http.StatusCode.429'], Next: 'RateLimited' }),
+      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['States.Http.StatusCode.500', 'States.Http.StatusCode.503', 'States.Http.Socket']), Next: 'Unavailable' }),
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CallFailed' }),
     ]);
-    expect(verify.Catch).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CallFailed' })]));
   });
 
   it('may invoke only Certyo /api/v1 endpoints, read only this connection and its secret, publish only to the topic', () => {
@@ -109,7 +121,8 @@ describe('verification workflow in the pipeline stack (default configuration)', 
       expect.objectContaining({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: synthesized.pipeline.resolve(connection.connectionSecretArn) }),
     ]);
     expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')))).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } })]);
-    expect(statements.filter((s) => s.Resource === '*').flatMap(actionsOf).every((a) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
+    // PutMetricData is the one other wildcard, held to the namespace by condition (tested below).
+    expect(statements.filter((s) => s.Resource === '*' && !s.Condition).flatMap(actionsOf).every((a) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
   });
 
   it('may not touch any DynamoDB table while certyo:dynamodb.writeBack is off (the default)', () => {
@@ -146,19 +159,22 @@ describe('configuration', () => {
     template('CertyoPipelineStack').resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', { DefinitionSubstitutions: Match.anyValue() }, 0);
   });
 
-  it('fails synth naming certyo:verify.workflowType when EXPRESS cannot fit the waits in 5 minutes', () => {
-    expect(() => synth({ 'certyo:verify.workflowType': 'EXPRESS' })).toThrow(/certyo:verify\.workflowType = "EXPRESS".*5790 s/);
+  it('fails synth naming certyo:verify.workflowType when EXPRESS cannot fit the horizon in 5 minutes', () => {
+    expect(() => synth({ 'certyo:verify.workflowType': 'EXPRESS' })).toThrow(/certyo:verify\.workflowType = "EXPRESS".*horizonSeconds \(7200\).*14400 s/);
   });
 
-  it('builds an EXPRESS workflow when the worst-case waits fit in 5 minutes', () => {
-    const { template } = synth({ 'certyo:verify.workflowType': 'EXPRESS', 'certyo:verify.waitSeconds': 60, 'certyo:verify.maxAttempts': 2 });
+  it('builds an EXPRESS workflow when twice the horizon fits in 5 minutes', () => {
+    const { template } = synth({ 'certyo:verify.workflowType': 'EXPRESS', 'certyo:verify.waitSeconds': 60, 'certyo:verify.horizonSeconds': 150 });
 
-    template('CertyoPipelineStack').hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS', DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '60' }) });
+    template('CertyoPipelineStack').hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS', DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '60', HorizonSeconds: '150' }) });
   });
 
-  it('counts the worst case as the first wait plus the linear backoff of twice maxAttempts attempts', () => {
-    expect(worstCaseWaitSeconds(90, 10, 30)).toBe(90 + 30 * (19 * 20) / 2);
-    expect(worstCaseWaitSeconds(60, 2, 30)).toBe(60 + 30 + 60 + 90);
+  it('fails synth when the anchoring wait is not shorter than the horizon', () => {
+    expect(() => synth({ 'certyo:verify.waitSeconds': 600, 'certyo:verify.horizonSeconds': 600 })).toThrow(/certyo:verify\.waitSeconds \(600\) must be shorter than certyo:verify\.horizonSeconds \(600\)/);
+  });
+
+  it('counts the worst case as twice the horizon (a retried snapshot gets a second one)', () => {
+    expect(worstCaseWaitSeconds(7200)).toBe(14_400);
   });
 });
 
@@ -231,25 +247,26 @@ describe('IVerificationTarget', () => {
     });
   });
 
-  it('ruleTarget starts an execution with the event detail, retries 24 h and dead-letters to an alarmed queue', () => {
+  it('ruleTarget queues the whole event for the verify-starter, retries 24 h and dead-letters to alarmed queues', () => {
     const { stack, workflow } = standalone();
 
     new Rule(stack, 'Forward', { eventBus: new EventBus(stack, 'Bus'), eventPattern: { detailType: ['Certyo Record'] }, targets: [workflow.ruleTarget()] });
 
     const template = Template.fromStack(stack);
-    const machineId = logicalIdOf(stack, workflow.stateMachine);
+    const directQueueId = logicalIdOf(stack, workflow.directStarter?.queue as IConstruct);
     const queueId = logicalIdOf(stack, workflow.ruleTargetDeadLetterQueue?.queue as IConstruct);
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         Match.objectLike({
-          Arn: { Ref: machineId },
-          InputPath: '$.detail',
+          Arn: { 'Fn::GetAtt': [directQueueId, 'Arn'] },
+          InputPath: Match.absent(),
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
         }),
       ],
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    // Events EventBridge could not queue, and batches whose starts kept failing.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   });
 
   it('warns at synth that an http:// API URL cannot be called by deployed HTTP Tasks', () => {

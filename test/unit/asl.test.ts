@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import aslValidator from 'asl-validator';
+import { VERIFICATION_OUTCOME_METRIC } from '../../lambdas/shared/metric-names';
 import { renderVerifyRecordDefinition, VERIFY_RECORD_ASL, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
 
 const SUBSTITUTIONS: VerifyRecordSubstitutions = {
@@ -10,6 +11,8 @@ const SUBSTITUTIONS: VerifyRecordSubstitutions = {
   WaitSeconds: '90',
   MaxAttempts: '10',
   PollIntervalSeconds: '30',
+  HorizonSeconds: '7200',
+  MetricsNamespace: 'Certyo',
 };
 
 interface State {
@@ -75,15 +78,44 @@ describe('statemachines/verify-record.asl.json', () => {
     expect(states.filter(([, s]) => successors(s).some((n) => n === 'Anchored' || n === 'NotAnchored')).map(([n]) => n)).toEqual(['Finished']);
   });
 
-  it('lets every HTTP task retry 429 with full jitter and a delay cap, and catch everything else', () => {
+  it('turns every HTTP error into a caught branch, with no Retry: a 429 or 5xx becomes a pause the horizon bounds', () => {
     const httpTasks = states.filter(([, s]) => s.Resource === 'arn:aws:states:::http:invoke');
+    const target = (task: State, error: string) => task.Catch?.find((c) => c.ErrorEquals.includes(error))?.Next;
 
     expect(httpTasks.map(([n]) => n)).toEqual(['Verify', 'CheckSnapshot', 'RetrySnapshot']);
     for (const [, task] of httpTasks) {
-      expect(task.Retry?.find((r) => r.ErrorEquals.includes('States.Http.StatusCode.429'))).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 900 });
-      expect(task.Retry?.find((r) => r.ErrorEquals.includes('States.Http.StatusCode.500'))).toMatchObject({ JitterStrategy: 'FULL' });
+      expect(task.Retry).toBeUndefined();
       expect(task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL'))).toBe(true);
     }
+    for (const name of ['Verify', 'RetrySnapshot']) {
+      const task = definition.States[name] as State;
+      expect([target(task, 'States.Http.StatusCode.429'), target(task, 'States.Http.StatusCode.503'), target(task, 'States.Http.Socket')]).toEqual(['RateLimited', 'Unavailable', 'Unavailable']);
+    }
+  });
+
+  it('waits in one Wait state only, entered after the horizon check (or as the first, anchoring wait)', () => {
+    const waits = states.filter(([, s]) => s.Type === 'Wait').map(([n]) => n);
+    const into = states.filter(([, s]) => successors(s).includes('Pause')).map(([n]) => n);
+
+    expect(waits).toEqual(['Pause']);
+    expect(into.sort()).toEqual(['CheckHorizon', 'ShapeRequest', 'WithRecordVersion']);
+  });
+
+  it('emits the outcome metric the monitoring alarms on, for every outcome it can mark', () => {
+    const record = definition.States.RecordOutcome as State & { Parameters: { Namespace: string; MetricData: { MetricName: string; Dimensions: { Name: string; Value?: string; 'Value.$'?: string }[] }[] } };
+    const marked = new Set(states.flatMap(([, s]) => (s as { Parameters?: { status?: string } }).Parameters?.status ?? []));
+
+    expect(record.Parameters.Namespace).toBe('Certyo');
+    expect(record.Parameters.MetricData).toEqual([
+      expect.objectContaining({
+        MetricName: VERIFICATION_OUTCOME_METRIC.name,
+        Dimensions: [
+          { Name: 'Path', Value: 'verify' },
+          { Name: VERIFICATION_OUTCOME_METRIC.dimension, 'Value.$': '$.outcome.status' },
+        ],
+      }),
+    ]);
+    expect([...marked].sort()).toEqual([...VERIFICATION_OUTCOME_METRIC.outcomes].sort());
   });
 
   it('gives every Choice a Default, so an unexpected answer never stops the execution', () => {

@@ -46,7 +46,8 @@ describe('loadConfig', () => {
     expect(config.dynamodb.writeBack).toBe(true);
     expect(config.forwarding.sources).toEqual(['com.acme.billing']);
     expect(config.verify.policy).toEqual({ kind: 'sample', fraction: 0.05 });
-    expect(config.apiProxy.consumers).toEqual([{ name: 'billing', scopes: ['ingest'], rateLimit: 100, burstLimit: 200 }]);
+    // The whole default share (200 requests/hour): a burst of 20 and 180 more over the hour.
+    expect(config.apiProxy.consumers).toEqual([{ name: 'billing', scopes: ['ingest'], rateLimit: 0.05, burstLimit: 20, hourlyRequests: 200, monthlyQuota: undefined }]);
   });
 
   it('normalises the API URL to its origin', () => {
@@ -96,6 +97,64 @@ describe('loadConfig', () => {
 
     expect(cdkJson.context).not.toHaveProperty(['certyo:tenantId']);
     expect(() => loadConfig({ ...cdkJson.context, ...valid })).not.toThrow();
+  });
+});
+
+describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
+  const consumerArb = fc.record(
+    {
+      name: fc.stringMatching(/^[a-z]{1,8}$/),
+      rateLimit: fc.double({ min: 0.0001, max: 0.2, noNaN: true }),
+      burstLimit: fc.integer({ min: 1, max: 100 }),
+    },
+    { requiredKeys: ['name'] },
+  );
+
+  it('never lets the consumers together exceed the share in an hour (burst + rate × 3600), deriving unset throttles from what is left', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(consumerArb, { selector: (c) => c.name, minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 999 }), (consumers, share) => {
+        let config;
+        try {
+          config = loadConfig({ ...valid, 'certyo:apiProxy.hourlyRequestShare': share, 'certyo:apiProxy.consumers': consumers.map((c) => ({ ...c, scopes: ['read'] })) });
+        } catch (error) {
+          // Refused: and then the message names both keys.
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).toMatch(/certyo:apiProxy\.consumers.*certyo:apiProxy\.hourlyRequestShare/);
+          return;
+        }
+        const spend = config.apiProxy.consumers.reduce((sum, c) => sum + c.burstLimit + c.rateLimit * 3600, 0);
+        expect(spend).toBeLessThanOrEqual(share + 1e-6);
+        for (const c of config.apiProxy.consumers) {
+          expect(c.rateLimit).toBeGreaterThan(0);
+          expect(c.hourlyRequests).toBeCloseTo(c.burstLimit + c.rateLimit * 3600, 6);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('splits the default share of 200 requests/hour equally among consumers without their own throttle', () => {
+    // Act
+    const config = loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read'] }, { name: 'b', scopes: ['verify'] }] });
+
+    // Assert: 100 each, a burst of 10 and 90 over the hour (0.025/s).
+    expect(config.apiProxy.hourlyRequestShare).toBe(200);
+    expect(config.apiProxy.consumers.map((c) => [c.rateLimit, c.burstLimit, c.hourlyRequests])).toEqual([
+      [0.025, 10, 100],
+      [0.025, 10, 100],
+    ]);
+  });
+
+  it('refuses a consumer throttle beyond the share, naming both keys', () => {
+    // Act
+    const load = () => loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'chatty', scopes: ['ingest'], rateLimit: 100 }] });
+
+    // Assert
+    expect(load).toThrow(/certyo:apiProxy\.consumers: the consumers' throttles allow .* more than certyo:apiProxy\.hourlyRequestShare \(200\)/);
+  });
+
+  it('refuses a share that would leave the pipeline nothing', () => {
+    expect(() => loadConfig({ ...valid, 'certyo:apiProxy.hourlyRequestShare': 1000 })).toThrow('certyo:apiProxy.hourlyRequestShare = 1000: expected a whole number from 1 to 999');
   });
 });
 

@@ -64,17 +64,19 @@ describe('syncConnectionKey over the AWS SDK', () => {
     expect(values).toEqual(['first', 'second']);
   });
 
-  it('fails with the connection named and never the key in the error or the log', async () => {
+  it('fails with the connection and the error name only: never the key, nor an upstream message that quotes it', async () => {
     // Arrange
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: SECRET_VALUE }) });
-    events.on(UpdateConnectionCommand).rejects(Object.assign(new Error('Connection is being updated'), { name: 'ConcurrentModificationException' }));
+    events
+      .on(UpdateConnectionCommand)
+      .rejects(Object.assign(new Error(`Invalid ApiKeyValue '${SECRET_VALUE}'`), { name: 'ConcurrentModificationException', $metadata: { httpStatusCode: 409 } }));
 
     // Act
     const attempt = syncConnectionKey({ 'detail-type': 'Scheduled Event' }, settings, deps());
 
     // Assert
     await expect(attempt).rejects.toThrow(KeySyncError);
-    await expect(attempt).rejects.toThrow(`UpdateConnection of ${settings.connectionName} failed (ConcurrentModificationException: Connection is being updated)`);
+    await expect(attempt).rejects.toThrow(`UpdateConnection of ${settings.connectionName} failed (ConcurrentModificationException, HTTP 409)`);
     await attempt.catch((error: Error) => expect(JSON.stringify({ message: error.message, stack: error.stack })).not.toContain(SECRET_VALUE));
     expect(JSON.stringify(lines)).not.toContain(SECRET_VALUE);
   });

@@ -1,5 +1,5 @@
 import { parseConsumers } from '../../lambdas/proxy-authorizer/consumers';
-import { allowedResources, MethodArnError, PROXY_SCOPES, SCOPE_ROUTES } from '../../lambdas/proxy-authorizer/routes';
+import { allowedResources, MethodArnError, PROXY_ROUTES, PROXY_SCOPES } from '../../lambdas/proxy-authorizer/routes';
 import { readAuthorizerSettings } from '../../lambdas/proxy-authorizer/settings';
 
 describe('parseConsumers', () => {
@@ -64,6 +64,7 @@ describe('allowedResources', () => {
     expect(resources).toEqual([
       'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/records',
       'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/snapshots/*',
+      'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/snapshots/*/lifecycle',
       'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/POST/records',
       'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/POST/records/bulk',
     ]);
@@ -71,7 +72,7 @@ describe('allowedResources', () => {
 
   it('has routes for every scope', () => {
     // Assert
-    for (const scope of PROXY_SCOPES) expect(SCOPE_ROUTES[scope].length).toBeGreaterThan(0);
+    for (const scope of PROXY_SCOPES) expect(PROXY_ROUTES.filter((r) => r.scope === scope).length).toBeGreaterThan(0);
   });
 
   it('rejects a method ARN that is not an execute-api ARN', () => {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { APIGatewayRequestAuthorizerEvent, PolicyDocument } from 'aws-lambda';
+import { PROXY_ROUTES } from '../../lambdas/proxy-authorizer/routes';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'apigateway');
 
@@ -21,16 +22,54 @@ export function authorizerEvent(fixture: AuthorizerFixture, key: string | undefi
   return event;
 }
 
-/** The same request on another route, as API Gateway would describe it for `/{proxy+}`. */
+/**
+ * How API Gateway matches a request path to one resource path: literal segments exactly
+ * (case-sensitive), `{name}` one non-empty segment, handed on raw or (`decode`) percent-decoded.
+ * The path parameters when it matches, `undefined` otherwise. Both paths start with `/`.
+ */
+export function matchResource(resourcePath: string, requestPath: string, decode = false): Record<string, string> | undefined {
+  const template = resourcePath.split('/');
+  const segments = requestPath.split('/');
+  if (template.length !== segments.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [i, part] of template.entries()) {
+    const segment = segments[i] as string;
+    const name = /^\{(.+)\}$/.exec(part)?.[1];
+    if (name === undefined) {
+      if (part !== segment) return undefined;
+      continue;
+    }
+    if (segment === '') return undefined;
+    try {
+      parameters[name] = decode ? decodeURIComponent(segment) : segment;
+    } catch {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+/** The proxy route API Gateway would route `method path` (no leading `/`) to, or `undefined`. */
+export function routeOf(method: string, path: string): { resource: string; pathParameters: Record<string, string> | null } | undefined {
+  for (const route of PROXY_ROUTES) {
+    const parameters = route.method === method ? matchResource(`/${route.path}`, `/${path}`) : undefined;
+    if (parameters) return { resource: `/${route.path}`, pathParameters: Object.keys(parameters).length > 0 ? parameters : null };
+  }
+  return undefined;
+}
+
+/** The same request on another route, as API Gateway would describe it for the explicit resources. */
 export function onRoute(event: APIGatewayRequestAuthorizerEvent, method: string, route: string): APIGatewayRequestAuthorizerEvent {
   const stagePrefix = event.methodArn.split('/').slice(0, 2).join('/');
+  const routed = routeOf(method, route) ?? { resource: `/${route}`, pathParameters: null };
   return {
     ...event,
     methodArn: `${stagePrefix}/${method}/${route}`,
+    resource: routed.resource,
     path: `/${route}`,
     httpMethod: method,
-    pathParameters: { proxy: route },
-    requestContext: { ...event.requestContext, httpMethod: method, path: `/${event.requestContext.stage}/${route}` },
+    pathParameters: routed.pathParameters,
+    requestContext: { ...event.requestContext, httpMethod: method, resourcePath: routed.resource, path: `/${event.requestContext.stage}/${route}` },
   };
 }
 

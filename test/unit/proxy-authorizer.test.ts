@@ -1,6 +1,8 @@
 import { APIGatewayClient, GetApiKeyCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
+import { PROXY_ROUTES } from '../../lambdas/proxy-authorizer/routes';
 import { secretsManagerApiKey } from '../../lambdas/shared/api-key';
 import { authorize, AuthorizerDeps, Unauthorized } from '../../lambdas/proxy-authorizer/authorize';
 import { apiGatewayKeyLookup, cachedConsumerDirectory, ConsumerDefinition } from '../../lambdas/proxy-authorizer/consumers';
@@ -299,5 +301,62 @@ describe('proxy authorizer without consumers', () => {
     // Assert
     await expect(outcome).rejects.toThrow(/^Unauthorized$/);
     expect(apiGateway.commandCalls(GetApiKeyCommand)).toHaveLength(0);
+  });
+});
+
+describe('proxy authorizer: path parameters and unknown routes', () => {
+  const TRAVERSAL = fc.constantFrom('..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2f', '%2F', 'a/b', '../..', '', ';', 'a;b', '..;', '\\', '%5c', '%00', 'A'.repeat(129));
+  const UNSAFE_ID = fc.oneof(TRAVERSAL, fc.tuple(fc.stringMatching(/^[a-z0-9_]{0,8}$/), TRAVERSAL, fc.stringMatching(/^[a-z0-9_]{0,8}$/)).map((parts) => parts.join('')))
+    // An empty traversal part between safe parts leaves a safe id.
+    .filter((id) => !/^[A-Za-z0-9_-]{1,128}$/.test(id));
+  const SNAPSHOT_ROUTES = PROXY_ROUTES.filter((r) => r.path.includes('{snapshotId}'));
+
+  it('denies every consumer a snapshot route whose id is not one segment of safe characters, and hands out no Certyo key', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...CONSUMERS), fc.constantFrom(...SNAPSHOT_ROUTES), UNSAFE_ID, async (consumer, route, id) => {
+        // Arrange: API Gateway routed the request to the route's resource with this parameter value.
+        const base = onRoute(authorizerEvent('authorizer-request-post-bulk', keyOf(consumer.name)), route.method, route.path.replace('{snapshotId}', 'snap_1'));
+        const event = { ...base, methodArn: base.methodArn.replace('snap_1', id), path: base.path.replace('snap_1', id), pathParameters: { snapshotId: id } };
+
+        // Act
+        const result = await authorize(event, deps());
+
+        // Assert
+        expect(policyAllows(result.policyDocument, event.methodArn)).toBe(false);
+        expect(result.context.certyoApiKey).toBe('');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('allows a safe snapshot id exactly for the consumers whose scopes open the route', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...CONSUMERS), fc.constantFrom(...SNAPSHOT_ROUTES), fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/), async (consumer, route, id) => {
+        // Arrange
+        const event = onRoute(authorizerEvent('authorizer-request-post-bulk', keyOf(consumer.name)), route.method, route.path.replace('{snapshotId}', id));
+
+        // Act
+        const result = await authorize(event, deps());
+
+        // Assert
+        expect(policyAllows(result.policyDocument, event.methodArn)).toBe(consumer.scopes.includes(route.scope));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([
+    ['a resource that is not a proxy route', { resource: '/{proxy+}', pathParameters: { proxy: '../verify/history' } }],
+    ['an unexpected path parameter', { pathParameters: { proxy: 'x' } }],
+  ])('denies %s', async (_, change) => {
+    // Arrange
+    const event = { ...authorizerEvent('authorizer-request-post-bulk', keyOf('platform')), ...change };
+
+    // Act
+    const result = await authorize(event, deps());
+
+    // Assert
+    expect(policyAllows(result.policyDocument, event.methodArn)).toBe(false);
+    expect(result.policyDocument.Statement).toEqual([{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }]);
   });
 });

@@ -129,8 +129,10 @@ describe('one key whichever path carries a record version', () => {
         expect(validateRecordEvent(detail).ok).toBe(true);
         expect(toCertyoRecord(detail, configuredTenant).idempotencyKey).toBe(expected);
 
-        // Webhook: the body becomes the event's detail text.
-        const body = recordBodyToDetail(JSON.stringify(detail), 'delivery-1', 0);
+        // Webhook: the body becomes the event's detail text (a source allowed this tenant and
+        // database, whose first tenant is the configured one).
+        const policy = { source: 'test', tenantIds: [...new Set([configuredTenant, i.tenantId])], databases: [i.database] };
+        const body = recordBodyToDetail(JSON.stringify(detail), 'delivery-1', 0, policy);
         if (!body.ok) throw new Error(body.message);
         expect(toCertyoRecord(JSON.parse(body.detail) as RecordEventDetail, configuredTenant).idempotencyKey).toBe(expected);
 

@@ -126,7 +126,6 @@ describe('policy all', () => {
       recordId: 'INV-1',
       recordVersion: 'v1',
       recordHash: 'sha256:1',
-      payload: { amount: 1 },
     });
   });
 
@@ -136,22 +135,16 @@ describe('policy all', () => {
     expect(Object.keys(startCalls()[0]?.input ?? {})).not.toContain('recordVersion');
   });
 
-  it('keeps every digit of RawJson numbers in the payload, so tamper detection hashes what was ingested', async () => {
-    await starter({ kind: 'all' }).start(accepted(1, { recordPayload: { amount: new RawJson('123456789012345678901234567890.000001') } }));
+  it('never carries the payload, however large or precise: the ingest recordHash is the tamper check', async () => {
+    const payloads = [{ amount: new RawJson('123456789012345678901234567890.000001') }, { blob: 'x'.repeat(300 * 1024) }];
 
-    expect(startCalls()[0]?.rawInput).toContain('"payload":{"amount":123456789012345678901234567890.000001}');
-  });
+    await starter({ kind: 'all' }).start(payloads.map((recordPayload, i) => accepted(1, { recordPayload, recordId: `INV-${i}`, idempotencyKey: `k-${i}` })[0] as AcceptedRecord));
 
-  it('verifies without the payload, and says so, when the payload is larger than the workflow can carry', async () => {
-    const warnings: unknown[] = [];
-    const log = { warn: (message: string, extra?: Record<string, unknown>) => warnings.push({ message, ...extra }) };
-
-    await starter({ kind: 'all' }, { maxPayloadBytes: 100, log }).start(accepted(1, { recordPayload: { blob: 'x'.repeat(200) } }));
-
-    expect(startCalls()[0]?.input.payload).toBeUndefined();
-    expect(startCalls()[0]?.input.recordId).toBe('INV-0');
-    expect(warnings).toEqual([expect.objectContaining({ recordId: 'INV-0', payloadBytes: 211 })]);
-    expect(JSON.stringify(warnings)).not.toContain('xxxx');
+    expect(startCalls().map((c) => [c.input.recordId, c.input.recordHash, 'payload' in c.input])).toEqual([
+      ['INV-0', expect.any(String), false],
+      ['INV-1', expect.any(String), false],
+    ]);
+    expect(startCalls().every((c) => !c.rawInput.includes('123456789012345678901234567890') && Buffer.byteLength(c.rawInput) < 1024)).toBe(true);
   });
 
   it('starts replayed records too (same name: a no-op if the first attempt started it)', async () => {
@@ -233,7 +226,7 @@ describe('policy batch', () => {
     expect(calls.map((c) => c.input.covers?.length)).toEqual([1000, 1000, 500]);
     expect(calls.map((c) => c.input.recordId)).toEqual(['INV-999', 'INV-1999', 'INV-2499']);
     expect(calls[0]?.input.covers?.[0]).toEqual({ database: 'billing', collection: 'invoices', recordId: 'INV-0', recordVersion: 'v1' });
-    expect(calls[0]?.input.payload).toEqual({ amount: 999 });
+    expect(calls[0]?.input.recordHash).toBe(records[999]?.result.recordHash);
     expect(new Set(calls.map((c) => c.name)).size).toBe(3);
     expect(calls.every((c) => Buffer.byteLength(c.rawInput) < 256 * 1024)).toBe(true);
   });

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConditionalCheckFailedException, DeleteItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommandInput, PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { signDelivery } from '../../lambdas/webhook-intake/signature';
 
@@ -35,10 +35,10 @@ export function signedDelivery(options: { body?: string; deliveryId?: string; ti
 
 type Item = Record<string, { S?: string; N?: string }>;
 
-/** PutItem/DeleteItem on one table keyed by `deliveryKey`, honouring the replay log's condition. */
+/** PutItem/UpdateItem/DeleteItem on one table keyed by `deliveryKey`, honouring the replay log's two-phase condition as DynamoDB would. */
 export function inMemoryDeliveryTable() {
   const items = new Map<string, Item>();
-  const CONDITION = 'attribute_not_exists(deliveryKey) OR expiresAt < :now';
+  const CONDITION = 'attribute_not_exists(deliveryKey) OR expiresAt < :now OR (#status = :pending AND pendingUntil < :now)';
   return {
     items,
     put(input: PutItemCommandInput) {
@@ -47,10 +47,21 @@ export function inMemoryDeliveryTable() {
       if (input.ConditionExpression !== CONDITION) throw new Error(`in-memory table: unsupported condition ${input.ConditionExpression}`);
       const existing = items.get(key);
       const now = Number(input.ExpressionAttributeValues?.[':now']?.N);
-      if (existing && !(Number(existing.expiresAt?.N) < now)) {
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      const free = !existing || Number(existing.expiresAt?.N) < now || (existing.status?.S === 'pending' && Number(existing.pendingUntil?.N) < now);
+      if (!free) {
+        const error = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') error.Item = existing as ConditionalCheckFailedException['Item'];
+        throw error;
       }
       items.set(key, item);
+      return {};
+    },
+    update(input: UpdateItemCommandInput) {
+      const key = (input.Key as Item).deliveryKey?.S as string;
+      if (input.UpdateExpression !== 'SET #status = :published, eventId = :eventId REMOVE pendingUntil') throw new Error(`in-memory table: unsupported update ${input.UpdateExpression}`);
+      const { pendingUntil: _removed, ...rest } = items.get(key) ?? { deliveryKey: { S: key } };
+      const values = input.ExpressionAttributeValues as Item;
+      items.set(key, { ...rest, status: values[':published'] as { S: string }, eventId: values[':eventId'] as { S: string } });
       return {};
     },
     delete(input: DeleteItemCommandInput) {

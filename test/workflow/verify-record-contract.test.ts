@@ -49,11 +49,11 @@ describe('input contract', () => {
     expect(result.notifications[0]?.message).toMatchObject({ status: 'anchored', tenantId: 'default-tenant', recordVersion: null, recordHash: 'a1b2c3' });
   });
 
-  it('sends the payload without a recordVersion, and a recordVersion without a payload', async () => {
+  it('never sends a payload (the ingest hash is the check), and sends a recordVersion when given', async () => {
     const withPayload = await run({ ...detail, payload: { amount: 1 } }, { 'POST /api/v1/verify/record': [ok(pass)] });
     const withVersion = await run({ ...detail, recordVersion: 'v7' }, { 'POST /api/v1/verify/record': [ok(pass)] });
 
-    expect(withPayload.calls[0]?.body).toEqual({ tenantId: 'default-tenant', database: 'billing', collection: 'invoices', recordId: 'INV-1', payload: { amount: 1 } });
+    expect(withPayload.calls[0]?.body).toEqual({ tenantId: 'default-tenant', database: 'billing', collection: 'invoices', recordId: 'INV-1' });
     expect(withVersion.calls[0]?.body).toEqual({ tenantId: 'default-tenant', database: 'billing', collection: 'invoices', recordId: 'INV-1', recordVersion: 'v7' });
     expect(withVersion.notifications[0]?.message.recordVersion).toBe('v7');
   });
@@ -80,7 +80,7 @@ describe('input contract', () => {
     const { recordHash: _ignored, ...answer } = pass;
     const result = await run(input, { 'POST /api/v1/verify/record': [ok(answer)] });
 
-    expect(result.calls[0]?.body).toEqual({ tenantId: 'acme', database: 'billing', collection: 'invoices', recordId: 'C', payload: { id: 'C' } });
+    expect(result.calls[0]?.body).toEqual({ tenantId: 'acme', database: 'billing', collection: 'invoices', recordId: 'C' });
     expect(result.notifications[0]?.message).toMatchObject({
       status: 'anchored',
       recordId: 'C',
@@ -91,20 +91,28 @@ describe('input contract', () => {
 });
 
 describe('answers', () => {
-  it('404 (not ingested yet, e.g. the API Destination has not delivered) keeps polling', async () => {
+  it('404 (not ingested yet, e.g. the API Destination has not delivered) keeps polling up to twice', async () => {
     const notFound: HttpResponse = { status: 404, body: { error: 'not_found', message: 'record INV-1 not found' } };
 
     const result = await run(detail, { 'POST /api/v1/verify/record': [notFound, notFound, ok(pass)] });
 
     expect(result.calls).toHaveLength(3);
-    expect(result.notifications[0]?.message).toMatchObject({ status: 'anchored', attempts: 3 });
+    // attempts counts Certyo's answers about the record; a 404 is not one yet.
+    expect(result.notifications[0]?.message).toMatchObject({ status: 'anchored', attempts: 1 });
   });
 
-  it('another 4xx fails at once with the status as the reason, without retrying', async () => {
-    const result = await run(detail, { 'POST /api/v1/verify/record': [{ status: 400, body: { error: 'validation_error', message: 'collection is required' } }] });
+  it('another 4xx is no answer about the record: unverified at once with the status as the reason', async () => {
+    const result = await run(detail, { 'POST /api/v1/verify/record': [{ status: 401, body: { error: 'unauthorized', message: 'Missing or invalid API key' } }] });
 
-    expect(result.retries).toEqual([]);
-    expect(result.notifications[0]?.message).toMatchObject({ status: 'failed', reason: 'States.Http.StatusCode.400', attempts: 0 });
+    expect(result.calls).toHaveLength(1);
+    expect(result.notifications[0]?.message).toMatchObject({ status: 'unverified', reason: 'States.Http.StatusCode.401', attempts: 0 });
+    expect(result.notifications[0]?.attributes.status?.StringValue).toBe('unverified');
+  });
+
+  it('a verify answer naming another recordHash without a recordVersion: unverified/superseded (a newer version), not tampered', async () => {
+    const result = await run({ ...detail, recordHash: 'hash-v1' }, { 'POST /api/v1/verify/record': [ok({ ...pass, recordHash: 'hash-v2' })] });
+
+    expect(result.notifications[0]?.message).toMatchObject({ status: 'unverified', reason: 'superseded', recordHash: 'hash-v2' });
   });
 
   it('an undocumented status is "not anchored yet", not a failure', async () => {
@@ -139,7 +147,7 @@ describe('answers', () => {
     expect(result.notifications[0]?.message).toMatchObject({ status: 'anchored', attempts: 4 });
   });
 
-  it('a snapshot that fails again after its one retry → failed with reason snapshot_failed', async () => {
+  it('a snapshot that fails again after its one retry → failed with reason anchor_failed', async () => {
     const failed = ok({ ...pending, snapshotId: 'snap_1', snapshotStatus: 'Failed', reasonCategory: 'anchor_failed' });
 
     const result = await run(detail, {
@@ -148,22 +156,40 @@ describe('answers', () => {
     });
 
     expect(result.calls).toHaveLength(3);
-    expect(result.notifications[0]?.message).toMatchObject({ status: 'failed', reason: 'snapshot_failed', snapshotId: 'snap_1' });
+    expect(result.notifications[0]?.message).toMatchObject({ status: 'failed', reason: 'anchor_failed', snapshotId: 'snap_1' });
   });
 
-  it('backs off linearly: each pause is one poll interval longer than the last', async () => {
+  it('a rate-limited snapshot retry is not counted as the retry: paused, verified again, retried again', async () => {
+    const failed = ok({ ...pending, snapshotId: 'snap_1', verificationStatus: 'fail', reasonCategory: 'anchor_failed' });
+
+    const result = await run(detail, {
+      'POST /api/v1/verify/record': [failed, failed, ok(pass)],
+      'POST /api/v1/snapshots/snap_1/retry': [{ status: 429, body: { retryAfter: 10 } }, { status: 202, body: {} }],
+    });
+
+    expect(result.calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual([
+      'POST /api/v1/verify/record',
+      'POST /api/v1/snapshots/snap_1/retry',
+      'POST /api/v1/verify/record',
+      'POST /api/v1/snapshots/snap_1/retry',
+      'POST /api/v1/verify/record',
+    ]);
+    expect(result.notifications[0]?.message).toMatchObject({ status: 'anchored' });
+  });
+
+  it('backs off linearly after the anchoring wait: each pause is one poll interval longer than the last', async () => {
     const result = await run(detail, { 'POST /api/v1/verify/record': [ok(pending), ok(pending), ok(pending), ok(pass)] }, { pollIntervalSeconds: 20 });
 
-    const pauses = result.events.flatMap((e) =>
-      e.type === 'StateEntered' && e.state.name === 'Backoff' ? [(e.state.input as { control: { pollSeconds: number } }).control.pollSeconds] : [],
-    );
-    expect(pauses).toEqual([20, 40, 60]);
+    const pauses = result.events.flatMap((e) => (e.type === 'StateEntered' && e.state.name === 'Pause' ? [(e.state.input as { pause: { seconds: number } }).pause.seconds] : []));
+    expect(pauses).toEqual([90, 20, 40, 60]);
   });
 
-  it('retries a 503 and a dropped connection as server errors', async () => {
-    const result = await run(detail, { 'POST /api/v1/verify/record': [{ status: 503 }, ok(pass)] });
+  it('pauses after a 503 and caps the outage pauses at 300 s', async () => {
+    const result = await run(detail, { 'POST /api/v1/verify/record': [...Array<HttpResponse>(12).fill({ status: 503 }), ok(pass)] });
 
-    expect(result.retries.map((r) => r.retry.retrier.ErrorEquals)).toEqual([expect.arrayContaining(['States.Http.StatusCode.503', 'States.Http.Socket'])]);
+    const pauses = result.events.flatMap((e) => (e.type === 'StateEntered' && e.state.name === 'Pause' ? [(e.state.input as { pause: { seconds: number; reason: string } }).pause] : []));
+    expect(pauses.map((p) => p.seconds)).toEqual([90, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 300, 300]);
+    expect(new Set(pauses.slice(1).map((p) => p.reason))).toEqual(new Set(['certyo_unavailable']));
     expect(result.notifications[0]?.message.status).toBe('anchored');
   });
 });

@@ -1,14 +1,19 @@
 /**
- * The real verification workflow against the local Certyo sandbox over HTTP: every branch the
- * issue names. The sandbox never anchors on its own here (hour-long timers); each test moves it
- * on with `flush()` (snapshot) and `settle()` (anchor) at the point it needs.
+ * The real verification workflow against the local Certyo sandbox over HTTP, on a virtual clock
+ * shared by the workflow's waits and the sandbox's rate windows: every row of issue 16's table
+ * and the branches around it. The sandbox never anchors on its own here (hour-long real timers);
+ * each test moves it on with `flush()` (snapshot) and `settle()` (anchor) where it needs.
+ * Every scenario asserts the outcome subscribers filter on (message attribute `status`), the
+ * outcome metric and the number of requests the execution spent on Certyo.
  */
-import { REASON_CATEGORY, Sandbox, startSandbox } from '../../local/sandbox';
-import { HttpRequest, runWorkflow, RunOptions } from '../../local/harness/local-workflow';
+import { parseLosslessJson, payloadHash, Sandbox, SandboxOptions, startSandbox } from '../../local/sandbox';
+import { HttpRequest, runWorkflow, RunOptions, VirtualClock, virtualClock, WorkflowRun } from '../../local/harness/local-workflow';
 
 const HOUR = 3_600_000;
 const frozen = { flushMs: HOUR, anchorDelayMs: HOUR };
+let clock: VirtualClock;
 let sandbox: Sandbox;
+const extra: Sandbox[] = [];
 
 const record = {
   tenantId: 'acme-corp',
@@ -20,55 +25,69 @@ const record = {
   idempotencyKey: 'billing-invoices-INV-2026-0042-v1',
 };
 
-/** The execution input an ingest Lambda starts (see VerificationInput). */
-function executionInput(recordHash: string, payload: unknown = record.recordPayload) {
+/** The execution input the verification starter builds (see VerificationInput). */
+function executionInput(recordHash: string) {
   const { tenantId, database, collection, recordId, recordVersion } = record;
-  return { tenantId, database, collection, recordId, recordVersion, recordHash, payload };
+  return { tenantId, database, collection, recordId, recordVersion, recordHash };
 }
 
-async function ingest(target: Sandbox, body: object = record): Promise<{ recordHash: string }> {
+/** Ingests the record; `bodyText` lets a test send digits JSON.stringify would round. */
+async function ingest(target: Sandbox, bodyText: string = JSON.stringify(record)): Promise<{ recordHash: string }> {
   const response = await fetch(`${target.url}/api/v1/records`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-API-Key': target.apiKey },
-    body: JSON.stringify(body),
+    body: bodyText,
   });
   expect(response.status).toBe(202);
   return (await response.json()) as { recordHash: string };
 }
 
-function options(target: Sandbox, extra: Partial<RunOptions> = {}): RunOptions {
-  return { apiUrl: target.url, apiKey: target.apiKey, ...extra };
+/** A sandbox of its own (closed after the test), on the shared virtual clock. */
+async function sandboxWith(options: SandboxOptions): Promise<Sandbox> {
+  const started = await startSandbox({ ...frozen, clock: clock.now, ...options });
+  extra.push(started);
+  return started;
+}
+
+function options(target: Sandbox, more: Partial<RunOptions> = {}): RunOptions {
+  return { apiUrl: target.url, apiKey: target.apiKey, clock, ...more };
 }
 
 const endpoints = (calls: readonly HttpRequest[]) => calls.map((c) => `${c.method} ${new URL(c.url).pathname}`);
+const VERIFY = 'POST /api/v1/verify/record';
+
+/** What every scenario checks: one notification, its `status` attribute and reason, the outcome metric, the Certyo requests. */
+function expectOutcome(run: WorkflowRun, status: 'anchored' | 'failed' | 'unverified', reason: string | null, certyoRequests: number): void {
+  expect(run.notifications).toHaveLength(1);
+  expect(run.notifications[0]?.attributes).toEqual({ status: { DataType: 'String', StringValue: status } });
+  expect(run.notifications[0]?.message).toMatchObject({ status, reason });
+  expect(run.metrics).toEqual([{ name: 'Verifications', dimensions: { Path: 'verify', Outcome: status }, value: 1 }]);
+  expect(run.calls).toHaveLength(certyoRequests);
+  expect(run.output).toMatchObject({ status, reason });
+}
 
 beforeAll(async () => {
-  sandbox = await startSandbox(frozen);
+  clock = virtualClock();
+  sandbox = await startSandbox({ ...frozen, clock: () => clock.now() });
 });
 afterAll(() => sandbox.close());
 beforeEach(() => sandbox.reset());
+afterEach(async () => {
+  await Promise.all(extra.splice(0).map((s) => s.close()));
+});
 
-it('anchored on the first try: one verify call, an anchored notification with the proof fields', async () => {
+it('anchored on the first try: one verify call without the payload, an anchored notification with the proof fields', async () => {
   const { recordHash } = await ingest(sandbox);
   sandbox.flush();
   sandbox.settle();
 
   const run = await runWorkflow(executionInput(recordHash), options(sandbox));
 
-  expect(endpoints(run.calls)).toEqual(['POST /api/v1/verify/record']);
-  expect(run.calls[0]?.body).toEqual({
-    tenantId: 'acme-corp',
-    database: 'billing',
-    collection: 'invoices',
-    recordId: 'INV-2026-0042',
-    recordVersion: 'v1',
-    payload: record.recordPayload,
-  });
+  expectOutcome(run, 'anchored', null, 1);
+  expect(run.calls[0]?.body).toEqual({ tenantId: 'acme-corp', database: 'billing', collection: 'invoices', recordId: 'INV-2026-0042', recordVersion: 'v1' });
   expect(run.calls[0]?.headers['X-API-Key']).toBe(sandbox.apiKey);
-  expect(run.notifications).toHaveLength(1);
-  const [notification] = run.notifications;
-  expect(notification?.attributes).toEqual({ status: { DataType: 'String', StringValue: 'anchored' } });
-  expect(notification?.message).toEqual({
+  expect(run.waitedSeconds).toBe(90);
+  expect(run.notifications[0]?.message).toEqual({
     status: 'anchored',
     tenantId: 'acme-corp',
     database: 'billing',
@@ -87,7 +106,7 @@ it('anchored on the first try: one verify call, an anchored notification with th
   expect(run.output).toEqual({ status: 'anchored', reason: null, notification: { messageId: 'msg-1' } });
 });
 
-it('pending, then anchored: verifies again after the backoff', async () => {
+it('pending, then anchored: verifies again after one poll interval', async () => {
   const { recordHash } = await ingest(sandbox);
 
   const run = await runWorkflow(executionInput(recordHash), {
@@ -100,53 +119,83 @@ it('pending, then anchored: verifies again after the backoff', async () => {
     },
   });
 
-  expect(endpoints(run.calls)).toEqual(['POST /api/v1/verify/record', 'POST /api/v1/verify/record']);
-  expect(run.notifications.map((n) => [n.message.status, n.message.attempts])).toEqual([['anchored', 2]]);
-  expect(run.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'Backoff')).toHaveLength(1);
+  expectOutcome(run, 'anchored', null, 2);
+  expect(run.notifications[0]?.message.attempts).toBe(2);
+  expect(run.waitedSeconds).toBe(90 + 30);
 });
 
-it('timeout: never anchored within maxAttempts → failed with reason timeout', async () => {
-  const { recordHash } = await ingest(sandbox);
+describe('the hourly budget is spent (429, Retry-After ≈ 3,500 s)', () => {
+  it('keeps pausing past the window reset, then anchored; never more than 6 verify calls', async () => {
+    const limited = await sandboxWith({ rateLimit: 2 });
+    const { recordHash } = await ingest(limited);
+    limited.flush();
+    limited.settle();
+    // The key's second and last request of the window: the workflow meets an empty budget.
+    expect((await fetch(`${limited.url}/api/v1/records?tenantId=acme-corp`, { headers: { 'X-API-Key': limited.apiKey } })).status).toBe(200);
+    const retryAfter: number[] = [];
 
-  const run = await runWorkflow(executionInput(recordHash), options(sandbox, { maxAttempts: 3 }));
+    const run = await runWorkflow(executionInput(recordHash), {
+      ...options(limited),
+      afterCall: (_index, _request, response) => {
+        if (response.status === 429) retryAfter.push(Number(response.headers?.['retry-after']));
+      },
+    });
 
-  expect(endpoints(run.calls)).toEqual(Array(3).fill('POST /api/v1/verify/record'));
-  expect(run.notifications).toHaveLength(1);
-  expect(run.notifications[0]?.message).toMatchObject({ status: 'failed', reason: 'timeout', attempts: 3, recordHash, snapshotId: null });
-  expect(run.notifications[0]?.attributes.status?.StringValue).toBe('failed');
+    // Pauses 90 (anchoring), then 300, 600, 900, 900, 900 after each 429: the fifth ends 3,690 s in, past the reset at 3,600 s.
+    expectOutcome(run, 'anchored', null, 6);
+    expect(retryAfter[0]).toBe(3510);
+    expect(retryAfter).toHaveLength(5);
+    expect(run.waitedSeconds).toBe(3690);
+    expect(run.notifications[0]?.message.attempts).toBe(1);
+  });
+
+  it('unverified with reason rate_limited when the horizon ends first', async () => {
+    const limited = await sandboxWith({ rateLimit: 1 });
+    const { recordHash } = await ingest(limited);
+
+    const run = await runWorkflow(executionInput(recordHash), options(limited, { horizonSeconds: 1800 }));
+
+    // 90, then 300 (390), 600 (990): the next 900-s pause would end at 1,890 s, past the horizon.
+    expectOutcome(run, 'unverified', 'rate_limited', 3);
+    expect(run.waitedSeconds).toBe(990);
+  });
 });
 
-it('timeout with a snapshot still pending: checks the snapshot once before giving up', async () => {
-  const { recordHash } = await ingest(sandbox);
-  const [snapshotId] = sandbox.flush();
+describe('Certyo answers 5xx', () => {
+  it('for a few minutes: anchored once Certyo is back', async () => {
+    const { recordHash } = await ingest(sandbox);
+    sandbox.flush();
+    sandbox.settle();
+    sandbox.injectFaults('error', 'error', 'error');
 
-  const run = await runWorkflow(executionInput(recordHash), options(sandbox, { maxAttempts: 2 }));
+    const run = await runWorkflow(executionInput(recordHash), options(sandbox));
 
-  expect(endpoints(run.calls)).toEqual(['POST /api/v1/verify/record', 'POST /api/v1/verify/record', `GET /api/v1/snapshots/${snapshotId}`]);
-  expect(run.notifications[0]?.message).toMatchObject({ status: 'failed', reason: 'timeout', snapshotId, attempts: 2 });
+    expectOutcome(run, 'anchored', null, 4);
+    expect(run.waitedSeconds).toBe(90 + 30 + 60 + 90);
+  });
+
+  it('and never comes back within the horizon: unverified with reason certyo_unavailable', async () => {
+    const { recordHash } = await ingest(sandbox);
+    sandbox.setFaultRates({ errorRate: 1 });
+    try {
+      const run = await runWorkflow(executionInput(recordHash), options(sandbox, { horizonSeconds: 1800 }));
+
+      // 90, then 30, 60, ... 300 (1,740 s in); one more 300-s pause would pass the horizon.
+      expectOutcome(run, 'unverified', 'certyo_unavailable', 11);
+      expect(run.waitedSeconds).toBe(1740);
+    } finally {
+      sandbox.setFaultRates({ errorRate: 0 });
+    }
+  });
 });
 
-it('tampered: the payload does not match what was ingested → failed with Certyo reason', async () => {
-  const { recordHash } = await ingest(sandbox);
-  sandbox.flush();
-  sandbox.settle();
-
-  const run = await runWorkflow(executionInput(recordHash, { ...record.recordPayload, amount: 1.5 }), options(sandbox));
-
-  expect(run.calls).toHaveLength(1);
-  expect(run.notifications.map((n) => n.message)).toEqual([
-    expect.objectContaining({ status: 'failed', reason: REASON_CATEGORY.payloadMismatch, recordId: 'INV-2026-0042', attempts: 1 }),
-  ]);
-  expect(run.output).toMatchObject({ status: 'failed', reason: REASON_CATEGORY.payloadMismatch });
-});
-
-it('failed snapshot: retried once, then anchored', async () => {
-  const failing = await startSandbox({ ...frozen, failRate: 1 });
-  try {
+describe.each(['pending', 'fail'] as const)('anchoring failed (shape %s)', (anchorFailedShape) => {
+  /** A record whose first anchoring failed; the retried snapshot anchors unless `retryFailRate` is 1. */
+  async function afterFailedAnchor(retryFailRate: number) {
+    const failing = await sandboxWith({ failRate: 1, retryFailRate, anchorFailedShape });
     const { recordHash } = await ingest(failing);
     const [snapshotId] = failing.flush();
     failing.settle();
-
     const run = await runWorkflow(executionInput(recordHash), {
       ...options(failing),
       // The retried snapshot is anchoring again; let it finish.
@@ -154,41 +203,76 @@ it('failed snapshot: retried once, then anchored', async () => {
         if (request.url.endsWith('/retry')) failing.settle();
       },
     });
-
-    expect(endpoints(run.calls)).toEqual(['POST /api/v1/verify/record', `POST /api/v1/snapshots/${snapshotId}/retry`, 'POST /api/v1/verify/record']);
-    expect(run.notifications.map((n) => n.message)).toEqual([expect.objectContaining({ status: 'anchored', snapshotId, attempts: 2, reason: null })]);
-  } finally {
-    await failing.close();
+    expect(endpoints(run.calls)).toEqual([VERIFY, `POST /api/v1/snapshots/${snapshotId}/retry`, VERIFY]);
+    return { run, snapshotId };
   }
+
+  it('retries the snapshot, verifies again: anchored', async () => {
+    const { run, snapshotId } = await afterFailedAnchor(0);
+
+    expectOutcome(run, 'anchored', null, 3);
+    expect(run.notifications[0]?.message).toMatchObject({ snapshotId, attempts: 2 });
+  });
+
+  it('the retried snapshot fails too: failed with reason anchor_failed', async () => {
+    const { run } = await afterFailedAnchor(1);
+
+    expectOutcome(run, 'failed', 'anchor_failed', 3);
+  });
 });
 
-it('429, then success: the rate-limit retrier backs off and the record is anchored', async () => {
-  const { recordHash } = await ingest(sandbox);
-  sandbox.flush();
-  sandbox.settle();
-  sandbox.injectFaults('throttle');
+it('the record was never ingested (404): failed with reason not_ingested after 3 calls', async () => {
+  const run = await runWorkflow(executionInput('0'.repeat(64)), options(sandbox));
 
-  const run = await runWorkflow(executionInput(recordHash), options(sandbox));
-
-  expect(endpoints(run.calls)).toEqual(['POST /api/v1/verify/record', 'POST /api/v1/verify/record']);
-  expect(run.retries.map((r) => [r.state, r.retry.retrier.ErrorEquals])).toEqual([['Verify', ['States.Http.StatusCode.429']]]);
-  expect(run.retries[0]?.retry.retrier).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 900 });
-  expect(run.notifications.map((n) => [n.message.status, n.message.attempts])).toEqual([['anchored', 1]]);
+  expectOutcome(run, 'failed', 'not_ingested', 3);
+  expect(run.waitedSeconds).toBe(90 + 30 + 30);
 });
 
-it('500 on every try: retries exhausted → failed notification naming the status', async () => {
-  const { recordHash } = await ingest(sandbox);
+describe('never anchored within the horizon', () => {
+  it('unverified with reason not_anchored', async () => {
+    const { recordHash } = await ingest(sandbox);
+
+    const run = await runWorkflow(executionInput(recordHash), options(sandbox, { horizonSeconds: 600, maxAttempts: 100 }));
+
+    // 90, +30, +60, +90, +120, +150 = 540 s; the next pause (180 s) would end past 600 s.
+    expectOutcome(run, 'unverified', 'not_anchored', 6);
+    expect(run.waitedSeconds).toBe(540);
+  });
+
+  it('with its snapshot still pending: checks the snapshot once before giving up', async () => {
+    const { recordHash } = await ingest(sandbox);
+    const [snapshotId] = sandbox.flush();
+
+    const run = await runWorkflow(executionInput(recordHash), options(sandbox, { maxAttempts: 2 }));
+
+    expectOutcome(run, 'unverified', 'not_anchored', 3);
+    expect(endpoints(run.calls)).toEqual([VERIFY, VERIFY, `GET /api/v1/snapshots/${snapshotId}`]);
+    expect(run.notifications[0]?.message).toMatchObject({ snapshotId, attempts: 2 });
+  });
+});
+
+it('tampered: Certyo holds another hash than it returned at ingest → failed with reason hash_mismatch in one call', async () => {
+  await ingest(sandbox);
   sandbox.flush();
   sandbox.settle();
-  sandbox.injectFaults(...Array<'error'>(6).fill('error'));
+  // What the ingest answered for the payload the source really holds.
+  const expected = payloadHash(parseLosslessJson(JSON.stringify({ ...record.recordPayload, amount: 1.5 })));
 
-  const run = await runWorkflow(executionInput(recordHash), options(sandbox));
+  const run = await runWorkflow(executionInput(expected), options(sandbox));
 
-  expect(run.calls).toHaveLength(6);
-  expect(run.retries).toHaveLength(5);
-  expect(run.retries.every((r) => r.retry.retrier.ErrorEquals.includes('States.Http.StatusCode.500'))).toBe(true);
-  expect(run.notifications.map((n) => n.message)).toEqual([
-    expect.objectContaining({ status: 'failed', reason: 'States.Http.StatusCode.500', recordHash, recordId: 'INV-2026-0042' }),
-  ]);
-  expect(run.output).toMatchObject({ status: 'failed' });
+  expectOutcome(run, 'failed', 'hash_mismatch', 1);
+  expect(run.notifications[0]?.message).toMatchObject({ recordId: 'INV-2026-0042', recordHash: expect.not.stringMatching(expected) });
+});
+
+it('a payload with integers beyond 2^53 and long decimals: anchored, not a false tamper report', async () => {
+  const text = JSON.stringify({ ...record, recordPayload: 'PAYLOAD' }).replace('"PAYLOAD"', '{"big":9007199254740993,"price":0.10000000000000000555,"n":-12345678901234567890123}');
+  const { recordHash } = await ingest(sandbox, text);
+  sandbox.flush();
+  sandbox.settle();
+
+  const run = await runWorkflow({ ...executionInput(recordHash), payload: JSON.parse(text).recordPayload as unknown }, options(sandbox));
+
+  expectOutcome(run, 'anchored', null, 1);
+  // Even given a (rounded) payload, the workflow does not send it: the ingest hash is the check.
+  expect(run.calls[0]?.body).not.toHaveProperty('payload');
 });

@@ -68,10 +68,8 @@ async function startInputs(records: readonly VerifiableRecord[], policy: Verific
 function orderRecord(index: number, options: { writeBack?: boolean } = {}): VerifiableRecord {
   const recordId = `order-${index}`;
   return {
-    index,
-    replayed: false,
     record: { tenantId: 'acme', database: 'dynamodb', collection: 'orders', recordId, recordVersion: `4421584500000000${index}`, recordPayload: { id: recordId }, idempotencyKey: `dynamodb:orders@${index}#${recordId}` },
-    result: { recordId, recordHash: `sha256:hash-${index}`, tenantId: 'acme', acceptedAt: '2026-04-13T10:30:05Z' },
+    result: { recordHash: `sha256:hash-${index}` },
     ...(options.writeBack === false ? {} : { writeBack: { tableName: 'orders', key: { id: { S: recordId } } } }),
   };
 }

@@ -1,15 +1,16 @@
 /**
- * One buffered SQS message → a Certyo record. The body is the EventBridge event exactly as the
- * rule delivered it; its `detail` must follow the event contract (`../shared/record-event.ts`),
- * except for MongoDB Atlas Trigger events (source `aws.partner/mongodb.com/...`), whose `detail`
- * is a change event: those are mapped by the one MongoDB mapping (`../shared/mongo-change.ts`),
- * so Atlas changes are packed into the same bulk requests as every other event.
+ * One SQS message holding a forwarded record event → a Certyo record (the batched forwarder and
+ * the direct mode's verification starter). The body is the EventBridge event exactly as the
+ * rule delivered it; its `detail` must follow the event contract (`./record-event.ts`), except
+ * for MongoDB Atlas Trigger events (source `aws.partner/mongodb.com/...`), whose `detail` is a
+ * change event: those are mapped by the one MongoDB mapping (`./mongo-change.ts`), so Atlas
+ * changes are packed into the same bulk requests as every other event.
  */
-import { CertyoRecord } from '../shared/certyo-types';
-import { RawJson } from '../shared/json';
-import { toCertyoRecord, validateRecordEvent } from '../shared/record-event';
-import { rawAtPath } from '../shared/raw-json-path';
-import { toMongoChange } from '../shared/mongo-change';
+import { CertyoRecord } from './certyo-types';
+import { RawJson } from './json';
+import { toCertyoRecord, validateRecordEvent } from './record-event';
+import { rawAtPath } from './raw-json-path';
+import { toMongoChange } from './mongo-change';
 
 /** Partner event sources of MongoDB Atlas Triggers start with this. */
 export const ATLAS_SOURCE_PREFIX = 'aws.partner/mongodb.com/';
