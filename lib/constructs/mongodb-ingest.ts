@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -163,7 +163,7 @@ export class MongoDbIngest extends Construct {
     );
     const nag = nagEnvironment(this);
     for (const kind of ['cluster-pg', 'subgrp']) {
-      Validations.of(fn).acknowledge({
+      fn.acknowledgePolicyFindings({
         id: `AwsSolutions-IAM5[Resource::arn:${nag.partition}:rds:${nag.region}:${nag.account}:${kind}:*]`,
         reason: 'The event source mapping reads the parameter group and subnet group of each configured cluster; their names are not in the configuration, so the grant is limited to describe actions on those two resource types in this account and region.',
       });
