@@ -100,6 +100,9 @@ class SandboxServer {
   private limiter: FixedWindowRateLimiter;
   private faults: FaultInjector;
   private counts = new RequestCounts();
+  /** Per key, the latest `Retry-After` given (epoch ms), and the requests that came before it. */
+  private retryAfterUntil = new Map<string, number>();
+  private retryAfterViolations = 0;
   private apiKeys: Set<string>;
   private readonly sockets = new Set<Socket>();
 
@@ -139,6 +142,7 @@ class SandboxServer {
       idempotentReplays: this.ledger.counters.idempotentReplays,
       duplicateIngests: this.ledger.counters.duplicateIngests,
       replayMismatches: this.ledger.counters.replayMismatches,
+      retryAfterViolations: this.retryAfterViolations,
       snapshots: this.ledger.snapshotCounts(),
       connections: this.counts.connections,
       faults: { ...this.counts.faults },
@@ -149,6 +153,8 @@ class SandboxServer {
     this.ledger.dispose();
     this.ledger = this.newLedger();
     this.limiter.reset();
+    this.retryAfterUntil.clear();
+    this.retryAfterViolations = 0;
     this.faults.clearScript();
     this.counts = new RequestCounts();
   }
@@ -211,14 +217,16 @@ class SandboxServer {
     if (typeof key !== 'string' || !this.apiKeys.has(key)) {
       return errorReply(401, ERROR_CODE.unauthorized, 'Missing or invalid API key', ['X-API-Key header is missing or not a valid key']);
     }
+    // A client that sends before the Retry-After this key was given is what a service may block.
+    if ((this.retryAfterUntil.get(key) ?? -Infinity) > this.options.clock()) this.retryAfterViolations += 1;
     const fault = this.faults.next();
     if (fault === 'throttle') {
       this.counts.fault(fault);
-      return this.throttled(this.limiter.peek(key), this.options.throttleRetryAfterSeconds * 1000);
+      return this.throttled(key, this.limiter.peek(key), this.options.throttleRetryAfterSeconds * 1000);
     }
     const decision = this.limiter.take(key);
     const limits = rateLimitHeaders(decision);
-    if (!decision.allowed) return this.throttled(decision, decision.resetAt - this.options.clock());
+    if (!decision.allowed) return this.throttled(key, decision, decision.resetAt - this.options.clock());
     if (fault === 'error') {
       this.counts.fault(fault);
       return errorReply(500, ERROR_CODE.internal, 'Injected server error', [], limits);
@@ -227,9 +235,10 @@ class SandboxServer {
     return { ...reply, headers: { ...limits, ...reply.headers }, fault };
   }
 
-  private throttled(decision: RateDecision, waitMs: number): Reply {
+  private throttled(key: string, decision: RateDecision, waitMs: number): Reply {
     const retryAfter = Math.max(0, Math.ceil(waitMs / 1000));
     const retryAt = new Date(this.options.clock() + retryAfter * 1000);
+    this.retryAfterUntil.set(key, Math.max(this.retryAfterUntil.get(key) ?? -Infinity, retryAt.getTime()));
     const headers: Record<string, string> = { ...rateLimitHeaders(decision) };
     if (this.options.retryAfterFormat === 'seconds') headers['Retry-After'] = String(retryAfter);
     if (this.options.retryAfterFormat === 'http-date') headers['Retry-After'] = retryAt.toUTCString();

@@ -15,6 +15,8 @@ export interface SandboxStats {
   readonly idempotentReplays: number;
   /** Replays whose record (identity fields or payload) differs from the one first stored under the key: a record lost to a key collision. */
   readonly replayMismatches: number;
+  /** Requests that arrived before the `Retry-After` a 429 had given their key. */
+  readonly retryAfterViolations: number;
   /** Stores of a record version (tenant, database, collection, recordId, recordVersion, hash) already stored under another key. */
   readonly duplicateIngests: number;
   /** Snapshots by status, plus `pendingRecords` not yet in a snapshot. */

@@ -167,6 +167,24 @@ describe('rate limit', () => {
     });
   });
 
+  it('counts requests that come before the Retry-After their key was given, and only those', async () => {
+    let now = Date.parse('2026-04-13T10:30:00Z');
+    await withSandbox({ rateLimit: 1, rateWindowMs: 120_000, clock: () => now }, async (limited) => {
+      await raw(limited, 'GET', '/api/v1/records?tenantId=acme-corp');
+      await raw(limited, 'GET', '/api/v1/records?tenantId=acme-corp');
+      const beforeAnyRetryAfterRuns = limited.stats().retryAfterViolations;
+
+      now += 60_000;
+      await raw(limited, 'GET', '/api/v1/records?tenantId=acme-corp');
+      const early = limited.stats().retryAfterViolations;
+      now += 121_000;
+      const afterwards = await raw(limited, 'GET', '/api/v1/records?tenantId=acme-corp');
+
+      expect([beforeAnyRetryAfterRuns, early, limited.stats().retryAfterViolations]).toEqual([0, 1, 1]);
+      expect(afterwards.status).toBe(200);
+    });
+  });
+
   it('keeps one window per API key', async () => {
     await withSandbox({ apiKeys: ['a', 'b'], rateLimit: 1 }, async (limited) => {
       await raw(limited, 'GET', '/api/v1/records?tenantId=t', undefined, { 'X-API-Key': 'a' });

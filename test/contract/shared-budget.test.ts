@@ -23,18 +23,19 @@ async function twoInstances(shared: boolean) {
     // The first instance spends the window (2 requests; `X-RateLimit-Remaining: 0` stops it).
     const spent = await first.ingestMany(invoices(3_000), { deadline: T0 + 60_000 });
     const later = await second.ingestMany(invoices(1_000, 5_000), { deadline: T0 + 60_000 });
-    return { spent, later, requests: sandbox.stats().requests['POST /api/v1/records/bulk'] ?? {} };
+    return { spent, later, requests: sandbox.stats().requests['POST /api/v1/records/bulk'] ?? {}, violations: sandbox.stats().retryAfterViolations };
   });
 }
 
 describe('two instances and one key', () => {
   it('with a shared record the second instance sends nothing into a spent window', async () => {
-    const { spent, later, requests } = await twoInstances(true);
+    const { spent, later, requests, violations } = await twoInstances(true);
 
     expect(spent.accepted).toHaveLength(2_000);
     expect(later.stoppedBy).toBeInstanceOf(RateLimitedError);
     expect(later.requests).toBe(0);
     expect(requests).toEqual({ '202': 2 });
+    expect(violations).toBe(0);
   });
 
   it('without it, the second instance spends a request to learn what the first already knew', async () => {

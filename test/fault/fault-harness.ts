@@ -127,5 +127,6 @@ export async function tallyAndCheckFaultRun(
   expect(storedMoreThanOnce(stored)).toEqual([]);
   expect(stats.duplicateIngests).toBe(0);
   expect(stats.replayMismatches).toBe(0);
+  expect(stats.retryAfterViolations).toBe(0);
   return stored;
 }
