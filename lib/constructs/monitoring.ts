@@ -163,6 +163,8 @@ export class CertyoMonitoring extends Construct {
   public readonly budgetAlarm: IAlarm;
   /** Certyo's `X-RateLimit-Remaining`, seen by any Lambda, fell to the rest of the budget. */
   public readonly rateLimitRemainingAlarm: Alarm;
+  /** Ingest Lambdas spent the key without the shared rate budget record (docs/rate-budget.md). */
+  public readonly rateBudgetUnavailableAlarm: Alarm;
   public readonly metricsNamespace: string;
   public readonly hourlyRequestBudget: number;
   public readonly budgetAlarmFraction: number;
@@ -206,6 +208,20 @@ export class CertyoMonitoring extends Construct {
       description:
         `Certyo reports ${this.remainingThreshold()} or fewer requests left this hour for the API key, counting every user of the key (verification workflow and API proxy included). ` +
         'New requests will be rate limited: records wait and are retried, none are dropped. Find the biggest consumer on the dashboard; lower certyo:verify.policy to sample:<fraction> or move producers to batched mode.',
+    });
+
+    this.rateBudgetUnavailableAlarm = this.alarm('RateBudgetUnavailable', {
+      metric: new MathExpression({
+        expression: `SUM([${INGEST_PATHS.map((_, i) => `u${i}`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(INGEST_PATHS.map((path, i) => [`u${i}`, this.pathMetric(BUDGET_METRIC_NAMES.rateBudgetUnavailable, path, 'Sum', ALARM_PERIOD)])),
+        label: 'Requests sent without the shared rate budget',
+        period: ALARM_PERIOD,
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        'Ingest Lambdas could not use the shared rate budget table (missing, throttled or access denied) and sent on their own view of the rate limit: concurrent instances may again meet 429s another instance already met. No record is lost or held back. ' +
+        'Check the RateBudget table and the functions\' logs ("Shared rate budget unavailable"; docs/rate-budget.md).',
     });
 
     this.dashboard.addWidgets(

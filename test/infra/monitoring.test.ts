@@ -357,7 +357,7 @@ describe('CertyoMonitoring alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Json }[];
 
     // Assert
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(12);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual(topicRef(f));
   });
 
@@ -459,6 +459,13 @@ describe('CertyoMonitoring dashboard', () => {
     expect(remaining.properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 200 })]);
   });
 
+  it('alarms when instances spend the key without the shared rate budget record', () => {
+    const props = alarm(template, 'Monitored-RateBudgetUnavailable');
+    expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    const ids = (props.Metrics as { Id: string; MetricStat?: { Metric: { MetricName: string } } }[]).filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric.MetricName);
+    expect(new Set(ids)).toEqual(new Set(['RateBudgetUnavailable']));
+  });
+
   it('shows when instances spend the key without the shared rate budget record', () => {
     expect(widget(widgets, 'Shared rate budget unavailable / 5 min').properties.metrics?.map(identity)).toEqual([
       ['Certyo', 'RateBudgetUnavailable', 'Path', 's3'],
@@ -520,7 +527,7 @@ describe('CertyoMonitoring dashboard', () => {
 
   it('lists every alarm, the dead-letter queue alarm included', () => {
     const status = widgets.find((w) => w.type === 'alarm');
-    expect(status?.properties.alarms).toHaveLength(11);
+    expect(status?.properties.alarms).toHaveLength(12);
     expect(status?.properties.alarms).toContain(`<{'Fn::GetAtt':['${f.stack.getLogicalId(f.dlq.alarm.node.defaultChild as never)}','Arn']}>`);
   });
 
