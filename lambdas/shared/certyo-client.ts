@@ -47,6 +47,7 @@ import {
   VerifyRecordRequest,
   VerifyRecordResponse,
 } from './certyo-types';
+import { errorText } from './error-text';
 import { HttpResponse, httpRequest, TransportError } from './http';
 import { stringifyJson } from './json';
 import type { Log } from './observability';
@@ -380,7 +381,7 @@ export class CertyoClient implements CertyoApi {
     try {
       return await load();
     } catch (error) {
-      throw new AuthError(`Could not load the Certyo API key: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      throw new AuthError(`Could not load the Certyo API key: ${errorText(error)}`);
     }
   }
 
