@@ -18,7 +18,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyProvider, secretsManagerApiKey } from './api-key';
-import { BudgetSignal, RateGovernor, sharedGovernor } from './rate-budget';
+import { RateGovernor, sharedGovernor } from './rate-budget';
 import { DynamoDbBudgetStore } from './rate-budget-dynamodb';
 import { bulkBody, maxItemBytes, packChunks, SerializedItem } from './bulk-chunks';
 import {
@@ -113,6 +113,16 @@ interface RetryableFailure {
   readonly message: string;
   readonly status?: number;
   readonly retryAt?: number;
+}
+
+/** A response's rate-limit signals and error body, parsed once. */
+interface ResponseReading {
+  readonly now: number;
+  readonly limits: RateLimitState;
+  /** The error body of a non-2xx answer. */
+  readonly body?: Partial<CertyoErrorBody>;
+  /** When a 429 may be retried (epoch ms). */
+  readonly retryAt429?: number;
 }
 
 /** `items[12].recordId is required` → 12. The sandbox names bulk items this way. */
@@ -342,8 +352,9 @@ export class CertyoClient implements CertyoApi {
       let failure: RetryableFailure;
       try {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
-        if (authenticated) await this.governor?.record(this.budgetSignal(response));
-        const outcome = this.classify(what, response);
+        const reading = this.read(response);
+        if (authenticated) await this.governor?.record({ remaining: reading.limits.remaining, resetAt: reading.limits.resetAt?.getTime(), retryAt: reading.retryAt429 });
+        const outcome = this.classify(what, response, reading);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
           if (refreshedKey) throw new AuthError(`${what}: Certyo rejected the API key (401) again after reloading it`, 401);
@@ -385,21 +396,20 @@ export class CertyoClient implements CertyoApi {
     }
   }
 
-  /** What a response says about the key's budget, for the shared record. */
-  private budgetSignal(response: HttpResponse): BudgetSignal {
+  /** Parses a response's rate-limit headers, error body and 429 retry time once, for the shared budget and `classify`. */
+  private read(response: HttpResponse): ResponseReading {
     const now = this.now();
-    const limits = parseRateLimitHeaders(response.headers, now);
+    const body = response.status >= 200 && response.status < 300 ? undefined : parseErrorBody(response.text);
     return {
-      remaining: limits.remaining,
-      resetAt: limits.resetAt?.getTime(),
-      retryAt: response.status === 429 ? retryAtAfter429(response.headers, parseErrorBody(response.text), now, this.rateLimitFallbackMs) : undefined,
+      now,
+      limits: parseRateLimitHeaders(response.headers, now),
+      body,
+      retryAt429: response.status === 429 ? retryAtAfter429(response.headers, body, now, this.rateLimitFallbackMs) : undefined,
     };
   }
 
-  /** Reads rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
-  private classify(what: string, response: HttpResponse): 'ok' | 'unauthorized' | RetryableFailure {
-    const now = this.now();
-    const limits = parseRateLimitHeaders(response.headers, now);
+  /** Records the rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
+  private classify(what: string, response: HttpResponse, { now, limits, body, retryAt429 }: ResponseReading): 'ok' | 'unauthorized' | RetryableFailure {
     const { status } = response;
     if (limits.limit !== undefined || limits.remaining !== undefined || limits.resetAt !== undefined) {
       this.state = limits;
@@ -409,10 +419,9 @@ export class CertyoClient implements CertyoApi {
     }
     if (status >= 200 && status < 300) return 'ok';
     if (status === 401) return 'unauthorized';
-    const body = parseErrorBody(response.text);
     const message = `${what} answered ${status}${body?.message ? `: ${body.message}` : ''}`;
     if (status === 429) {
-      return { rateLimited: true, status, message, retryAt: retryAtAfter429(response.headers, body, now, this.rateLimitFallbackMs) };
+      return { rateLimited: true, status, message, retryAt: retryAt429 };
     }
     if (status >= 500) return { rateLimited: false, status, message, retryAt: parseRetryAfter(response.headers.get('retry-after'), now) };
     if (status === 400) {
