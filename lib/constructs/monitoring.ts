@@ -197,12 +197,7 @@ export class CertyoMonitoring extends Construct {
     });
     this.budgetAlarm = this.createBudgetAlarm();
     this.rateLimitRemainingAlarm = this.alarm('RateLimitRemainingLow', {
-      metric: new MathExpression({
-        expression: `MIN([${INGEST_PATHS.map((_, i) => `r${i}`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(INGEST_PATHS.map((path, i) => [`r${i}`, this.pathMetric(METRIC_NAMES.rateLimitRemaining, path, 'Minimum', ALARM_PERIOD)])),
-        label: 'Requests remaining (Certyo)',
-        period: ALARM_PERIOD,
-      }),
+      metric: this.acrossPaths('MIN', 'r', METRIC_NAMES.rateLimitRemaining, 'Minimum', 'Requests remaining (Certyo)'),
       threshold: this.remainingThreshold(),
       comparisonOperator: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
@@ -211,12 +206,7 @@ export class CertyoMonitoring extends Construct {
     });
 
     this.rateBudgetUnavailableAlarm = this.alarm('RateBudgetUnavailable', {
-      metric: new MathExpression({
-        expression: `SUM([${INGEST_PATHS.map((_, i) => `u${i}`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(INGEST_PATHS.map((path, i) => [`u${i}`, this.pathMetric(BUDGET_METRIC_NAMES.rateBudgetUnavailable, path, 'Sum', ALARM_PERIOD)])),
-        label: 'Requests sent without the shared rate budget',
-        period: ALARM_PERIOD,
-      }),
+      metric: this.acrossPaths('SUM', 'u', BUDGET_METRIC_NAMES.rateBudgetUnavailable, 'Sum', 'Requests sent without the shared rate budget'),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description:
@@ -434,6 +424,16 @@ export class CertyoMonitoring extends Construct {
     if (!LABEL.test(label)) throw new Error(`CertyoMonitoring.${method}: label must be 1-64 letters, digits, _ or -, starting with a letter or digit, got "${label}"`);
     if (this.labels.has(`${method}:${label}`)) throw new Error(`CertyoMonitoring.${method}: label "${label}" is already registered`);
     this.labels.add(`${method}:${label}`);
+  }
+
+  /** One path metric over every ingest path (metric ids `{idPrefix}{i}`), combined by `fn`, per alarm period. */
+  private acrossPaths(fn: 'MIN' | 'SUM', idPrefix: string, metricName: string, statistic: string, label: string): MathExpression {
+    return new MathExpression({
+      expression: `${fn}([${INGEST_PATHS.map((_, i) => `${idPrefix}${i}`).join(', ')}])`,
+      usingMetrics: Object.fromEntries(INGEST_PATHS.map((path, i) => [`${idPrefix}${i}`, this.pathMetric(metricName, path, statistic, ALARM_PERIOD)])),
+      label,
+      period: ALARM_PERIOD,
+    });
   }
 
   private alarm(name: string, options: Omit<NotifyingAlarmOptions, 'alarmName'>): Alarm {
