@@ -12,14 +12,17 @@ function isLeaf(value: unknown): boolean {
   return value === null || typeof value !== 'object' || (Array.isArray(value) && value.every(isLeaf));
 }
 
+/** A character as a regular expression matching only itself. */
+const literal = (c: string): string => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** `*` matches any run of characters; `\\` makes the next character (`*` or `\\`) literal. */
-export function wildcardMatches(pattern: string, value: string): boolean {
+function wildcardMatches(pattern: string, value: string): boolean {
   let regex = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern.charAt(i);
-    if (c === '\\' && i + 1 < pattern.length) regex += pattern.charAt(++i).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (c === '\\' && i + 1 < pattern.length) regex += literal(pattern.charAt(++i));
     else if (c === '*') regex += '.*';
-    else regex += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else regex += literal(c);
   }
   return new RegExp(`^${regex}$`, 's').test(value);
 }
