@@ -335,6 +335,7 @@ export class CertyoClient implements CertyoApi {
       if (deadline !== undefined && startedAt >= deadline) {
         throw new RetryableError(`${what}: deadline reached before the request could be sent`, new Date(startedAt));
       }
+      let lease: string | undefined;
       if (authenticated && this.governor) {
         // Another instance may have spent the window or met a 429: wait (or stop) as for our own.
         const permit = await this.governor.acquire(startedAt);
@@ -342,6 +343,7 @@ export class CertyoClient implements CertyoApi {
           this.blockedUntil = Math.max(this.blockedUntil, permit.until);
           continue;
         }
+        lease = permit.lease;
       }
       const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - startedAt);
       const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
@@ -353,7 +355,10 @@ export class CertyoClient implements CertyoApi {
       try {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
         const reading = this.read(response);
-        if (authenticated) await this.governor?.record({ remaining: reading.limits.remaining, resetAt: reading.limits.resetAt?.getTime(), retryAt: reading.retryAt429 });
+        if (authenticated) {
+          const { limits } = reading;
+          await this.governor?.record({ remaining: limits.remaining, resetAt: limits.resetAt?.getTime(), limit: limits.limit, retryAt: reading.retryAt429 }, lease);
+        }
         const outcome = this.classify(what, response, reading);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
