@@ -2,8 +2,9 @@
  * The shared budget record in DynamoDB: one item per Certyo key, changed by compare-and-set on
  * a `version` attribute (read consistently, write only if nobody wrote in between, else read
  * again), so the pure decisions of `rate-budget.ts` apply atomically across every instance.
- * Two small calls per Certyo request; at Certyo's 1,000 requests per hour that is 1,000 reads
- * and up to 2,000 writes an hour (docs/benchmarks-and-costs.md prices them).
+ * A change is one consistent read and one conditional write; a Certyo request makes two changes
+ * (the grant, the answer), more when instances collide (`npm run bench -- --only concurrency`
+ * counts them; docs/benchmarks-and-costs.md prices them).
  */
 import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { BUDGET_PATHS, BudgetState, BudgetStore } from './rate-budget';
@@ -61,9 +62,10 @@ export class DynamoDbBudgetStore implements BudgetStore {
   ) {}
 
   async update<T>(change: (state: BudgetState) => { readonly next: BudgetState; readonly result: T }): Promise<T> {
+    // After a conflict the refused write returns the item that won, so no second read is needed.
+    let known: { readonly Item?: Record<string, AttributeValue> } | undefined;
     for (let attempt = 1; ; attempt++) {
-      const read = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: this.budgetId } }, ConsistentRead: true }));
-      const item = read.Item;
+      const item = (known ?? (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: this.budgetId } }, ConsistentRead: true })))).Item;
       const version = numberOf(item?.version);
       const state = stateOf(item);
       const { next, result } = change(state);
@@ -81,12 +83,14 @@ export class DynamoDbBudgetStore implements BudgetStore {
               expiresAt: { N: String(Math.ceil(until / 1000) + TTL_MARGIN_SECONDS) },
             },
             ConditionExpression: version === undefined ? 'attribute_not_exists(pk)' : 'version = :version',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             ...(version === undefined ? {} : { ExpressionAttributeValues: { ':version': { N: String(version) } } }),
           }),
         );
         return result;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_TRIES) throw error;
+        known = { Item: error.Item };
       }
     }
   }

@@ -65,7 +65,9 @@ export type Permit = { readonly granted: true } | { readonly granted: false; rea
 export const DEFAULT_LENDING_FRACTION = 0.2;
 export const DEFAULT_WINDOW_MS = 3_600_000;
 export const DEFAULT_LEASE_MS = 30_000;
-/** While the first request to an unknown budget is in flight, others ask again this often (ms). */
+/** `X-RateLimit-Reset` is in whole seconds, rounded up: the window may end up to this much earlier. */
+export const RESET_ROUNDING_MS = 1_000;
+/** While the answers that will tell a new window's count are in flight, others ask again this often (ms). */
 export const PROBE_WAIT_MS = 1_000;
 
 /** The most requests `path` may be granted in a window of `limit` before the lending point. */
@@ -95,17 +97,19 @@ export function decide(state: BudgetState, now: number, policy: BudgetPolicy, le
   const limit = current.limit;
   const free = windowOpen && current.remaining !== undefined ? current.remaining - inFlight : (limit ?? 1) - inFlight;
   const refuse = (until: number) => ({ permit: { granted: false as const, until }, next: current });
+  // Answers in flight will start the window: ask again soon.
+  const soon = Math.min(firstExpiry, now + PROBE_WAIT_MS);
   // Nothing known yet (the key's first request, or a record expired): one request at a time until Certyo's answer tells the limit.
-  if (free <= 0 && limit === undefined && !windowOpen) return refuse(Math.min(firstExpiry, now + PROBE_WAIT_MS));
+  if (free <= 0 && limit === undefined && !windowOpen) return refuse(soon);
   // Free again when the window ends, or when a lease lapses unanswered (its request may never have counted).
   if (free <= 0) return refuse(Math.min(windowOpen ? (current.windowEndsAt as number) : Infinity, firstExpiry));
 
   const spent = current.spent?.[policy.path] ?? 0;
   if (limit !== undefined && spent >= shareOf(policy, policy.path, limit)) {
-    const lendingAt = windowOpen ? (current.windowEndsAt as number) - (policy.lendingFraction ?? DEFAULT_LENDING_FRACTION) * (policy.windowMs ?? DEFAULT_WINDOW_MS) : undefined;
+    const lendingAt = windowOpen ? (current.windowEndsAt as number) - RESET_ROUNDING_MS - (policy.lendingFraction ?? DEFAULT_LENDING_FRACTION) * (policy.windowMs ?? DEFAULT_WINDOW_MS) : undefined;
     if (lendingAt === undefined) {
       // The share is spent before the window is known: every grant is still in flight; their answers start the window.
-      if (inFlight > 0) return refuse(firstExpiry);
+      if (inFlight > 0) return refuse(soon);
     } else if (now < lendingAt) return refuse(lendingAt);
   }
   return {

@@ -196,15 +196,13 @@ describe('DynamoDbBudgetStore', () => {
   const ddb = mockClient(DynamoDBClient);
   beforeEach(() => ddb.reset());
 
-  it('writes only if nobody wrote since it read, and reads again after a conflict', async () => {
-    // Arrange: version 4 is read, another instance writes version 5 first, then it is read again.
-    ddb
-      .on(GetItemCommand)
-      .resolvesOnce({ Item: { pk: { S: 'key:certyo/api-key' }, version: { N: '4' }, remaining: { N: '3' }, windowEndsAt: { N: '60000' } } })
-      .resolvesOnce({ Item: { pk: { S: 'key:certyo/api-key' }, version: { N: '5' }, remaining: { N: '1' }, windowEndsAt: { N: '60000' } } });
+  it('writes only if nobody wrote since it read, and after a conflict starts again from the item that won', async () => {
+    // Arrange: version 4 is read, another instance writes version 5 first; the refused write returns it.
+    const winner = { pk: { S: 'key:certyo/api-key' }, version: { N: '5' }, remaining: { N: '1' }, windowEndsAt: { N: '60000' } };
+    ddb.on(GetItemCommand).resolvesOnce({ Item: { pk: { S: 'key:certyo/api-key' }, version: { N: '4' }, remaining: { N: '3' }, windowEndsAt: { N: '60000' } } });
     ddb
       .on(PutItemCommand)
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'conflict', $metadata: {} }))
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'conflict', $metadata: {}, Item: winner }))
       .resolves({});
     const store = new DynamoDbBudgetStore(new DynamoDBClient({}), 'budget', 'key:certyo/api-key', () => 1_000);
 
@@ -221,7 +219,8 @@ describe('DynamoDbBudgetStore', () => {
     const lease = { leases: { M: { lease: { N: '31000' } } }, spent: { M: { ingest: { N: '1' } } } };
     expect(puts[0]).toMatchObject({ ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': { N: '4' } }, Item: { remaining: { N: '3' }, ...lease } });
     expect(puts[1]).toMatchObject({ ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': { N: '5' } }, Item: { version: { N: '6' }, remaining: { N: '1' }, ...lease } });
-    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).toMatchObject({ TableName: 'budget', ConsistentRead: true });
+    expect(puts[0]).toMatchObject({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ TableName: 'budget', ConsistentRead: true })]);
   });
 
   it('creates the record only if it does not exist yet, with an expiry', async () => {
