@@ -24,13 +24,14 @@ const logger = createLogger('ddb-ingest');
 const metrics = createMetrics('dynamodb');
 const runtime = readRuntimeEnv();
 const settings = readDdbIngestSettings();
-const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const dynamodb = new DynamoDBClient({});
+const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics), dynamodb });
 const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
   deadLetters: sqsDeadLetterSink(settings.deadLetterQueueUrl, new SQSClient({ useQueueUrlAsEndpoint: false })),
   verification: verificationStarterFromEnv(process.env),
-  writeBack: dynamoDbWriteBack(new DynamoDBClient({})),
+  writeBack: dynamoDbWriteBack(dynamodb),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     finished: (summary: BatchSummary) => {

@@ -18,7 +18,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyProvider, secretsManagerApiKey } from './api-key';
-import { RateGovernor, sharedGovernor } from './rate-budget';
+import { budgetPolicyFromEnv, RateGovernor, sharedGovernor } from './rate-budget';
 import { DynamoDbBudgetStore } from './rate-budget-dynamodb';
 import { bulkBody, maxItemBytes, packChunks, SerializedItem } from './bulk-chunks';
 import {
@@ -502,25 +502,33 @@ export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
 export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
   /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
   readonly onBudgetUnavailable?: () => void;
+  /** The function's DynamoDB client, when it has one, for the budget record. @default - a new one */
+  readonly dynamodb?: Pick<DynamoDBClient, 'send'>;
 }
 
 /**
  * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
  * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401. With
- * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record.
+ * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record, with the
+ * shares of `CERTYO_BUDGET_POLICY`.
  */
 export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
-  const { onBudgetUnavailable, ...options } = overrides;
+  const { onBudgetUnavailable, dynamodb, ...options } = overrides;
   const table = env.CERTYO_BUDGET_TABLE?.trim();
   const governor = table
-    ? sharedGovernor(new DynamoDbBudgetStore(new DynamoDBClient({}), table, `key:${runtime.secretId}`), (error) => {
-        options.log?.warn('Shared rate budget unavailable; this instance goes on with its own view of the limit', {
-          table,
-          error: error instanceof Error ? error.name : 'unknown',
-        });
-        onBudgetUnavailable?.();
-      })
+    ? sharedGovernor(
+        new DynamoDbBudgetStore(dynamodb ?? new DynamoDBClient({}), table, `key:${runtime.secretId}`),
+        (error) => {
+          options.log?.warn('Shared rate budget unavailable; this instance goes on with its own view of the limit', {
+            table,
+            error: error instanceof Error ? error.name : 'unknown',
+          });
+          onBudgetUnavailable?.();
+        },
+        // Every Lambda that consults the record is an ingest path; verification and the proxy call Certyo directly.
+        budgetPolicyFromEnv(env.CERTYO_BUDGET_POLICY, 'ingest'),
+      )
     : undefined;
   return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, ...options });
 }

@@ -146,6 +146,30 @@ export function observe(state: BudgetState, signal: BudgetSignal, leaseId?: stri
   return next;
 }
 
+/**
+ * The shares and lending point of `CERTYO_BUDGET_POLICY` (JSON `{"shares": {path: fraction},
+ * "lendingFraction"}`, written by the CertyoFunction construct from `certyo:rateBudget.*`).
+ */
+export function budgetPolicyFromEnv(text: string | undefined, path: BudgetPath): BudgetPolicy {
+  if (text === undefined || text.trim() === '') return { path };
+  const fail = (what: string): never => {
+    throw new Error(`CERTYO_BUDGET_POLICY: ${what}, got ${text}`);
+  };
+  let value: { shares?: Record<string, unknown>; lendingFraction?: unknown };
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    return fail('expected JSON');
+  }
+  const fraction = (raw: unknown, name: string): number => (typeof raw === 'number' && raw >= 0 && raw <= 1 ? raw : fail(`${name} must be a number from 0 to 1`));
+  const shares = value.shares === undefined ? undefined : Object.fromEntries(BUDGET_PATHS.map((p) => [p, fraction(value.shares?.[p], `shares.${p}`)]));
+  return {
+    path,
+    ...(shares ? { shares: shares as Record<BudgetPath, number> } : {}),
+    ...(value.lendingFraction === undefined ? {} : { lendingFraction: fraction(value.lendingFraction, 'lendingFraction') }),
+  };
+}
+
 /** Applies a change to the shared record atomically; the change may run again on a conflict. */
 export interface BudgetStore {
   update<T>(change: (state: BudgetState) => { readonly next: BudgetState; readonly result: T }): Promise<T>;

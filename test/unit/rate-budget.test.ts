@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { BudgetPolicy, BudgetSignal, decide, MemoryBudgetStore, observe, sharedGovernor } from '../../lambdas/shared/rate-budget';
+import { BUDGET_PATHS, BudgetPath, BudgetPolicy, budgetPolicyFromEnv, BudgetSignal, BudgetState, decide, MemoryBudgetStore, observe, RESET_ROUNDING_MS, sharedGovernor } from '../../lambdas/shared/rate-budget';
 import { DynamoDbBudgetStore } from '../../lambdas/shared/rate-budget-dynamodb';
 
 const INGEST: BudgetPolicy = { path: 'ingest' };
@@ -234,5 +234,85 @@ describe('DynamoDbBudgetStore', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { pk: { S: 'key:k' }, version: { N: '1' }, blockedUntil: { N: '61000' }, expiresAt: { N: String(61 + 24 * 3600) } },
     });
+  });
+});
+
+describe('shares per path', () => {
+  const WINDOW_MS = 10_000;
+  const LIMIT = 20;
+  const shareArb = fc
+    .tuple(fc.integer({ min: 1, max: 14 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }))
+    .map(([ingest, verification, apiProxy]) => ({ ingest: ingest / LIMIT, verification: verification / LIMIT, apiProxy: apiProxy / LIMIT }));
+  const asks = fc.array(fc.record({ path: fc.constantFrom(...BUDGET_PATHS), step: fc.integer({ min: 0, max: 400 }) }), { minLength: 1, maxLength: 200 });
+
+  /** Paths asking in turn, each granted request answered at once by a fixed-window Certyo. */
+  function spend(shares: Record<BudgetPath, number>, lendingFraction: number, steps: readonly { path: BudgetPath; step: number }[]) {
+    const certyo = new ModelCertyo(LIMIT, WINDOW_MS);
+    let state: BudgetState = {};
+    let now = 0;
+    const events: { path: BudgetPath; granted: boolean; beforeLending: boolean; limitKnown: boolean; spentBefore: Record<BudgetPath, number> }[] = [];
+    const spentIn = new Map<number, Record<BudgetPath, number>>();
+    steps.forEach(({ path, step }, i) => {
+      now += step;
+      const limitKnown = state.limit !== undefined;
+      const { permit, next } = decide(state, now, { path, shares, lendingFraction, windowMs: WINDOW_MS }, `l${i}`);
+      state = next;
+      // Certyo's window as the governor sees it (its end, rounded up to the second as the header is).
+      const windowStart = now >= certyo.windowStart + WINDOW_MS ? now : certyo.windowStart;
+      const endsAt = Math.ceil((windowStart + WINDOW_MS) / 1000) * 1000;
+      const spent = spentIn.get(windowStart) ?? { ingest: 0, verification: 0, apiProxy: 0 };
+      events.push({ path, granted: permit.granted, limitKnown, beforeLending: now < endsAt - RESET_ROUNDING_MS - lendingFraction * WINDOW_MS, spentBefore: { ...spent } });
+      if (!permit.granted) return;
+      const signal = certyo.answer(now);
+      spentIn.set(certyo.windowStart, { ...spent, [path]: spent[path] + 1 });
+      state = observe(state, { ...signal, resetAt: Math.ceil((signal.resetAt as number) / 1000) * 1000 }, `l${i}`);
+    });
+    return { events, throttled: [...certyo.throttledByWindow.values()] };
+  }
+
+  it('grants no path more than its share of a window before the lending point, and never more than the limit', () => {
+    fc.assert(
+      fc.property(shareArb, fc.constantFrom(0, 0.2, 0.5), asks, (shares, lendingFraction, steps) => {
+        const { events, throttled } = spend(shares, lendingFraction, steps);
+
+        expect(throttled).toEqual([]);
+        // Before Certyo's first answer the limit is unknown: the key's first request goes to whoever asks.
+        for (const e of events.filter((x) => x.granted && x.beforeLending && x.limitKnown)) expect(e.spentBefore[e.path] + 1).toBeLessThanOrEqual(Math.floor(shares[e.path] * LIMIT));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never starves ingest: before the lending point, ingest under its share is granted whatever verification and the proxy ask', () => {
+    fc.assert(
+      fc.property(shareArb, asks, (shares, steps) => {
+        const { events } = spend(shares, 0.2, steps);
+
+        const refused = events.filter((e) => e.path === 'ingest' && e.beforeLending && e.spentBefore.ingest < Math.floor(shares.ingest * LIMIT) && !e.granted);
+        expect(refused).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lends what is left to any path in the last part of the window', () => {
+    const policy: BudgetPolicy = { path: 'ingest', shares: { ingest: 0.5, verification: 0.25, apiProxy: 0.25 }, lendingFraction: 0.2, windowMs: WINDOW_MS };
+    const spentShare = { remaining: 10, windowEndsAt: WINDOW_MS, limit: 20, spent: { ingest: 10 } };
+
+    expect(decide(spentShare, 6_999, policy, 'a').permit).toEqual({ granted: false, until: 7_000 });
+    expect(decide(spentShare, 7_000, policy, 'a').permit).toEqual({ granted: true });
+  });
+});
+
+describe('budgetPolicyFromEnv', () => {
+  it('reads the shares the construct writes and names the variable when they are wrong', () => {
+    expect(budgetPolicyFromEnv('{"shares":{"ingest":0.7,"verification":0.1,"apiProxy":0.2},"lendingFraction":0.2}', 'ingest')).toEqual({
+      path: 'ingest',
+      shares: { ingest: 0.7, verification: 0.1, apiProxy: 0.2 },
+      lendingFraction: 0.2,
+    });
+    expect(budgetPolicyFromEnv(undefined, 'ingest')).toEqual({ path: 'ingest' });
+    expect(() => budgetPolicyFromEnv('{"shares":{"ingest":7}}', 'ingest')).toThrow(/^CERTYO_BUDGET_POLICY: shares.ingest must be a number from 0 to 1/);
+    expect(() => budgetPolicyFromEnv('{', 'ingest')).toThrow(/^CERTYO_BUDGET_POLICY: expected JSON/);
   });
 });
