@@ -6,6 +6,7 @@ import { METRIC_NAMES } from '../lambdas/shared/observability';
 import { VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
 import { addUsage, costPerMillionRecords, CostPerMillion, emptyUsage, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
 import { BenchResults } from './report';
+import { MAX_BULK_ITEMS } from '../lambdas/shared/certyo-types';
 
 type Mode = CostPerMillion & { readonly basis: string };
 
@@ -33,6 +34,16 @@ export function costTable(results: BenchResults): { modes: Record<string, Mode>;
   if (results.ddb) modes.dynamodb = mode(results.ddb.usage, `${results.ddb.records} stream records (stream reads by Lambda are free)`);
   if (results.ratelimited) modes.direct = mode(results.ratelimited.directUsage, 'one event, one API Destination invocation, one Certyo request per record');
   if (results.forwarder) modes.batched = mode(batchedUsage(results.forwarder.usage), `${results.forwarder.records} events through the SQS buffer and the forwarder`);
+  const budget = results.budget?.shared.budgetTable;
+  if (budget && results.budget) {
+    // Per Certyo request as measured with every instance contending; bulk modes make 1,000 requests per million records.
+    const requests = 1e6 / MAX_BULK_ITEMS;
+    const perRequest = (calls: number): number => (calls / (results.budget as NonNullable<BenchResults['budget']>).shared.certyoRequests) * requests;
+    modes['shared budget record (add-on)'] = mode(
+      { ...emptyUsage(1e6), dynamoDbReads: perRequest(budget.getItem), dynamoDbWrites: perRequest(budget.putItem) },
+      `${budget.callsPerCertyoRequest} budget-table calls per Certyo request (the concurrency figure), ${requests} Certyo requests per million records`,
+    );
+  }
   const verify = results.verify;
   if (verify) {
     for (const [policy, v] of Object.entries(verify.policies)) {

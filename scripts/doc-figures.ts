@@ -53,6 +53,7 @@ const COST_LINES: Readonly<Record<keyof CostPerMillion['lines'], string>> = {
   cloudWatchMetrics: 'CloudWatch API',
   s3: 'S3 requests',
   xray: 'X-Ray',
+  dynamoDb: 'DynamoDB',
 };
 
 /** `$1.48 (EventBridge events $1.00, SQS $0.48, others < $0.01)`: the lines worth a cent, largest first. */
@@ -75,6 +76,7 @@ const COST_ROWS: readonly (readonly [string, string, string?])[] = [
   ['verify all (add-on)', 'Verification `all` (add-on)'],
   ['verify sample:0.01 (add-on)', 'Verification `sample:0.01` (add-on)'],
   ['verify batch (add-on)', 'Verification `batch` (add-on)'],
+  ['shared budget record (add-on)', 'Shared rate-budget record (add-on, bulk modes)', 'DynamoDB calls measured with seven instances contending'],
 ];
 
 function costTableBlock(results: BenchResults): string {
