@@ -3,7 +3,7 @@
  * Modes without their figure in the results are left out rather than estimated.
  */
 import { METRIC_NAMES } from '../lambdas/shared/observability';
-import { VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
+import { BUDGET_METRIC_NAMES, VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
 import { addUsage, costPerMillionRecords, CostPerMillion, emptyUsage, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
 import { BenchResults } from './report';
 import { MAX_BULK_ITEMS } from '../lambdas/shared/certyo-types';
@@ -54,7 +54,8 @@ export function costTable(results: BenchResults): { modes: Record<string, Mode>;
       modes['batched + verify all'] = mode(addUsage(scaleUsage(batchedUsage(results.forwarder.usage), 1e6), scaleUsage(complete(all.usage), 1e6)), 'sum of the two rows');
     }
   }
-  const metricsPerPath = Object.keys(METRIC_NAMES).length;
+  // RateBudgetUnavailable is a metric per path too, though emitted only when the budget table fails.
+  const metricsPerPath = Object.keys(METRIC_NAMES).length + Object.keys(BUDGET_METRIC_NAMES).length;
   const outcomes = VERIFICATION_OUTCOME_METRIC.outcomes.length;
   const monthly = (metrics: number): number => Math.round(metrics * PRICES.customMetricPerMonth * 100) / 100;
   return {
