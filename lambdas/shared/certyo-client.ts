@@ -502,6 +502,8 @@ export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
 export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
   /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
   readonly onBudgetUnavailable?: () => void;
+  /** Told when the shared budget holds a request back: count it. */
+  readonly onBudgetWait?: () => void;
   /** The function's DynamoDB client, when it has one, for the budget record. @default - a new one */
   readonly dynamodb?: Pick<DynamoDBClient, 'send'>;
 }
@@ -514,7 +516,7 @@ export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
  */
 export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
-  const { onBudgetUnavailable, dynamodb, ...options } = overrides;
+  const { onBudgetUnavailable, onBudgetWait, dynamodb, ...options } = overrides;
   const table = env.CERTYO_BUDGET_TABLE?.trim();
   const governor = table
     ? sharedGovernor(
@@ -528,6 +530,7 @@ export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overri
         },
         // Every Lambda that consults the record is an ingest path; verification and the proxy call Certyo directly.
         budgetPolicyFromEnv(env.CERTYO_BUDGET_POLICY, 'ingest'),
+        onBudgetWait,
       )
     : undefined;
   return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, ...options });

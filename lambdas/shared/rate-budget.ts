@@ -204,15 +204,22 @@ let instanceCounter = 0;
  * behaviour — and `onUnavailable` is told, so a metric and the log show it: the governor never
  * holds back or loses a record because of its own trouble.
  */
-export function sharedGovernor(store: BudgetStore, onUnavailable: (error: unknown) => void, policy: BudgetPolicy = { path: 'ingest' }): RateGovernor {
+export function sharedGovernor(
+  store: BudgetStore,
+  onUnavailable: (error: unknown) => void,
+  policy: BudgetPolicy = { path: 'ingest' },
+  /** Told each time a request is held back. */
+  onWait: () => void = () => undefined,
+): RateGovernor {
   // Unique among the instances sharing a record: a random part, and this process's count.
   const instance = `${Math.random().toString(36).slice(2, 10)}${(instanceCounter++).toString(36)}`;
   let grants = 0;
   return {
     async acquire(now) {
       const lease = `${instance}.${(grants++).toString(36)}`;
+      let grant: Grant;
       try {
-        return await store.update((state) => {
+        grant = await store.update((state) => {
           const { permit, next } = decide(state, now, policy, lease);
           return { next, result: permit.granted ? { ...permit, lease } : permit };
         });
@@ -220,6 +227,8 @@ export function sharedGovernor(store: BudgetStore, onUnavailable: (error: unknow
         onUnavailable(error);
         return { granted: true };
       }
+      if (!grant.granted) onWait();
+      return grant;
     },
     async record(signal, lease) {
       // An answer that says nothing about the budget leaves its lease to lapse: it may have counted.

@@ -180,6 +180,17 @@ describe('N instances sharing one record', () => {
     expect(withOwn).toBe(3);
   });
 
+  it('tells each request it holds back, and only those', async () => {
+    let waits = 0;
+    const governor = sharedGovernor(new MemoryBudgetStore(), () => undefined, INGEST, () => waits++);
+
+    const first = await governor.acquire(0);
+    await governor.record({ remaining: 0, resetAt: WINDOW_MS, limit: 1 }, first.lease);
+    const second = await governor.acquire(1);
+
+    expect([first.granted, second.granted, waits]).toEqual([true, false, 1]);
+  });
+
   it('lets a request through and reports the store when the shared record cannot be used', async () => {
     const failures: unknown[] = [];
     const governor = sharedGovernor({ update: () => Promise.reject(new Error('ResourceNotFoundException')) }, (error) => failures.push(error));
