@@ -58,6 +58,8 @@ export interface BudgetPolicy {
   readonly windowMs?: number;
   /** A grant never answered (its instance died) stops counting after this (ms). @default 30_000 */
   readonly leaseMs?: number;
+  /** A held-back request asks again up to this much after the moment it was given (ms). @default 250 */
+  readonly waitJitterMs?: number;
 }
 
 export type Permit = { readonly granted: true } | { readonly granted: false; readonly until: number };
@@ -65,6 +67,7 @@ export type Permit = { readonly granted: true } | { readonly granted: false; rea
 export const DEFAULT_LENDING_FRACTION = 0.2;
 export const DEFAULT_WINDOW_MS = 3_600_000;
 export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_WAIT_JITTER_MS = 250;
 /** `X-RateLimit-Reset` is in whole seconds, rounded up: the window may end up to this much earlier. */
 export const RESET_ROUNDING_MS = 1_000;
 /** While the answers that will tell a new window's count are in flight, others ask again this often (ms). */
@@ -227,8 +230,11 @@ export function sharedGovernor(
         onUnavailable(error);
         return { granted: true };
       }
-      if (!grant.granted) onWait();
-      return grant;
+      if (grant.granted) return grant;
+      onWait();
+      // Instances held back until the same moment would all write the record at once and retry
+      // each other's conflicts: spread them (only ever later than the record allows).
+      return { granted: false, until: grant.until + Math.floor(Math.random() * (policy.waitJitterMs ?? DEFAULT_WAIT_JITTER_MS)) };
     },
     async record(signal, lease) {
       // An answer that says nothing about the budget leaves its lease to lapse: it may have counted.
