@@ -7,6 +7,7 @@
  */
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_RANGE } from '../lambdas/shared/certyo-types';
 import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
 
 export const CONTEXT_PREFIX = 'certyo:';
@@ -78,6 +79,8 @@ export interface CertyoConfig {
   readonly secretName: string;
   readonly busName: string;
   readonly lambdaArchitecture: LambdaArchitecture;
+  /** Largest bulk request body of every path that sends bulk requests. */
+  readonly bulkMaxBodyBytes: number;
   readonly logRetentionDays: number;
   readonly metricsNamespace: string;
   readonly alarmEmail?: string;
@@ -406,6 +409,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('detailType', 'Certyo Record', nonEmpty, 'EventBridge `detail-type` of the events to anchor.'),
   setting('eventSources', [], stringList, 'EventBridge `source` values to accept (JSON array); empty accepts any source.'),
   setting('apiDestination.rateLimitPerSecond', 1, integer(1, 300), 'API Destination invocation rate limit (1 is the minimum EventBridge allows).'),
+  setting(
+    'bulkMaxBodyBytes',
+    DEFAULT_MAX_BODY_BYTES,
+    integer(MAX_BODY_BYTES_RANGE.min, MAX_BODY_BYTES_RANGE.max),
+    'Largest bulk request body, in bytes, of every path that sends bulk requests (S3, DynamoDB, DocumentDB, batched forwarder). The API reference limits a bulk request to 1,000 items and names no body size; 32 MiB lets 1,000 records of up to ~32 KiB fill a request and bounds what s3-ingest holds (two requests). A 413 splits a request in halves, so set this to the limit of a gateway in front of Certyo if there is one.',
+  ),
   setting('batched.batchSize', 10000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation.'),
   setting('batched.batchWindowSeconds', 60, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder.'),
   setting('s3.enabled', true, boolean, 'Create the S3 ingest path.'),
@@ -477,6 +486,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     secretName: get('secretName'),
     busName: get('busName'),
     lambdaArchitecture: get('lambdaArchitecture'),
+    bulkMaxBodyBytes: get('bulkMaxBodyBytes'),
     logRetentionDays: get('logRetentionDays'),
     metricsNamespace: get('metricsNamespace'),
     alarmEmail: get('alarmEmail'),

@@ -5,7 +5,7 @@
  * Decisions (docs/sandbox-and-local-runs.md, "Certyo client"):
  * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
  *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
- *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).
+ *   are never cheaper. Bodies are also capped at `maxBodyBytes` (`certyo:bulkMaxBodyBytes`, default 32 MiB).
  * - Every record must carry a deterministic `idempotencyKey`, which makes every request safe to
  *   retry (a retried bulk that the server already applied replays instead of duplicating).
  * - 429: wait as told (`Retry-After` seconds or HTTP date, else the body's `retryAfter`), 5xx /
@@ -46,6 +46,9 @@ import {
   ValidationError,
   VerifyRecordRequest,
   VerifyRecordResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_BODY_BYTES_ENV,
+  MAX_BODY_BYTES_RANGE,
 } from './certyo-types';
 import { errorText } from './error-text';
 import { HttpResponse, httpRequest, TransportError } from './http';
@@ -54,10 +57,7 @@ import type { Log } from './observability';
 import { parseRateLimitHeaders, parseRetryAfter, retryAtAfter429 } from './rate-limit';
 import { assertValidRecord, findRecordProblem } from './record-validation';
 import { BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay, sleep } from './retry';
-import { readRuntimeEnv } from './runtime-env';
-
-/** Default cap of one bulk body. Well under common API gateway limits (e.g. 10 MB) with room for headers. */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+import { EnvironmentError, readRuntimeEnv } from './runtime-env';
 
 /** The Powertools `Logger` fits (via the shared `Log`). Never given the key or a payload. */
 export type ClientLog = Pick<Log, 'warn'>;
@@ -72,7 +72,7 @@ export interface CertyoClientOptions {
   readonly maxAttempts?: number;
   /** @default 1000 (the API's maximum) */
   readonly maxBulkItems?: number;
-  /** @default 4 MiB */
+  /** @default DEFAULT_MAX_BODY_BYTES (32 MiB) */
   readonly maxBodyBytes?: number;
   /** @default { baseMs: 200, capMs: 20_000 } */
   readonly backoff?: Partial<BackoffPolicy>;
@@ -494,6 +494,16 @@ export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
 }
 
 /** What a Lambda's client needs beyond the client options. */
+/** `CERTYO_MAX_BODY_BYTES` (set from `certyo:bulkMaxBodyBytes`), else the default; errors name the variable. */
+export function maxBodyBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MAX_BODY_BYTES_ENV]?.trim();
+  if (!raw) return DEFAULT_MAX_BODY_BYTES;
+  const value = Number(raw);
+  const { min, max } = MAX_BODY_BYTES_RANGE;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new EnvironmentError(`Environment variable ${MAX_BODY_BYTES_ENV} = "${raw}" is not a byte count from ${min} to ${max}`);
+  return value;
+}
+
 export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
   /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
   readonly onBudgetUnavailable?: () => void;
@@ -502,7 +512,8 @@ export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
 /**
  * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
  * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401. With
- * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record.
+ * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record;
+ * `CERTYO_MAX_BODY_BYTES` caps every bulk body.
  */
 export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
@@ -517,5 +528,5 @@ export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overri
         onBudgetUnavailable?.();
       })
     : undefined;
-  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, ...options });
+  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, maxBodyBytes: maxBodyBytesFromEnv(env), ...options });
 }

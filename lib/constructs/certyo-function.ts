@@ -10,6 +10,7 @@ import { awsManagedPolicyFinding } from '../nag';
 import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
 import { CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
+import { MAX_BODY_BYTES_ENV } from '../../lambdas/shared/certyo-types';
 
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
@@ -48,7 +49,7 @@ export interface CertyoFunctionProps {
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
  * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
  * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
- * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
+ * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`, `CERTYO_MAX_BODY_BYTES`).
  */
 export class CertyoFunction extends NodejsFunction {
   /**
@@ -90,6 +91,7 @@ export class CertyoFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
+        [MAX_BODY_BYTES_ENV]: String(props.config.bulkMaxBodyBytes),
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
         POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
         ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
