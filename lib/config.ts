@@ -415,7 +415,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     integer(MAX_BODY_BYTES_RANGE.min, MAX_BODY_BYTES_RANGE.max),
     'Largest bulk request body, in bytes, of every path that sends bulk requests (S3, DynamoDB, DocumentDB, batched forwarder). The API reference limits a bulk request to 1,000 items and names no body size; 32 MiB lets 1,000 records of up to ~32 KiB fill a request and bounds what s3-ingest holds (two requests). A 413 splits a request in halves, so set this to the limit of a gateway in front of Certyo if there is one.',
   ),
-  setting('batched.batchSize', 10000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation.'),
+  setting('batched.batchSize', 4000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation. Lambda cuts a batch at its 6 MB invocation payload: about 5,000 events of 1.25 KB as SQS event records (`npm run bench`, `forwarder.eventsPer6Mb`); 4,000 (four full bulk requests) leaves room for events up to ~1.5 KB. A batch cut short carries its trailing partial request into the next invocation.'),
   setting('batched.batchWindowSeconds', 60, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder.'),
   setting('s3.enabled', true, boolean, 'Create the S3 ingest path.'),
   setting('s3.bucketName', undefined, optionalText, 'Existing bucket to ingest from; unset creates an encrypted, versioned bucket.'),

@@ -8,7 +8,7 @@
  */
 import { CertyoApi, IngestManyOutcome, RateLimitedError } from '../../lambdas/shared/certyo-types';
 import { noVerification, VerificationStarter } from '../../lambdas/shared/verification-starter';
-import { forwardBatch, ForwarderReporter } from '../../lambdas/forwarder/forward-batch';
+import { carryPolicy, forwardBatch, ForwarderReporter, LAMBDA_PAYLOAD_BYTES } from '../../lambdas/forwarder/forward-batch';
 import { EventRoutes, matchingRoutes } from './event-routes';
 import { MemoryDeadLetters, MemoryQueue } from './memory-queue';
 import { RecordingLog } from './recording-log';
@@ -17,8 +17,10 @@ export interface ForwarderPathOptions {
   readonly routes: EventRoutes;
   readonly certyo: CertyoApi;
   readonly tenantId: string;
-  /** Messages per invocation (`certyo:batched.batchSize`). @default 10_000 */
+  /** Messages per invocation (`certyo:batched.batchSize`), within Lambda's 6 MB payload. @default 10_000 */
   readonly batchSize?: number;
+  /** The forwarder's carry policy's age limit (`certyo:batched.batchWindowSeconds`); 0 never carries. @default 60 */
+  readonly batchWindowSeconds?: number;
   /** @default 60_000 */
   readonly invocationMs?: number;
   /** @default noVerification */
@@ -51,6 +53,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   const rejected = new MemoryDeadLetters();
   const log = new RecordingLog();
   const batchSize = options.batchSize ?? 10_000;
+  const carry = carryPolicy(batchSize, options.batchWindowSeconds ?? 60);
   const source = events[Symbol.iterator]();
   let exhausted = false;
   let produced = 0;
@@ -84,7 +87,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   };
 
   for (produce(); queue.size > 0; produce()) {
-    const records = queue.receive(batchSize);
+    const records = queue.receive(batchSize, LAMBDA_PAYLOAD_BYTES);
     if (records.length === 0) {
       await sleep(Math.max(1, (queue.nextVisibleAt() ?? Date.now()) - Date.now()));
       continue;
@@ -103,6 +106,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
         now: Date.now,
         log,
         reporter,
+        carry,
       });
     } catch (error) {
       response = error instanceof Error ? error : new Error(String(error));

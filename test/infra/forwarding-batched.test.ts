@@ -82,9 +82,12 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     expect(env).toMatchObject({ VERIFY_STATE_MACHINE_ARN: { Ref: stateMachineId }, VERIFY_POLICY: 'batch' });
   });
 
-  it('tells the forwarder its queues and tenant', () => {
+  it('tells the forwarder its queues, tenant and event source batching', () => {
     const env = (resources(template)[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const [, mapping] = single(template, 'AWS::Lambda::EventSourceMapping', /./);
     expect(env).toMatchObject({
+      BATCH_SIZE: String(mapping.Properties.BatchSize),
+      BATCH_WINDOW_SECONDS: String(mapping.Properties.MaximumBatchingWindowInSeconds),
       BUFFER_QUEUE_URL: { Ref: bufferId },
       REJECTED_QUEUE_URL: { Ref: rejectedId },
       CERTYO_TENANT_ID: TEST_TENANT_ID,
