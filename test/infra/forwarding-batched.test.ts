@@ -65,7 +65,7 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     }
   });
 
-  it('invokes the forwarder with up to 4,000 events (within Lambda's 6 MB payload) gathered for 60 s, two at a time, with partial batch responses', () => {
+  it('invokes the forwarder with up to 4,000 events (within the 6 MB Lambda payload) gathered for 60 s, two at a time, with partial batch responses', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [bufferId, 'Arn'] },
       FunctionName: { Ref: functionId },
