@@ -43,6 +43,8 @@ export interface ForwarderPathRun {
   readonly queue: MemoryQueue;
   readonly log: RecordingLog;
   readonly rateLimited: boolean;
+  /** `ChangeMessageVisibilityBatch` calls the forwarder made (10 messages each), and the messages they changed. */
+  readonly visibility: { readonly calls: number; readonly messages: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +63,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   let invocations = 0;
   let handlerMs = 0;
   let rateLimited = false;
+  const visibility = { calls: 0, messages: 0 };
 
   /** Puts events on the buffer until a batch is waiting (what EventBridge delivers meanwhile). */
   const produce = (): void => {
@@ -99,7 +102,13 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
       response = await forwardBatch(records, {
         certyo: options.certyo,
         deadLetters: rejected,
-        visibility: { postpone: async (messages, seconds) => messages.forEach((m) => queue.changeVisibility(m.messageId, seconds)) },
+        visibility: {
+          postpone: async (messages, seconds) => {
+            visibility.calls += Math.ceil(messages.length / 10);
+            visibility.messages += messages.length;
+            messages.forEach((m) => queue.changeVisibility(m.messageId, seconds));
+          },
+        },
         verification: options.verification ?? noVerification,
         tenantId: options.tenantId,
         deadline: started + (options.invocationMs ?? 60_000),
@@ -116,5 +125,5 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
     queue.settle(records, response);
     if (rateLimited && options.stopOnRateLimit) break;
   }
-  return { events: produced, unrouted, invocations, handlerMs, rejected, queue, log, rateLimited };
+  return { events: produced, unrouted, invocations, handlerMs, rejected, queue, log, rateLimited, visibility };
 }
