@@ -1,6 +1,6 @@
 /**
  * Properties of the shared bulk requests of `processQueueBatch`: over random files, request
- * sizes, body limits and failures (rate limits, refused requests), run as SQS would until the
+ * sizes, body limits, failures (rate limits, refused requests) and deadlines, run as SQS would until the
  * queue is empty, every good record is stored exactly once and every bad one dead-lettered
  * exactly once — no continuation skips a record, no failure of a shared request loses another
  * file's records.
@@ -35,8 +35,11 @@ describe('shared bulk requests across files', () => {
         fc.integer({ min: 400, max: 3000 }),
         fc.array(fc.constantFrom<'ok' | 'rate-limit' | 'refused'>('ok', 'ok', 'rate-limit', 'refused'), { maxLength: 30 }),
         fc.integer({ min: 1, max: 10 }),
-        async (files, records, bytes, plan, sqsBatchSize) => {
-          const d = harness({ limits: { ...LIMITS, records, bytes, recordBytes: Math.min(bytes, LIMITS.recordBytes) }, now: () => NOW });
+        fc.option(fc.integer({ min: 20, max: 400 }), { nil: undefined }),
+        async (files, records, bytes, plan, sqsBatchSize, ticksPerInvocation) => {
+          // Virtual time: every look at the clock is a tick, and an invocation may run out of time anywhere.
+          let clock = NOW;
+          const d = harness({ limits: { ...LIMITS, records, bytes, recordBytes: Math.min(bytes, LIMITS.recordBytes) }, now: () => clock++ });
           const continuations = new MemoryContinuations();
           const log = new RecordingLog();
           const ingestMany = d.certyo.ingestMany.bind(d.certyo);
@@ -51,11 +54,12 @@ describe('shared bulk requests across files', () => {
           let queue: SQSRecord[] = files.map((_, f) => message(`n-${f}`, continuationBody({ ...TASK, key: `f${f}.ndjson` })));
 
           for (let round = 0; queue.length > 0; round++) {
-            if (round > 200) throw new Error('the queue never drained');
+            if (round > 2000) throw new Error('the queue never drained');
             const batch = queue.slice(0, sqsBatchSize);
             queue = queue.slice(sqsBatchSize);
             const sentBefore = continuations.sent.length;
-            const response = await processQueueBatch(batch, { ...d, continuations, log });
+            const deadline = ticksPerInvocation === undefined ? Number.POSITIVE_INFINITY : clock + ticksPerInvocation;
+            const response = await processQueueBatch(batch, { ...d, deadline, continuations, log });
             const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
             queue.push(...batch.filter((m) => failed.has(m.messageId)));
             queue.push(...continuations.sent.slice(sentBefore).map((c, i) => message(`c-${round}-${i}`, continuationBody(c.task))));
