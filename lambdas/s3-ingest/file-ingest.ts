@@ -209,6 +209,7 @@ export class SharedBatches {
     this.inFlight = undefined;
     const { items } = sent.batch;
     const files = new Set(items.map((item) => item.file));
+    for (const item of items) item.file.landed();
     if ('error' in sent) {
       for (const file of files) file.fail(sent.error);
       return;
@@ -231,7 +232,6 @@ export class SharedBatches {
         item.file.stopAt(item, this.stop);
       }
     }
-    for (const item of items) item.file.landed();
     this.deps.reporter.batchSent(outcome);
     try {
       await this.deps.verification.start(outcome.accepted);
@@ -341,7 +341,6 @@ class FileRun {
 
 /** A file read into the shared requests: its outcome once `SharedBatches.finish` has run. */
 export interface ReadFile {
-  readonly summary: FileSummary;
   /** Set when the file failed unexpectedly (reading it, or a request carrying its records): its message fails. */
   readonly failure: { readonly error: unknown } | undefined;
   result(): Promise<FileResult>;
@@ -349,7 +348,7 @@ export interface ReadFile {
 
 /** A file that was gone before it was read. */
 function gone(summary: FileSummary, reason: string): ReadFile {
-  return { summary, failure: undefined, result: async () => ({ status: 'gone', summary, reason }) };
+  return { failure: undefined, result: async () => ({ status: 'gone', summary, reason }) };
 }
 
 /**
@@ -395,7 +394,6 @@ export async function readFile(task: FileTask, deps: FileIngestDeps, batches: Sh
   }
   deps.reporter.recordsRejected(unparsable);
   return {
-    summary: run.summary,
     get failure() {
       return run.failure;
     },
