@@ -7,6 +7,7 @@
  */
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { TENANT_SCOPES } from '../lambdas/proxy-authorizer/routes';
 import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
 
 export const CONTEXT_PREFIX = 'certyo:';
@@ -42,6 +43,12 @@ export interface DocumentDbSourceConfig {
 export interface ProxyConsumerConfig {
   readonly name: string;
   readonly scopes: readonly ProxyScope[];
+  /**
+   * The tenants whose records the consumer may write or verify: every `tenantId` in the body of
+   * `POST records`, `POST records/bulk` and `POST verify/record` must be one of them. Required
+   * with the `ingest` or `verify` scope; empty otherwise.
+   */
+  readonly tenantIds: readonly string[];
   /** Requests per second (may be a fraction); by default derived from the consumer's share of `apiProxy.hourlyRequestShare`. */
   readonly rateLimit: number;
   readonly burstLimit: number;
@@ -317,7 +324,7 @@ const documentDbSources = jsonArray((entry, index): DocumentDbSourceConfig => {
 }, DOCDB_SHAPE);
 
 const SCOPES: readonly ProxyScope[] = ['ingest', 'verify', 'read', 'admin'];
-const CONSUMER_SHAPE = '{"name", "scopes", "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
+const CONSUMER_SHAPE = '{"name", "scopes", "tenantIds"?, "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
 const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   const name = objectField(entry, index, 'name', CONSUMER_SHAPE);
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
@@ -326,6 +333,14 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   const scopes = objectField(entry, index, 'scopes', CONSUMER_SHAPE);
   if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => SCOPES.includes(s as ProxyScope))) {
     throw new InvalidValue(`consumer "${name}" to have scopes, a non-empty list of ${SCOPES.join(', ')}`);
+  }
+  const tenantIds = objectField(entry, index, 'tenantIds', CONSUMER_SHAPE);
+  const needsTenants = (scopes as ProxyScope[]).filter((s) => TENANT_SCOPES.includes(s));
+  if (tenantIds !== undefined || needsTenants.length > 0) {
+    if (!Array.isArray(tenantIds) || tenantIds.length === 0 || !tenantIds.every((t) => typeof t === 'string' && t.trim() !== '')) {
+      const why = needsTenants.length > 0 ? ` (its ${needsTenants.join(' and ')} scope sends records of tenants, which must be listed)` : '';
+      throw new InvalidValue(`consumer "${name}" to have tenantIds, a non-empty JSON array of the tenant ids it may write${why}`);
+    }
   }
   const number = (field: string, min: number, max: number, whole: boolean): number | undefined => {
     const raw = objectField(entry, index, field, CONSUMER_SHAPE);
@@ -339,6 +354,7 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   return {
     name,
     scopes: [...new Set(scopes as ProxyScope[])],
+    tenantIds: [...new Set((tenantIds ?? []) as string[])],
     rateLimit: number('rateLimit', 0.0001, 10_000, false) ?? Number.NaN,
     burstLimit: number('burstLimit', 1, 5_000, true) ?? Number.NaN,
     hourlyRequests: Number.NaN,
@@ -431,7 +447,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only with `certyo:verify.horizonSeconds` ≤ 150: twice the horizon must fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
-  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
+  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","tenantIds"?,"rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). `tenantIds` (required with the `ingest` or `verify` scope): the tenants whose records the consumer may write or verify; a body naming another tenant is refused with 403 before it reaches Certyo. Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
   setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
   setting('webhook.sources', [], webhookSources, 'Webhook sources (JSON array of `{"source","tenantIds","databases"}`): the tenants and Certyo databases each may write. A source not listed is refused like a bad signature.'),
 ];

@@ -39,7 +39,7 @@ const consumerName = (scopes: readonly ProxyScope[]) => `c-${scopes.join('-')}`;
 const keyOf = (scopes: readonly ProxyScope[]) => `consumerkey-${scopes.join('-')}-0123456789abcdef`;
 
 function synthesizeProxy(): { methods: SynthMethod[]; wafPattern: RegExp; stage: string } {
-  const context = projectContext({ 'certyo:apiProxy.consumers': SCOPE_SETS.map((scopes) => ({ name: consumerName(scopes), scopes })) });
+  const context = projectContext({ 'certyo:apiProxy.consumers': SCOPE_SETS.map((scopes) => ({ name: consumerName(scopes), scopes, tenantIds: ['acme'] })) });
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Matrix');
   const config = loadConfig(context);
   const proxy = new CertyoApiProxy(stack, 'Proxy', { config, apiKeySecret: Secret.fromSecretNameV2(stack, 'S', 'certyo/api-key') });

@@ -10,8 +10,8 @@ import { formatFindings, projectContext, synth } from '../helpers/synth';
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
 
 const CONSUMERS = [
-  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
-  { name: 'audit', scopes: ['verify'] },
+  { name: 'billing', scopes: ['ingest', 'read'], tenantIds: ['acme', 'acme-eu'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
+  { name: 'audit', scopes: ['verify'], tenantIds: ['acme'] },
 ];
 
 function single(template: Template, type: string, pattern: RegExp): string {
@@ -268,7 +268,7 @@ describe('CertyoApiProxyStack switches', () => {
 describe('construct props validation', () => {
   const base = loadConfig(projectContext());
   // Built in code, not from context (where the budget check would refuse it first).
-  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
+  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], tenantIds: [], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
   const scope = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const proxy = (props: Partial<CertyoApiProxyProps>) => () => {
     const stack = scope();

@@ -17,7 +17,7 @@ describe('cdk-nag AwsSolutions', () => {
           { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000' },
         ],
         'certyo:s3.bucketName': 'existing-records-bucket',
-        'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest', 'read'] }],
+        'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest', 'read'], tenantIds: ['acme'] }],
         'certyo:alarmEmail': 'ops@example.com',
       },
     ],
@@ -36,7 +36,7 @@ describe('cdk-nag AwsSolutions', () => {
     process.env.CDK_DEFAULT_REGION = 'us-east-1';
     try {
       // Act
-      const { findings } = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'] }] });
+      const { findings } = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'], tenantIds: ['acme'] }] });
 
       // Assert
       expect(formatFindings(findings)).toBe('(none)');
