@@ -26,6 +26,12 @@ export type ProxyScope = 'ingest' | 'verify' | 'read' | 'admin';
 export interface StreamTableConfig {
   readonly tableName: string;
   readonly streamArn: string;
+  /**
+   * The table's key attribute names (partition key, then sort key if any). Required with
+   * `dynamodb.writeBack`: the write-back's IAM policy allows UpdateItem on these and the
+   * `certyo_*` attributes only.
+   */
+  readonly keyAttributes?: readonly string[];
 }
 
 /** One DocumentDB change stream to read (`certyo:mongodb.documentdb`). */
@@ -268,7 +274,7 @@ const stringList = jsonArray((entry, index) => {
   return entry;
 }, 'strings');
 
-const TABLE_SHAPE = '{"tableName", "streamArn"} objects';
+const TABLE_SHAPE = '{"tableName", "streamArn", "keyAttributes"?} objects';
 const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/stream\/\S+$/;
 const streamTables = jsonArray((entry, index): StreamTableConfig => {
   const tableName = objectField(entry, index, 'tableName', TABLE_SHAPE);
@@ -281,7 +287,12 @@ const streamTables = jsonArray((entry, index): StreamTableConfig => {
       `a JSON array of ${TABLE_SHAPE}; item ${index} needs the streamArn of table ${tableName} (arn:aws:dynamodb:<region>:<account>:table/${tableName}/stream/<label>)`,
     );
   }
-  return { tableName, streamArn };
+  const keyAttributes = objectField(entry, index, 'keyAttributes', TABLE_SHAPE);
+  if (keyAttributes === undefined) return { tableName, streamArn };
+  if (!Array.isArray(keyAttributes) || keyAttributes.length < 1 || keyAttributes.length > 2 || !keyAttributes.every((k) => typeof k === 'string' && k !== '' && k.length <= 255)) {
+    throw new InvalidValue(`a JSON array of ${TABLE_SHAPE}; item ${index} (table ${tableName}) needs keyAttributes as its partition key name and, if it has one, its sort key name, e.g. ["pk","sk"]`);
+  }
+  return { tableName, streamArn, keyAttributes: keyAttributes as string[] };
 }, TABLE_SHAPE);
 
 const PARTNER_SOURCE = /^aws\.partner\/mongodb\.com\/[A-Za-z0-9._/-]+$/;
@@ -430,10 +441,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('s3.suffix', undefined, optionalText, 'Only objects whose key ends with this suffix are ingested.'),
   setting('s3.recordIdField', 'id', nonEmpty, 'Dot path of the record id inside each record of a file.'),
   setting('dynamodb.enabled', true, boolean, 'Create the DynamoDB stream ingest path.'),
-  setting('dynamodb.tables', [], streamTables, 'Existing tables to capture (JSON array of `{"tableName","streamArn"}`); empty creates a demo table.'),
+  setting('dynamodb.tables', [], streamTables, 'Existing tables to capture (JSON array of `{"tableName","streamArn","keyAttributes"?}`); empty creates a demo table. `keyAttributes` (partition key name, then sort key name if any) is required with `certyo:dynamodb.writeBack`.'),
   setting('dynamodb.database', 'dynamodb', nonEmpty, 'Certyo `database` of records from DynamoDB.'),
   setting('dynamodb.ttlDeletes', 'ingest', oneOf<TtlDeletePolicy>('ingest', 'skip'), 'What to do with deletions made by DynamoDB TTL.'),
-  setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item.'),
+  setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item. Its IAM policy allows UpdateItem on those attributes and the key only, so each table in `certyo:dynamodb.tables` must name its `keyAttributes`.'),
   setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
   setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
   setting('mongodb.atlasEventSources', [], atlasSources, 'MongoDB Atlas Trigger partner event sources (JSON array of `aws.partner/mongodb.com/...` names): each gets its partner event bus and a rule into the batched forwarder. Needs `forwardingMode` `batched`.'),
@@ -575,6 +586,13 @@ function partitionBudget(consumers: readonly ProxyConsumerConfig[], share: numbe
 }
 
 function checkCombinations(config: CertyoConfig): void {
+  // The write-back's IAM policy names the key attributes (dynamodb:Attributes); they are not in the stream ARN.
+  const keyless = config.dynamodb.writeBack ? config.dynamodb.tables.filter((t) => t.keyAttributes === undefined).map((t) => t.tableName) : [];
+  if (keyless.length > 0) {
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}dynamodb.tables: ${keyless.join(', ')} need keyAttributes (["<partition key>", "<sort key>"?]) because ${CONTEXT_PREFIX}dynamodb.writeBack is true: the write-back may update only the certyo_* attributes and the key, and IAM needs the key's names`,
+    ]);
+  }
   // Atlas change events are packed into bulk requests by the batched forwarder; direct mode has none.
   if (config.mongodb.atlasEventSources.length > 0 && config.forwarding.mode !== 'batched') {
     throw new ConfigError([
