@@ -240,6 +240,11 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
           },
         }),
         new PolicyStatement({ actions: ['events:RetrieveConnectionCredentials'], resources: [connection.connectionArn] }),
+        // Step Functions reads the connection's credentials with the execution role: the HTTP
+        // Task guide ("IAM permissions to run an HTTP Task", step-functions/latest/dg/call-https-apis.html)
+        // lists GetSecretValue and DescribeSecret on the connection's events!connection/* secret,
+        // and CDK's own HttpInvoke task (aws-stepfunctions-tasks/lib/http/invoke.ts) grants exactly
+        // these two. Kept although our code never calls DescribeSecret: the service does.
         new PolicyStatement({
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           resources: [connection.connectionSecretArn],
