@@ -216,7 +216,7 @@ export class CertyoApiProxy extends Construct {
     this.requestValidator = this.api.addRequestValidator('ParameterValidator', { validateRequestParameters: true, validateRequestBody: false });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
-      reason: 'Request parameters are validated (consumer key header, path). Bodies are validated where their contract lives: by Certyo for proxied calls and by the webhook Lambda, which names the bad field; a gateway model would duplicate that contract and drift from it.',
+      reason: "Request parameters are validated (consumer key header, path). Bodies are validated where their contract lives: the tenant guard Lambda checks every tenantId of the write routes against the consumer's tenants, Certyo validates the rest, and the webhook Lambda names the bad field; a gateway model would duplicate that contract and drift from it.",
     });
 
     this.authorizerFunction = new CertyoFunction(this, 'AuthorizerFunction', {
