@@ -105,6 +105,17 @@ interface RequestSpec {
   readonly headers?: Readonly<Record<string, string>>;
   /** `GET /api/Admin/health` is unauthenticated and outside the budget. */
   readonly authenticated?: boolean;
+  /** Return Certyo's answer whatever its status (except a 401, which reloads the key), without retrying. */
+  readonly passthrough?: boolean;
+}
+
+/** A request the API proxy forwards: its body is sent exactly as the consumer wrote it. */
+export interface ForwardedRequest {
+  readonly method: 'POST';
+  /** Below the API origin, e.g. `/api/v1/records`. */
+  readonly path: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A failure worth another attempt, and the earliest time for it (undefined: back off). */
@@ -307,6 +318,17 @@ export class CertyoClient implements CertyoApi {
     return this.json({ method: 'GET', path: '/api/Admin/health', authenticated: false }, options);
   }
 
+  /**
+   * One authenticated request for the API proxy's tenant guard: the body is sent as given (never
+   * re-serialized, so every digit survives) and Certyo's answer is returned whatever its status,
+   * after the same key loading, 401 key reload and shared-budget bookkeeping as every other call.
+   * Nothing is retried for the consumer (set `maxAttempts` 1): a transport failure is a
+   * `RetryableError`, a window known to be spent a `RateLimitedError`.
+   */
+  forward(request: ForwardedRequest, options: CallOptions = {}): Promise<HttpResponse> {
+    return this.send({ ...request, passthrough: true }, options, { requests: 0 });
+  }
+
   private async json<T>(spec: RequestSpec, options: CallOptions, counter: RequestCounter = { requests: 0 }): Promise<T> {
     const response = await this.send(spec, options, counter);
     if (response.text.trim() === '') return undefined as T;
@@ -317,7 +339,7 @@ export class CertyoClient implements CertyoApi {
     }
   }
 
-  /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses. */
+  /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses (any status with `passthrough`). */
   private async send(spec: RequestSpec, options: CallOptions, counter: RequestCounter): Promise<HttpResponse> {
     const { deadline } = options;
     const authenticated = spec.authenticated !== false;
@@ -354,7 +376,7 @@ export class CertyoClient implements CertyoApi {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
         const reading = this.read(response);
         if (authenticated) await this.governor?.record({ remaining: reading.limits.remaining, resetAt: reading.limits.resetAt?.getTime(), retryAt: reading.retryAt429 });
-        const outcome = this.classify(what, response, reading);
+        const outcome = this.classify(what, response, reading, spec.passthrough === true);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
           if (refreshedKey) throw new AuthError(`${what}: Certyo rejected the API key (401) again after reloading it`, 401);
@@ -409,7 +431,7 @@ export class CertyoClient implements CertyoApi {
   }
 
   /** Records the rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
-  private classify(what: string, response: HttpResponse, { now, limits, body, retryAt429 }: ResponseReading): 'ok' | 'unauthorized' | RetryableFailure {
+  private classify(what: string, response: HttpResponse, { now, limits, body, retryAt429 }: ResponseReading, passthrough = false): 'ok' | 'unauthorized' | RetryableFailure {
     const { status } = response;
     if (limits.limit !== undefined || limits.remaining !== undefined || limits.resetAt !== undefined) {
       this.state = limits;
@@ -419,6 +441,11 @@ export class CertyoClient implements CertyoApi {
     }
     if (status >= 200 && status < 300) return 'ok';
     if (status === 401) return 'unauthorized';
+    if (passthrough) {
+      // The caller answers with Certyo's own response; later calls of this instance still wait.
+      if (retryAt429 !== undefined) this.blockedUntil = Math.max(this.blockedUntil, retryAt429);
+      return 'ok';
+    }
     const message = `${what} answered ${status}${body?.message ? `: ${body.message}` : ''}`;
     if (status === 429) {
       return { rateLimited: true, status, message, retryAt: retryAt429 };

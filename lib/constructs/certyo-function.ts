@@ -45,6 +45,16 @@ export interface CertyoFunctionProps {
 }
 
 /**
+ * `secretsmanager:GetSecretValue` on `secret` only: the one call the shared key loader makes
+ * (`lambdas/shared/api-key.ts`). Not `ISecret.grantRead`, which adds `DescribeSecret`, unused here.
+ * A secret imported by name is matched with Secrets Manager's six-character suffix, as CDK does.
+ */
+export function grantGetSecretValue(fn: NodejsFunction, secret: ISecret): void {
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`] }));
+  secret.encryptionKey?.grantDecrypt(fn);
+}
+
+/**
  * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
  * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
@@ -100,7 +110,7 @@ export class CertyoFunction extends NodejsFunction {
       },
     });
     this.serviceRole = role;
-    props.apiKeySecret?.grantRead(this);
+    if (props.apiKeySecret) grantGetSecretValue(this, props.apiKeySecret);
     props.rateBudget?.grantUse(this);
 
     if (props.network) {
