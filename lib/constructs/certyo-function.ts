@@ -10,6 +10,7 @@ import { awsManagedPolicyFinding } from '../nag';
 import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
 import { budgetPolicy, CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
+import { MAX_BODY_BYTES_ENV } from '../../lambdas/shared/certyo-types';
 
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
@@ -44,11 +45,21 @@ export interface CertyoFunctionProps {
 }
 
 /**
+ * `secretsmanager:GetSecretValue` on `secret` only: the one call the shared key loader makes
+ * (`lambdas/shared/api-key.ts`). Not `ISecret.grantRead`, which adds `DescribeSecret`, unused here.
+ * A secret imported by name is matched with Secrets Manager's six-character suffix, as CDK does.
+ */
+export function grantGetSecretValue(fn: NodejsFunction, secret: ISecret): void {
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`] }));
+  secret.encryptionKey?.grantDecrypt(fn);
+}
+
+/**
  * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
  * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
  * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
- * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
+ * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`, `CERTYO_MAX_BODY_BYTES`).
  */
 export class CertyoFunction extends NodejsFunction {
   /**
@@ -90,6 +101,7 @@ export class CertyoFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
+        [MAX_BODY_BYTES_ENV]: String(props.config.bulkMaxBodyBytes),
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
         POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
         ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
@@ -98,7 +110,7 @@ export class CertyoFunction extends NodejsFunction {
       },
     });
     this.serviceRole = role;
-    props.apiKeySecret?.grantRead(this);
+    if (props.apiKeySecret) grantGetSecretValue(this, props.apiKeySecret);
     props.rateBudget?.grantUse(this);
 
     if (props.network) {
