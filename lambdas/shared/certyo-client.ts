@@ -341,14 +341,16 @@ export class CertyoClient implements CertyoApi {
 
   /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses (any status with `passthrough`). */
   private async send(spec: RequestSpec, options: CallOptions, counter: RequestCounter): Promise<HttpResponse> {
-    const { deadline } = options;
+    const { deadline, maxWaitMs } = options;
+    // The latest moment a wait starting at `now` may end before the call is handed back instead.
+    const waitLimit = (now: number): number => Math.min(deadline ?? Infinity, maxWaitMs === undefined ? Infinity : now + maxWaitMs);
     const authenticated = spec.authenticated !== false;
     const what = `${spec.method} ${spec.path.split('?')[0]}`;
     let failures = 0;
     let refreshedKey = false;
     for (;;) {
       if (authenticated && this.blockedUntil > this.now()) {
-        if (deadline !== undefined && this.blockedUntil > deadline) {
+        if (this.blockedUntil > waitLimit(this.now())) {
           throw new RateLimitedError(`${what}: rate limit exhausted until ${new Date(this.blockedUntil).toISOString()}`, new Date(this.blockedUntil));
         }
         await this.sleep(this.blockedUntil - this.now());
@@ -399,8 +401,9 @@ export class CertyoClient implements CertyoApi {
       const now = this.now();
       const retryAt = failure.retryAt ?? now + fullJitterDelay(failures - 1, this.backoff, this.random);
       if (failure.rateLimited) this.blockedUntil = Math.max(this.blockedUntil, retryAt);
-      if (failures >= this.maxAttempts || (deadline !== undefined && retryAt > deadline)) {
-        const reason = failures >= this.maxAttempts ? `after ${failures} attempts` : 'and the deadline comes first';
+      if (failures >= this.maxAttempts || retryAt > waitLimit(now)) {
+        const reason =
+          failures >= this.maxAttempts ? `after ${failures} attempts` : deadline !== undefined && retryAt > deadline ? 'and the deadline comes first' : `and the caller defers waits over ${maxWaitMs} ms`;
         throw failure.rateLimited
           ? new RateLimitedError(`${failure.message} ${reason}`, new Date(retryAt))
           : new RetryableError(`${failure.message} ${reason}`, new Date(retryAt), failure.status);
