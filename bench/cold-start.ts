@@ -1,8 +1,9 @@
 /**
  * `coldStart`: for every Lambda, the size of the bundle the stacks deploy (built with the one
  * bundling definition, `toEsbuildOptions`) and how long loading it takes: the module
- * initialisation a cold start pays before the first event, i.e. requiring the bundle in a
- * fresh `node` with the Lambda's `NODE_OPTIONS`, compared with a bare `node -e 0`.
+ * initialisation a cold start pays before the first event, i.e. importing the handler module in
+ * a fresh `node` with the Lambda's environment (including `NODE_OPTIONS` when the template sets
+ * it), compared with a bare `node -e 0`.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,13 +11,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { lambdaNames, toEsbuildOptions } from '../lib/bundling';
+import { bundleBytes } from './bundle-analysis';
 import { CfnTemplate, resourcesOfType } from '../local/harness/synthesized';
 
 export interface ColdStartFigure {
+  /** Every code file of the function's zip (the entry and all its chunks). */
   readonly bundleKiB: number;
-  /** Median time of `require(bundle)` measured inside the process. */
+  /** The entry and the chunks it imports statically: what initialisation loads. */
+  readonly initKiB: number;
+  /** Largest contributors to `initKiB`, by npm package or `lambdas/` folder. */
+  readonly initTopKiB: Readonly<Record<string, number>>;
+  /** Median time of `import(bundle)` measured inside the process. */
   readonly requireMs: number;
-  /** Median wall time of `node -e "require(bundle)"` minus that of `node -e 0`. */
+  /** Median wall time of `node -e "import(bundle)"` minus that of `node -e 0`. */
   readonly overNodeMs: number;
   /** Where the environment came from: the synthesized function, or discovered from load errors. */
   readonly environmentFrom: 'template' | 'discovered';
@@ -32,7 +39,6 @@ export interface ColdStartResult {
 
 /** What every Lambda gets from `CertyoFunction` plus an AWS region and dummy credentials (nothing is called). */
 const BASE_ENV: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--enable-source-maps',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
@@ -64,7 +70,7 @@ function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): { ms: number
   return { ms, stdout: run.stdout, stderr: run.stderr, status: run.status };
 }
 
-const REQUIRE_SCRIPT = 'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+const IMPORT_SCRIPT = 'const t=process.hrtime.bigint();import(process.argv[1]).then(()=>process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6)))';
 
 /**
  * Function environments from the synthesized templates, by Lambda (`POWERTOOLS_SERVICE_NAME`
@@ -87,7 +93,7 @@ function discoverEnvironment(bundle: string, known: Readonly<Record<string, stri
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...BASE_ENV, ...known };
   const added: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
-    const run = timeNode(['-e', REQUIRE_SCRIPT, bundle], env);
+    const run = timeNode(['-e', IMPORT_SCRIPT, bundle], env);
     if (run.status === 0) return { env, added };
     const missing = /Environment variable (\w+) is not set/.exec(run.stderr)?.[1];
     if (!missing || env[missing] !== undefined) {
@@ -116,17 +122,15 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     const nodeTimes: number[] = [];
     const lambdas: Record<string, ColdStartFigure | { error: string }> = {};
     for (const name of lambdaNames()) {
-      const esbuild = toEsbuildOptions(name, outdir);
-      let bytes: number;
+      let bytes: ReturnType<typeof bundleBytes>;
       try {
-        await build({ ...esbuild, logLevel: 'silent' });
-        bytes = fs.statSync(esbuild.outfile).size;
+        bytes = bundleBytes((await build({ ...toEsbuildOptions(name, outdir), logLevel: 'silent' })).metafile);
       } catch (error) {
         lambdas[name] = { error: `bundling failed: ${(error as Error).message.split('\n')[0]}` };
         continue;
       }
       const known = environments[name];
-      const discovered = discoverEnvironment(esbuild.outfile, known ?? {});
+      const discovered = discoverEnvironment(path.resolve(bytes.entry), known ?? {});
       if ('error' in discovered) {
         lambdas[name] = { error: discovered.error };
         continue;
@@ -136,19 +140,22 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       // Interleaved with bare `node -e 0` runs so both see the same machine load.
       for (let i = 0; i < runs; i++) {
         nodeTimes.push(timeNode(['-e', '0'], nodeEnv).ms);
-        const run = timeNode(['-e', REQUIRE_SCRIPT, esbuild.outfile], discovered.env);
+        const run = timeNode(['-e', IMPORT_SCRIPT, path.resolve(bytes.entry)], discovered.env);
         wallTimes.push(run.ms);
         requireTimes.push(Number(run.stdout));
       }
+      const kib = (n: number): number => Math.round((n / 1024) * 10) / 10;
       const figure: ColdStartFigure = {
-        bundleKiB: Math.round((bytes / 1024) * 10) / 10,
+        bundleKiB: kib(bytes.totalBytes),
+        initKiB: kib(bytes.initBytes),
+        initTopKiB: Object.fromEntries(bytes.initByPackage.slice(0, 6).map(([pkg, n]) => [pkg, kib(n)])),
         requireMs: Math.round(median(requireTimes) * 10) / 10,
         overNodeMs: Math.round((median(wallTimes) - median(nodeTimes)) * 10) / 10,
         environmentFrom: known ? 'template' : 'discovered',
         discovered: discovered.added,
       };
       lambdas[name] = figure;
-      log(`coldStart ${name}: ${figure.bundleKiB} KiB, require ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0`);
+      log(`coldStart ${name}: ${figure.bundleKiB} KiB (${figure.initKiB} KiB at start), import ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0`);
     }
     return { runs, nodeMs: Math.round(median(nodeTimes.length > 0 ? nodeTimes : [0]) * 10) / 10, lambdas };
   } finally {

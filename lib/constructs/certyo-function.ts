@@ -1,13 +1,12 @@
 import { Acknowledgment, Duration, Validations } from 'aws-cdk-lib';
 import { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { awsManagedPolicyFinding } from '../nag';
-import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
+import { lambdaCode } from '../bundling';
 import { CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
 
@@ -46,11 +45,12 @@ export interface CertyoFunctionProps {
 /**
  * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
- * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
+ * (`lib/bundling.ts`: ES modules split so a cold start loads only what it uses, minified, SDK
+ * bundled, no source map), JSON logs into a log group with retention, and
  * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
  * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
  */
-export class CertyoFunction extends NodejsFunction {
+export class CertyoFunction extends LambdaFunction {
   /**
    * The execution role: a sibling of the function (`<id>ServiceRole`), since it exists before the
    * function. Acknowledge findings on its policies with `acknowledgePolicyFindings`.
@@ -70,11 +70,10 @@ export class CertyoFunction extends NodejsFunction {
     role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
       role,
-      entry: lambdaEntry(props.lambdaName),
-      handler: 'handler',
+      code: lambdaCode(props.lambdaName),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: props.config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
-      bundling: LAMBDA_BUNDLING,
       timeout,
       memorySize: props.memorySize ?? 512,
       description: props.description,
@@ -87,7 +86,6 @@ export class CertyoFunction extends NodejsFunction {
       systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
