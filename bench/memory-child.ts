@@ -21,22 +21,39 @@ export interface MemoryChildOutput {
   readonly records: number;
   readonly wallMs: number;
   readonly maxRssMb: number;
+  /** RSS after loading the code, before the object is read: what the process costs empty. */
+  readonly startRssMb: number;
+  /** Highest values sampled every 10 ms: where the peak goes (V8 heap vs Buffers outside it). */
+  readonly sampledPeakMb: { readonly heapUsed: number; readonly heapTotal: number; readonly arrayBuffers: number; readonly external: number };
   readonly rejected: number;
 }
+
+const mb = (bytes: number): number => Math.round((bytes / 1024 ** 2) * 10) / 10;
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as MemoryChildInput;
   const records = recordsForBytes(input.bytes, input.lineBytes);
   const key = `memory/${input.bytes}.ndjson`;
+  const startRssMb = mb(process.memoryUsage.rss());
+  const peak = { heapUsed: 0, heapTotal: 0, arrayBuffers: 0, external: 0 };
+  const sample = (): void => {
+    const usage = process.memoryUsage();
+    for (const key of Object.keys(peak) as (keyof typeof peak)[]) peak[key] = Math.max(peak[key], usage[key]);
+  };
+  const sampler = setInterval(sample, 10);
   const started = Date.now();
   const run = await runS3Path([objectCreatedNotification({ bucket: 'bench-memory', key, etag: `etag-${input.bytes}`, size: input.bytes })], {
     certyo: createCertyoClient({ apiUrl: input.sandboxUrl, apiKey: staticApiKey(input.apiKey) }),
     objects: generatedObjects({ [key]: { records, idPrefix: `m${input.bytes}`, lineBytes: input.lineBytes } }),
     tenantId: 'bench',
   });
+  clearInterval(sampler);
+  sample();
   const output: MemoryChildOutput = {
     records,
     wallMs: Date.now() - started,
+    startRssMb,
+    sampledPeakMb: { heapUsed: mb(peak.heapUsed), heapTotal: mb(peak.heapTotal), arrayBuffers: mb(peak.arrayBuffers), external: mb(peak.external) },
     // resourceUsage().maxRSS is in KiB: the kernel's high-water mark for this process.
     maxRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
     rejected: run.rejected.letters.length,

@@ -4,10 +4,11 @@
 import type { ColdStartResult } from './cold-start';
 import type { CostPerMillion, Usage } from './cost-model';
 import type { MemoryFigure } from './memory';
+import type { ParseThroughputFigure } from './parse-throughput';
 import type { S3ThroughputFigure } from './s3-throughput';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'ddb', 'mongo', 'forwarder', 'ratelimited', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 'ratelimited', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -54,6 +55,7 @@ export interface BenchResults {
     peakRssMb?: Record<string, number>;
     throughput?: Stamp & S3ThroughputFigure;
     memory?: Stamp & MemoryFigure;
+    parseThroughput?: Stamp & ParseThroughputFigure;
   };
   ddb?: Stamp & RecordsPerRequestFigure;
   mongo?: Stamp & RecordsPerRequestFigure;
@@ -114,7 +116,18 @@ export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] =
     },
   },
   { check: (r) => check('ratelimited batched/direct', '>= 900x', r.ratelimited?.batchedOverDirect, (v) => v >= 900, 'x') },
+  { check: (r) => check('coldStart largest bundleKiB', '< 250 KiB', largest(r, 'bundleKiB'), (v) => v < 250, ' KiB') },
+  { check: (r) => check('coldStart largest overNodeMs', '< 50 ms', largest(r, 'overNodeMs'), (v) => v < 50, ' ms') },
+  { check: (r) => check('s3.peakRssMb (largest object)', '<= 128 MB', r.s3?.memory?.runs.at(-1)?.maxRssMb, (v) => v <= 128, ' MB') },
+  { check: (r) => check('s3.parseThroughput vs line split + JSON.parse', '>= 50%', percent(r.s3?.parseThroughput?.ratio), (v) => v >= 50, '%') },
 ];
+
+function largest(results: BenchResults, field: 'bundleKiB' | 'overNodeMs'): number | undefined {
+  const values = Object.values(results.coldStart?.lambdas ?? {}).flatMap((f) => ('error' in f ? [] : [f[field]]));
+  return values.length > 0 ? Math.max(...values) : undefined;
+}
+
+const percent = (ratio: number | undefined): number | undefined => (ratio === undefined ? undefined : Math.round(ratio * 100));
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -136,8 +149,8 @@ export function printTable(results: BenchResults): void {
   const cold = results.coldStart;
   if (cold) {
     printRows(`Cold start (median of ${cold.runs}; bare node -e 0: ${cold.nodeMs} ms)`, [
-      ['lambda', 'bundle KiB', 'require ms', 'over node -e 0 ms'],
-      ...Object.entries(cold.lambdas).map(([name, f]) => ('error' in f ? [name, 'error', f.error, ''] : [name, String(f.bundleKiB), String(f.requireMs), String(f.overNodeMs)])),
+      ['lambda', 'bundle KiB', 'loaded at start KiB', 'import ms', 'over node -e 0 ms'],
+      ...Object.entries(cold.lambdas).map(([name, f]) => ('error' in f ? [name, 'error', f.error, '', ''] : [name, String(f.bundleKiB), String(f.initKiB ?? '-'), String(f.requireMs), String(f.overNodeMs)])),
     ]);
   }
 
@@ -153,6 +166,15 @@ export function printTable(results: BenchResults): void {
   const memory = results.s3?.memory;
   if (memory) {
     printRows('S3 ingest peak memory', [['object', 'records', 'peak RSS MB', 'requests'], ...memory.runs.map((r) => [sizeLabel(r.bytes), String(r.records), String(r.maxRssMb), String(r.requests)])]);
+  }
+  const parse = results.s3?.parseThroughput;
+  if (parse) {
+    printRows(`S3 parse throughput, ${(parse.bytes / 1024 ** 2).toFixed(0)} MiB`, [
+      ['reader', 'MB/s'],
+      ['ours (readRecords + mapRecord)', String(parse.oursMBps)],
+      ['line split + JSON.parse', String(parse.baselineMBps)],
+      ['ratio', `${Math.round(parse.ratio * 100)}%`],
+    ]);
   }
   const rpr = [results.ddb && ['ddb', results.ddb], results.mongo && ['mongo', results.mongo], results.forwarder && ['forwarder', results.forwarder]].filter((x): x is [string, RecordsPerRequestFigure & Stamp] => !!x);
   if (rpr.length > 0) {

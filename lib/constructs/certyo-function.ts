@@ -10,6 +10,19 @@ import { lambdaCode } from '../bundling';
 import { CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
 
+/**
+ * V8 heap limits for a function of `memorySize` MB, passed as `NODE_OPTIONS` so the heap is
+ * sized for the function, not for the machine: young generation (semi-space) 1/64 of the memory
+ * (2 MB at 128 MB, 16 MB at 1 GB; V8 otherwise grows it to 16 MB or more whatever the size, which
+ * is where most of the S3 path's peak RSS went), old space what is left after 64 MB for Node
+ * itself, code and Buffers outside the heap. docs/performance.md has the measurements.
+ */
+export function heapOptions(memorySize: number): string {
+  const semiSpace = Math.min(16, Math.max(1, Math.floor(memorySize / 64)));
+  const oldSpace = Math.max(64, memorySize - 64);
+  return `--max-semi-space-size=${semiSpace} --max-old-space-size=${oldSpace}`;
+}
+
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
   readonly lambdaName: string;
@@ -59,6 +72,7 @@ export class CertyoFunction extends LambdaFunction {
 
   constructor(scope: Construct, id: string, props: CertyoFunctionProps) {
     const timeout = props.timeout ?? Duration.seconds(60);
+    const memorySize = props.memorySize ?? 512;
     if (timeout.toSeconds() < 1 || timeout.toSeconds() > 900) {
       throw new Error(`CertyoFunction ${id}: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
     }
@@ -75,7 +89,7 @@ export class CertyoFunction extends LambdaFunction {
       runtime: Runtime.NODEJS_24_X,
       architecture: props.config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
       timeout,
-      memorySize: props.memorySize ?? 512,
+      memorySize,
       description: props.description,
       ...(props.network
         ? { vpc: props.network.vpc, vpcSubnets: { subnets: [...props.network.subnets] }, securityGroups: [...props.network.securityGroups], allowPublicSubnet: false }
@@ -86,6 +100,7 @@ export class CertyoFunction extends LambdaFunction {
       systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       environment: {
+        NODE_OPTIONS: heapOptions(memorySize),
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
