@@ -4,7 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { bundleBytes, packageOf } from '../../bench/bundle-analysis';
+import * as fc from 'fast-check';
 import { HANDLER_FILE, toEsbuildOptions } from '../../lib/bundling';
+import { heapOptions } from '../../lib/constructs/certyo-function';
 
 describe('Lambda bundling (the deployed esbuild definition)', () => {
   let outdir: string;
@@ -47,5 +49,27 @@ describe('Lambda bundling (the deployed esbuild definition)', () => {
 
   it('refuses a metafile without the handler file', () => {
     expect(() => bundleBytes({ inputs: {}, outputs: { 'out/x/chunk.mjs': { bytes: 1, inputs: {}, imports: [], exports: [] } } })).toThrow(/no index\.mjs/);
+  });
+});
+
+describe('heapOptions (V8 heap limits from the memory size)', () => {
+  it.each([
+    [128, '--max-semi-space-size=2 --max-old-space-size=64'],
+    [256, '--max-semi-space-size=4 --max-old-space-size=192'],
+    [1024, '--max-semi-space-size=16 --max-old-space-size=960'],
+    [10_240, '--max-semi-space-size=16 --max-old-space-size=10176'],
+  ])('%i MB → %s', (memory, options) => {
+    expect(heapOptions(memory)).toBe(options);
+  });
+
+  it('always leaves Node at least 64 MB outside the old space and keeps both limits positive', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 128, max: 10_240 }), (memory) => {
+        const [semi, old] = [...heapOptions(memory).matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
+        expect(semi).toBeGreaterThanOrEqual(1);
+        expect(old).toBeGreaterThanOrEqual(64);
+        expect(old).toBeLessThanOrEqual(memory - 64);
+      }),
+    );
   });
 });
