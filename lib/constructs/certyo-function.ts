@@ -12,14 +12,16 @@ import { RateBudgetTable } from './rate-budget-table';
 
 /**
  * V8 heap limits for a function of `memorySize` MB, passed as `NODE_OPTIONS` so the heap is
- * sized for the function, not for the machine: young generation (semi-space) 1/64 of the memory
- * (2 MB at 128 MB, 16 MB at 1 GB; V8 otherwise grows it to 16 MB or more whatever the size, which
- * is where most of the S3 path's peak RSS went), old space what is left after 64 MB for Node
- * itself, code and Buffers outside the heap. docs/performance.md has the measurements.
+ * sized for the function, not for the machine. Without them V8 lets the heap grow towards the
+ * machine's memory before collecting (a 16 MB+ young generation, an old space bounded only by
+ * the host), which is where most of the S3 path's 185–242 MB peak went while its live data
+ * stayed under 45 MB (docs/performance.md). Young generation (semi-space) 1/128 of the memory,
+ * 1 to 16 MB; old space half the memory less 64 MB, at least 64 MB: the other half is for Node
+ * itself, code, and Buffers outside the heap (records and request bodies).
  */
 export function heapOptions(memorySize: number): string {
-  const semiSpace = Math.min(16, Math.max(1, Math.floor(memorySize / 64)));
-  const oldSpace = Math.max(64, memorySize - 64);
+  const semiSpace = Math.min(16, Math.max(1, Math.floor(memorySize / 128)));
+  const oldSpace = Math.max(64, Math.floor(memorySize / 2) - 64);
   return `--max-semi-space-size=${semiSpace} --max-old-space-size=${oldSpace}`;
 }
 

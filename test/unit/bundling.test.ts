@@ -54,21 +54,21 @@ describe('Lambda bundling (the deployed esbuild definition)', () => {
 
 describe('heapOptions (V8 heap limits from the memory size)', () => {
   it.each([
-    [128, '--max-semi-space-size=2 --max-old-space-size=64'],
-    [256, '--max-semi-space-size=4 --max-old-space-size=192'],
-    [1024, '--max-semi-space-size=16 --max-old-space-size=960'],
-    [10_240, '--max-semi-space-size=16 --max-old-space-size=10176'],
+    [128, '--max-semi-space-size=1 --max-old-space-size=64'],
+    [256, '--max-semi-space-size=2 --max-old-space-size=64'],
+    [1024, '--max-semi-space-size=8 --max-old-space-size=448'],
+    [10_240, '--max-semi-space-size=16 --max-old-space-size=5056'],
   ])('%i MB → %s', (memory, options) => {
     expect(heapOptions(memory)).toBe(options);
   });
 
-  it('always leaves Node at least 64 MB outside the old space and keeps both limits positive', () => {
+  it('keeps at least half the memory outside the old space from 256 MB up, and both limits positive', () => {
     fc.assert(
       fc.property(fc.integer({ min: 128, max: 10_240 }), (memory) => {
         const [semi, old] = [...heapOptions(memory).matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
         expect(semi).toBeGreaterThanOrEqual(1);
         expect(old).toBeGreaterThanOrEqual(64);
-        expect(old).toBeLessThanOrEqual(memory - 64);
+        expect(old).toBeLessThanOrEqual(Math.max(64, memory / 2));
       }),
     );
   });
