@@ -10,6 +10,7 @@
 import { staticApiKey } from '../lambdas/shared/api-key';
 import { createCertyoClient } from '../lambdas/shared/certyo-client';
 import { CertyoRecord } from '../lambdas/shared/certyo-types';
+import { withIdempotencyKey } from '../lambdas/shared/record-identity';
 import { createVerificationStarter, parseVerificationPolicy } from '../lambdas/shared/verification-starter';
 import { LocalStepFunctions } from '../local/harness/local-sfn';
 import { startSandbox } from '../local/sandbox';
@@ -29,15 +30,14 @@ const TENANT = 'bench';
 
 function benchRecord(index: number): CertyoRecord {
   const recordId = `verify-${index}`;
-  return {
+  return withIdempotencyKey({
     tenantId: TENANT,
     database: 'billing',
     collection: 'invoices',
     recordId,
     recordVersion: 'v1',
     recordPayload: { invoiceNumber: recordId, amount: index + 0.5 },
-    idempotencyKey: `billing-invoices-${recordId}-v1`,
-  };
+  });
 }
 
 export async function measureVerify(options: VerifyOptions = {}): Promise<VerifyFigure> {
