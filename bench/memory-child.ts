@@ -4,6 +4,7 @@
  * its own peak resident set size. Bundled and run with plain `node` (as Lambda would), so no
  * TypeScript tooling is counted.
  */
+import * as fs from 'node:fs';
 import { staticApiKey } from '../lambdas/shared/api-key';
 import { createCertyoClient } from '../lambdas/shared/certyo-client';
 import { generatedObjects } from '../local/harness/generated-objects';
@@ -20,7 +21,9 @@ export interface MemoryChildInput {
 export interface MemoryChildOutput {
   readonly records: number;
   readonly wallMs: number;
+  /** Peak RSS of this process (see `peakRssBytes`). */
   readonly maxRssMb: number;
+  readonly maxRssFrom: 'VmHWM' | 'maxRSS';
   /** RSS after loading the code, before the object is read: what the process costs empty. */
   readonly startRssMb: number;
   /** Highest values sampled every 10 ms: where the peak goes (V8 heap vs Buffers outside it). */
@@ -29,6 +32,22 @@ export interface MemoryChildOutput {
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1024 ** 2) * 10) / 10;
+
+/**
+ * This process's own peak RSS. Linux's `VmHWM` belongs to the address space `exec` created, so it
+ * counts only this program; `getrusage`'s maxRSS (`process.resourceUsage().maxRSS`) carries over
+ * the high-water mark of the forked parent across `exec`, so a child of a 200 MB benchmark process
+ * reported 200 MB whatever it used (the figures before issue 21 were the parent's size).
+ */
+function peakRssBytes(): { bytes: number; source: 'VmHWM' | 'maxRSS' } {
+  try {
+    const kib = /^VmHWM:\s*(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib !== undefined) return { bytes: Number(kib) * 1024, source: 'VmHWM' };
+  } catch {
+    // not Linux: fall back to getrusage, which may include the parent (see above)
+  }
+  return { bytes: process.resourceUsage().maxRSS * 1024, source: 'maxRSS' };
+}
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as MemoryChildInput;
@@ -49,13 +68,14 @@ async function main(): Promise<void> {
   });
   clearInterval(sampler);
   sample();
+  const rss = peakRssBytes();
   const output: MemoryChildOutput = {
     records,
     wallMs: Date.now() - started,
     startRssMb,
     sampledPeakMb: { heapUsed: mb(peak.heapUsed), heapTotal: mb(peak.heapTotal), arrayBuffers: mb(peak.arrayBuffers), external: mb(peak.external) },
-    // resourceUsage().maxRSS is in KiB: the kernel's high-water mark for this process.
-    maxRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    maxRssMb: mb(rss.bytes),
+    maxRssFrom: rss.source,
     rejected: run.rejected.letters.length,
   };
   process.stdout.write(JSON.stringify(output));

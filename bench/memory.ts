@@ -83,7 +83,7 @@ export async function measureMemory(options: MemoryOptions = {}): Promise<Memory
       runs,
       growthMb: Math.round((last.maxRssMb - first.maxRssMb) * 10) / 10,
       nodeOptions,
-      method: `each size in its own node process with the deployed NODE_OPTIONS (${nodeOptions || 'none'}) (bundled with esbuild, no TypeScript tooling), NDJSON of ~${lineBytes}-byte lines generated on the fly and streamed as the GetObject body; peak RSS from process.resourceUsage().maxRSS`,
+      method: `each size in its own node process with the deployed NODE_OPTIONS (${nodeOptions || 'none'}) (bundled with esbuild, no TypeScript tooling), NDJSON of ~${lineBytes}-byte lines generated on the fly and streamed as the GetObject body; peak RSS from the child's own VmHWM (/proc/self/status), not getrusage maxRSS, which includes the forked parent`,
     };
   } finally {
     await sandbox.close();
