@@ -27,6 +27,8 @@ export interface MemoryFigure {
   readonly growthMb: number;
   /** The deployed s3-ingest function's `NODE_OPTIONS` (V8 heap limits), which each child runs with. */
   readonly nodeOptions: string;
+  /** Baseline, same run: the smallest object again without `NODE_OPTIONS` (V8's own heap sizing, as before issue 21). */
+  readonly withoutHeapLimits: MemoryRun;
   readonly method: string;
 }
 
@@ -66,23 +68,26 @@ export async function measureMemory(options: MemoryOptions = {}): Promise<Memory
   await build({ entryPoints: [path.join(__dirname, 'memory-child.ts')], outfile: script, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' });
   const sandbox = await startSandbox({ rateLimit: 1_000_000_000, flushMs: 3_600_000, anchorDelayMs: 3_600_000 });
   try {
-    const runs: MemoryRun[] = [];
-    for (const bytes of sizes) {
-      // Each size starts from an empty sandbox so the parent's memory does not grow across runs.
+    const measure = async (bytes: number, options: string, label: string): Promise<MemoryRun> => {
+      // Each run starts from an empty sandbox so the parent's memory does not grow across runs.
       sandbox.reset();
-      const output = await runChild(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, nodeOptions);
+      const output = await runChild(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, options);
       const stats = sandbox.stats();
       if (stats.recordsStored !== output.records) throw new Error(`memory bench: ${stats.recordsStored} of ${output.records} records stored for ${bytes} bytes`);
       const run: MemoryRun = { ...output, bytes, requests: requestsTo(stats, 'POST /api/v1/records/bulk') };
-      log(`memory ${(bytes / 1024 ** 2).toFixed(0)} MiB: ${run.records} records, peak RSS ${run.maxRssMb} MB, ${run.requests} requests, ${run.wallMs} ms`);
-      runs.push(run);
-    }
+      log(`memory ${(bytes / 1024 ** 2).toFixed(0)} MiB${label}: ${run.records} records, peak RSS ${run.maxRssMb} MB, ${run.requests} requests, ${run.wallMs} ms`);
+      return run;
+    };
+    const runs: MemoryRun[] = [];
+    for (const bytes of sizes) runs.push(await measure(bytes, nodeOptions, ''));
+    const withoutHeapLimits = await measure(Math.min(...sizes), '', ' without heap limits');
     const first = runs[0] as MemoryRun;
     const last = runs[runs.length - 1] as MemoryRun;
     return {
       runs,
       growthMb: Math.round((last.maxRssMb - first.maxRssMb) * 10) / 10,
       nodeOptions,
+      withoutHeapLimits,
       method: `each size in its own node process with the deployed NODE_OPTIONS (${nodeOptions || 'none'}) (bundled with esbuild, no TypeScript tooling), NDJSON of ~${lineBytes}-byte lines generated on the fly and streamed as the GetObject body; peak RSS from the child's own VmHWM (/proc/self/status), not getrusage maxRSS, which includes the forked parent`,
     };
   } finally {

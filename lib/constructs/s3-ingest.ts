@@ -55,8 +55,8 @@ export interface S3IngestProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * Measured peak RSS is about 110 MB whatever the object's size (docs/performance.md); the
-   * default is twice that, rounded up to 128 MB. Lambda's CPU share grows with memory, so more
+   * Twice the measured peak RSS (`s3.peakRssMb`, flat in the object's size; docs/performance.md),
+   * rounded up to 128 MB. Lambda's CPU share grows with memory, so more
    * memory reads a large object faster (at about the same cost per GB-second when CPU-bound).
    * @default 256
    */
