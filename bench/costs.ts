@@ -23,16 +23,33 @@ function batchedUsage(forwarder: Usage): Usage {
   return { ...complete(forwarder), eventBridgeEvents: forwarder.records, sqsRequests: sqsRequestsFor(forwarder.records) };
 }
 
-export function costTable(results: BenchResults): { modes: Record<string, Mode>; fixedMonthly: Record<string, number> } {
+/** Function names (`POWERTOOLS_SERVICE_NAME`) → deployed memory MB, from the synthesized templates. */
+export type DeployedMemory = Readonly<Record<string, number>>;
+
+/** A usage priced at the function's deployed memory size (when known), not the size it was measured with. */
+function deployed(usage: Usage, fn: string, memory: DeployedMemory): Usage {
+  const mb = memory[fn];
+  return mb === undefined ? usage : { ...usage, lambdaMemoryMb: mb };
+}
+
+export function costTable(
+  results: BenchResults,
+  memory: DeployedMemory = {},
+): { modes: Record<string, Mode>; waiting: Record<string, Mode>; fixedMonthly: Record<string, number> } {
   const modes: Record<string, Mode> = {};
+  const at = (fn: string): string => (memory[fn] === undefined ? '' : `; ${fn} at ${memory[fn]} MB as deployed`);
   const s3 = results.s3?.throughput;
   if (s3) {
     modes['s3 (seed Lambda)'] = mode(s3.baseline.usage, `seed port timed on ${s3.baseline.sampleRecords} records at ${s3.latencyMs} ms, one invocation per ${s3.records}-record file`);
-    modes.s3 = mode(s3.ours.usage, `${s3.records}-record NDJSON files at ${s3.latencyMs} ms`);
+    modes.s3 = mode(deployed(s3.ours.usage, 's3-ingest', memory), `${s3.records}-record NDJSON files at ${s3.latencyMs} ms${at('s3-ingest')}`);
   }
-  if (results.ddb) modes.dynamodb = mode(results.ddb.usage, `${results.ddb.records} stream records (stream reads by Lambda are free)`);
+  const small = results.s3SmallFiles;
+  if (small) modes['s3 (150-record files)'] = mode(deployed(small.usage, 's3-ingest', memory), `${small.records} records in 150-record files uploaded together${at('s3-ingest')}`);
+  if (results.ddb) modes.dynamodb = mode(deployed(results.ddb.usage, 'ddb-ingest', memory), `${results.ddb.records} stream records (stream reads by Lambda are free)${at('ddb-ingest')}`);
   if (results.ratelimited) modes.direct = mode(results.ratelimited.directUsage, 'one event, one API Destination invocation, one Certyo request per record');
-  if (results.forwarder) modes.batched = mode(batchedUsage(results.forwarder.usage), `${results.forwarder.records} events through the SQS buffer and the forwarder`);
+  if (results.forwarder) {
+    modes.batched = mode(deployed(batchedUsage(results.forwarder.usage), 'forwarder', memory), `${results.forwarder.records} events through the SQS buffer and the forwarder${at('forwarder')}`);
+  }
   const verify = results.verify;
   if (verify) {
     for (const [policy, v] of Object.entries(verify.policies)) {
@@ -43,11 +60,28 @@ export function costTable(results: BenchResults): { modes: Record<string, Mode>;
       modes['batched + verify all'] = mode(addUsage(scaleUsage(batchedUsage(results.forwarder.usage), 1e6), scaleUsage(complete(all.usage), 1e6)), 'sum of the two rows');
     }
   }
+  const waiting: Record<string, Mode> = {};
+  const w = results.waiting;
+  if (w) {
+    const b = w.batched;
+    waiting['batched, draining a rate-limited backlog (per million records)'] = mode(
+      deployed({ ...b.throttledUsage, eventBridgeEvents: b.throttledUsage.records }, 'forwarder', memory),
+      `${b.throttled.records} events over ${b.windows} rate-limit windows: ${b.throttled.visibilityChangesPerRecord} visibility changes per record (${b.throttled.visibilityCalls} calls, in parallel), ${b.throttled.invocations} invocations (unthrottled: ${b.unthrottled.invocations})${at('forwarder')}`,
+    );
+    // Per shard-hour, not per record: scaled so that "per million" reads as one hour of one shard.
+    const shard = w.dynamodbShardHour;
+    waiting['dynamodb, one shard rate-limited for an hour'] = mode(
+      { ...deployed(shard.usage, 'ddb-ingest', memory), records: 1e6 },
+      `${shard.invocations} invocations holding ${shard.billedSeconds} s until the reset (the stream retries a failed batch at once)${at('ddb-ingest')}`,
+    );
+    waiting['s3, one file paused for an hour'] = mode({ ...emptyUsage(1e6), sqsRequests: w.s3FileHour.sqsRequests }, 'continuation messages delayed 15 minutes at a time; no Lambda time');
+  }
   const metricsPerPath = Object.keys(METRIC_NAMES).length;
   const outcomes = VERIFICATION_OUTCOME_METRIC.outcomes.length;
   const monthly = (metrics: number): number => Math.round(metrics * PRICES.customMetricPerMonth * 100) / 100;
   return {
     modes,
+    waiting,
     fixedMonthly: {
       [`custom metrics (${metricsPerPath} per path, dimension Path)`]: monthly(metricsPerPath),
       ...(verify ? { [`verification outcome metric (${outcomes} outcomes, dimensions Path and Outcome)`]: monthly(outcomes) } : {}),

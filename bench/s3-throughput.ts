@@ -17,7 +17,6 @@ import { startLocalS3 } from '../local/harness/local-s3';
 import { jsonArrayText, ndjsonText } from '../local/harness/ndjson';
 import { objectCreatedNotification, runS3Path } from '../local/harness/s3-path';
 import { startSandbox } from '../local/sandbox';
-import { lambdaMemoryMb, synthesizeTemplates } from '../local/harness/synthesized';
 import { createSeedS3Handler } from './baseline/seed-s3-ingest';
 import { emptyUsage, Usage } from './cost-model';
 import { EmfMeter } from './emf-meter';
@@ -84,8 +83,7 @@ export async function measureS3Throughput(options: S3ThroughputOptions = {}): Pr
     if (stored !== records) throw new Error(`s3 bench: our path stored ${stored} of ${records} records`);
     log(`s3 ours: ${records} records in ${oursWallMs} ms, ${oursRequests} requests, ${run.invocations} invocation(s)`);
     const oursUsage: Usage = {
-      // The deployed size: what the cost table prices.
-      ...emptyUsage(records, lambdaMemoryMb(synthesizeTemplates())['s3-ingest']),
+      ...emptyUsage(records),
       certyoRequests: oursRequests,
       lambdaInvocations: run.invocations,
       lambdaMs: run.handlerMs,

@@ -50,6 +50,8 @@ export class CertyoApiProxyStack extends Stack {
       );
       alarmOnFunctionErrors(this, 'AuthorizerErrors', this.proxy.authorizerFunction, operations,
         'The proxy authorizer failed: consumers get 500s. Usually it cannot read the Certyo secret or a consumer key; read its log group.');
+      alarmOnFunctionErrors(this, 'TenantGuardErrors', this.proxy.tenantGuardFunction, operations,
+        'The proxy tenant guard failed: consumers writing records get 5xx. Usually it cannot read the Certyo secret; read its log group.');
       alarmOnFunctionErrors(this, 'WebhookErrors', this.webhooks.function, operations,
         'The webhook intake failed: senders get 5xx and retry. Usually PutEvents or the delivery table failed; read its log group.');
     }

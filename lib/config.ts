@@ -7,6 +7,8 @@
  */
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_RANGE } from '../lambdas/shared/certyo-types';
+import { TENANT_SCOPES } from '../lambdas/proxy-authorizer/routes';
 import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
 
 export const CONTEXT_PREFIX = 'certyo:';
@@ -25,6 +27,12 @@ export type ProxyScope = 'ingest' | 'verify' | 'read' | 'admin';
 export interface StreamTableConfig {
   readonly tableName: string;
   readonly streamArn: string;
+  /**
+   * The table's key attribute names (partition key, then sort key if any). Required with
+   * `dynamodb.writeBack`: the write-back's IAM policy allows UpdateItem on these and the
+   * `certyo_*` attributes only.
+   */
+  readonly keyAttributes?: readonly string[];
 }
 
 /** One DocumentDB change stream to read (`certyo:mongodb.documentdb`). */
@@ -42,6 +50,12 @@ export interface DocumentDbSourceConfig {
 export interface ProxyConsumerConfig {
   readonly name: string;
   readonly scopes: readonly ProxyScope[];
+  /**
+   * The tenants whose records the consumer may write or verify: every `tenantId` in the body of
+   * `POST records`, `POST records/bulk` and `POST verify/record` must be one of them. Required
+   * with the `ingest` or `verify` scope; empty otherwise.
+   */
+  readonly tenantIds: readonly string[];
   /** Requests per second (may be a fraction); by default derived from the consumer's share of `apiProxy.hourlyRequestShare`. */
   readonly rateLimit: number;
   readonly burstLimit: number;
@@ -78,6 +92,8 @@ export interface CertyoConfig {
   readonly secretName: string;
   readonly busName: string;
   readonly lambdaArchitecture: LambdaArchitecture;
+  /** Largest bulk request body of every path that sends bulk requests. */
+  readonly bulkMaxBodyBytes: number;
   readonly logRetentionDays: number;
   readonly metricsNamespace: string;
   readonly alarmEmail?: string;
@@ -261,7 +277,7 @@ const stringList = jsonArray((entry, index) => {
   return entry;
 }, 'strings');
 
-const TABLE_SHAPE = '{"tableName", "streamArn"} objects';
+const TABLE_SHAPE = '{"tableName", "streamArn", "keyAttributes"?} objects';
 const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/stream\/\S+$/;
 const streamTables = jsonArray((entry, index): StreamTableConfig => {
   const tableName = objectField(entry, index, 'tableName', TABLE_SHAPE);
@@ -274,7 +290,12 @@ const streamTables = jsonArray((entry, index): StreamTableConfig => {
       `a JSON array of ${TABLE_SHAPE}; item ${index} needs the streamArn of table ${tableName} (arn:aws:dynamodb:<region>:<account>:table/${tableName}/stream/<label>)`,
     );
   }
-  return { tableName, streamArn };
+  const keyAttributes = objectField(entry, index, 'keyAttributes', TABLE_SHAPE);
+  if (keyAttributes === undefined) return { tableName, streamArn };
+  if (!Array.isArray(keyAttributes) || keyAttributes.length < 1 || keyAttributes.length > 2 || !keyAttributes.every((k) => typeof k === 'string' && k !== '' && k.length <= 255)) {
+    throw new InvalidValue(`a JSON array of ${TABLE_SHAPE}; item ${index} (table ${tableName}) needs keyAttributes as its partition key name and, if it has one, its sort key name, e.g. ["pk","sk"]`);
+  }
+  return { tableName, streamArn, keyAttributes: keyAttributes as string[] };
 }, TABLE_SHAPE);
 
 const PARTNER_SOURCE = /^aws\.partner\/mongodb\.com\/[A-Za-z0-9._/-]+$/;
@@ -317,7 +338,7 @@ const documentDbSources = jsonArray((entry, index): DocumentDbSourceConfig => {
 }, DOCDB_SHAPE);
 
 const SCOPES: readonly ProxyScope[] = ['ingest', 'verify', 'read', 'admin'];
-const CONSUMER_SHAPE = '{"name", "scopes", "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
+const CONSUMER_SHAPE = '{"name", "scopes", "tenantIds"?, "rateLimit"?, "burstLimit"?, "monthlyQuota"?} objects';
 const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   const name = objectField(entry, index, 'name', CONSUMER_SHAPE);
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
@@ -326,6 +347,14 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   const scopes = objectField(entry, index, 'scopes', CONSUMER_SHAPE);
   if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => SCOPES.includes(s as ProxyScope))) {
     throw new InvalidValue(`consumer "${name}" to have scopes, a non-empty list of ${SCOPES.join(', ')}`);
+  }
+  const tenantIds = objectField(entry, index, 'tenantIds', CONSUMER_SHAPE);
+  const needsTenants = (scopes as ProxyScope[]).filter((s) => TENANT_SCOPES.includes(s));
+  if (tenantIds !== undefined || needsTenants.length > 0) {
+    if (!Array.isArray(tenantIds) || tenantIds.length === 0 || !tenantIds.every((t) => typeof t === 'string' && t.trim() !== '')) {
+      const why = needsTenants.length > 0 ? ` (its ${needsTenants.join(' and ')} scope sends records of tenants, which must be listed)` : '';
+      throw new InvalidValue(`consumer "${name}" to have tenantIds, a non-empty JSON array of the tenant ids it may write${why}`);
+    }
   }
   const number = (field: string, min: number, max: number, whole: boolean): number | undefined => {
     const raw = objectField(entry, index, field, CONSUMER_SHAPE);
@@ -339,6 +368,7 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   return {
     name,
     scopes: [...new Set(scopes as ProxyScope[])],
+    tenantIds: [...new Set((tenantIds ?? []) as string[])],
     rateLimit: number('rateLimit', 0.0001, 10_000, false) ?? Number.NaN,
     burstLimit: number('burstLimit', 1, 5_000, true) ?? Number.NaN,
     hourlyRequests: Number.NaN,
@@ -406,7 +436,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('detailType', 'Certyo Record', nonEmpty, 'EventBridge `detail-type` of the events to anchor.'),
   setting('eventSources', [], stringList, 'EventBridge `source` values to accept (JSON array); empty accepts any source.'),
   setting('apiDestination.rateLimitPerSecond', 1, integer(1, 300), 'API Destination invocation rate limit (1 is the minimum EventBridge allows).'),
-  setting('batched.batchSize', 10000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation.'),
+  setting(
+    'bulkMaxBodyBytes',
+    DEFAULT_MAX_BODY_BYTES,
+    integer(MAX_BODY_BYTES_RANGE.min, MAX_BODY_BYTES_RANGE.max),
+    'Largest bulk request body, in bytes, of every path that sends bulk requests (S3, DynamoDB, DocumentDB, batched forwarder). The API reference limits a bulk request to 1,000 items and names no body size; 32 MiB lets 1,000 records of up to ~32 KiB fill a request and bounds what s3-ingest holds (two requests). A 413 splits a request in halves, so set this to the limit of a gateway in front of Certyo if there is one.',
+  ),
+  setting('batched.batchSize', 4000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation. Lambda cuts a batch at its 6 MB invocation payload: about 5,000 events of 1.25 KB as SQS event records (`npm run bench`, `forwarder.eventsPer6Mb`); 4,000 (four full bulk requests) leaves room for events up to ~1.5 KB. A batch cut short carries its trailing partial request into the next invocation.'),
   setting('batched.batchWindowSeconds', 60, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder.'),
   setting('s3.enabled', true, boolean, 'Create the S3 ingest path.'),
   setting('s3.bucketName', undefined, optionalText, 'Existing bucket to ingest from; unset creates an encrypted, versioned bucket.'),
@@ -414,10 +450,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('s3.suffix', undefined, optionalText, 'Only objects whose key ends with this suffix are ingested.'),
   setting('s3.recordIdField', 'id', nonEmpty, 'Dot path of the record id inside each record of a file.'),
   setting('dynamodb.enabled', true, boolean, 'Create the DynamoDB stream ingest path.'),
-  setting('dynamodb.tables', [], streamTables, 'Existing tables to capture (JSON array of `{"tableName","streamArn"}`); empty creates a demo table.'),
+  setting('dynamodb.tables', [], streamTables, 'Existing tables to capture (JSON array of `{"tableName","streamArn","keyAttributes"?}`); empty creates a demo table. `keyAttributes` (partition key name, then sort key name if any) is required with `certyo:dynamodb.writeBack`.'),
   setting('dynamodb.database', 'dynamodb', nonEmpty, 'Certyo `database` of records from DynamoDB.'),
   setting('dynamodb.ttlDeletes', 'ingest', oneOf<TtlDeletePolicy>('ingest', 'skip'), 'What to do with deletions made by DynamoDB TTL.'),
-  setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item.'),
+  setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item. Its IAM policy allows UpdateItem on those attributes and the key only, so each table in `certyo:dynamodb.tables` must name its `keyAttributes`.'),
   setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
   setting('dynamodb.batchWindowSeconds', 30, integer(0, 300), 'How long the stream gathers records before invoking.'),
   setting('mongodb.atlasEventSources', [], atlasSources, 'MongoDB Atlas Trigger partner event sources (JSON array of `aws.partner/mongodb.com/...` names): each gets its partner event bus and a rule into the batched forwarder. Needs `forwardingMode` `batched`.'),
@@ -431,7 +467,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only with `certyo:verify.horizonSeconds` ≤ 150: twice the horizon must fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
-  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
+  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","tenantIds"?,"rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). `tenantIds` (required with the `ingest` or `verify` scope): the tenants whose records the consumer may write or verify; a body naming another tenant is refused with 403 before it reaches Certyo. Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
   setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
   setting('webhook.sources', [], webhookSources, 'Webhook sources (JSON array of `{"source","tenantIds","databases"}`): the tenants and Certyo databases each may write. A source not listed is refused like a bad signature.'),
 ];
@@ -477,6 +513,7 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     secretName: get('secretName'),
     busName: get('busName'),
     lambdaArchitecture: get('lambdaArchitecture'),
+    bulkMaxBodyBytes: get('bulkMaxBodyBytes'),
     logRetentionDays: get('logRetentionDays'),
     metricsNamespace: get('metricsNamespace'),
     alarmEmail: get('alarmEmail'),
@@ -559,6 +596,13 @@ function partitionBudget(consumers: readonly ProxyConsumerConfig[], share: numbe
 }
 
 function checkCombinations(config: CertyoConfig): void {
+  // The write-back's IAM policy names the key attributes (dynamodb:Attributes); they are not in the stream ARN.
+  const keyless = config.dynamodb.writeBack ? config.dynamodb.tables.filter((t) => t.keyAttributes === undefined).map((t) => t.tableName) : [];
+  if (keyless.length > 0) {
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}dynamodb.tables: ${keyless.join(', ')} need keyAttributes (["<partition key>", "<sort key>"?]) because ${CONTEXT_PREFIX}dynamodb.writeBack is true: the write-back may update only the certyo_* attributes and the key, and IAM needs the key's names`,
+    ]);
+  }
   // Atlas change events are packed into bulk requests by the batched forwarder; direct mode has none.
   if (config.mongodb.atlasEventSources.length > 0 && config.forwarding.mode !== 'batched') {
     throw new ConfigError([

@@ -176,6 +176,44 @@ function batchedWindowSeconds(results: BenchResults): string {
   return String(Math.round(ms / 1000));
 }
 
+/** Records per request in the traffic shapes that used to end in partial requests (issue 22). */
+function trafficShapesBlock(results: BenchResults): string {
+  const small = need(results.s3SmallFiles, 's3SmallFiles');
+  const big = need(results.bigRecords, 'bigRecords');
+  const forwarder = need(results.forwarder, 'forwarder');
+  const light = need(results.lightTraffic, 'lightTraffic');
+  return [
+    '| Traffic | Records | Bulk requests | Records per request |',
+    '|---|---|---|---|',
+    `| 20 NDJSON files × 150 records, uploaded together (\`s3SmallFiles\`) | ${int(small.records)} | ${int(small.requests)} | ${small.recordsPerRequest} |`,
+    `| 16 KB records, one file (\`bigRecords\`) | ${int(big.records)} | ${int(big.requests)} | ${big.recordsPerRequest} |`,
+    `| Batched mode, ${int(forwarder.records)} events, batches cut at 6 MB (${int(forwarder.eventsPer6Mb ?? NaN)} events of ${int(forwarder.eventRecordBytes ?? NaN)} bytes fit) | ${int(forwarder.records)} | ${int(forwarder.requests)} | ${forwarder.recordsPerRequest} |`,
+    `| Batched mode, ${light.recordsPerSecond} records/s, ${light.windowSeconds} s window (\`lightTraffic\`) | ${int(light.records)} | ${int(light.requests)} | ${light.recordsPerRequest} |`,
+  ].join('\n');
+}
+
+/** The light-traffic sweep: records per request against the end-to-end bound, per batching window. */
+function lightTrafficBlock(results: BenchResults): string {
+  const light = need(results.lightTraffic, 'lightTraffic');
+  const rows = [light, ...light.sweep]
+    .sort((a, b) => a.windowSeconds - b.windowSeconds)
+    .map((l) => `| ${l.windowSeconds} s${l.windowSeconds === light.windowSeconds ? ' (deployed)' : ''} | ${l.recordsPerRequest} | ${l.p99Seconds} s | ${l.floorP99Seconds} s | ${l.withinBound ? 'yes' : 'no'} |`);
+  return ['| Batching window | Records per request | p99 wait until the snapshot flushes | Floor p99 (sent on arrival) | Within floor + 10 s |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** What waiting out the rate limit costs, per path. */
+function waitingBlock(results: BenchResults): string {
+  const waiting = need(need(results.costPerMillionRecords, 'cost').waiting, 'cost.waiting');
+  const w = need(results.waiting, 'waiting');
+  const rows = Object.entries(waiting).map(([name, cost]) => `| ${name} | ${costCell(cost)} | ${cost.basis} |`);
+  return [
+    '| Case | AWS cost | Basis |',
+    '|---|---|---|',
+    ...rows,
+    `| batched drain: visibility changes per stored record | ${w.batched.throttled.visibilityChangesPerRecord} | ${int(w.batched.throttled.visibilityCalls)} calls of 10, up to 16 in parallel |`,
+  ].join('\n');
+}
+
 const BENCH = 'docs/benchmarks-and-costs.md';
 const PERFORMANCE = 'docs/performance.md';
 
@@ -183,6 +221,9 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'bench-figures', render: figuresTableBlock },
   { file: BENCH, name: 'cold-start', render: coldStartBlock },
   { file: BENCH, name: 'cost-per-mode', render: costTableBlock },
+  { file: BENCH, name: 'traffic-shapes', render: trafficShapesBlock },
+  { file: BENCH, name: 'light-traffic', render: lightTrafficBlock },
+  { file: BENCH, name: 'waiting-costs', render: waitingBlock },
   { file: PERFORMANCE, name: 'bundle-composition', render: bundleCompositionBlock },
   { file: PERFORMANCE, name: 's3-memory', render: memoryBreakdownBlock },
 ];

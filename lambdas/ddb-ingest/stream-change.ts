@@ -28,11 +28,10 @@ export interface ChangeOptions {
   readonly writeBack: boolean;
 }
 
-/** The item a write-back updates, and the image its condition compares the item with. */
+/** The item a write-back updates. */
 export interface WriteBackTarget {
   readonly table: string;
   readonly keys: AttributeMap;
-  readonly image: AttributeMap;
 }
 
 interface Located {
@@ -125,7 +124,7 @@ export function toChange(source: DynamoDBRecord, position: number, options: Chan
           return reject('no OldImage, so a change made only by the write-back cannot be recognised (it would loop): the stream view type must be NEW_AND_OLD_IMAGES when certyo:dynamodb.writeBack is on');
         }
       }
-      writeBack = { table, keys: stream.Keys as AttributeMap, image: stream.NewImage };
+      writeBack = { table, keys: stream.Keys as AttributeMap };
     }
     const record: CertyoRecord = withIdempotencyKey({
       tenantId: options.tenantId,

@@ -4,25 +4,26 @@
  * seed 002's verification worker does for MongoDB. The verify workflow later sets
  * `anchored`/`failed`, `certyo_verified_at` and `certyo_tx_hash`.
  *
- * The update is conditional on the item being unchanged since the stream record: it must still
- * exist (so a deleted item is never resurrected as a husk of `certyo_*` attributes) and every
- * non-`certyo_*` attribute of the record's new image must still hold the same value. When the
- * condition fails, a newer change of the item is already in the stream behind this record and
- * its own write-back will set the status, so `ConditionalCheckFailedException` is "superseded",
- * not an error. Items with more than `MAX_COMPARED_ATTRIBUTES` top-level attributes are only
- * checked for existence (DynamoDB caps an expression at 300 operators): a stale status there is
- * overwritten by the newer version's write-back, which the stream delivers in order.
+ * The update touches nothing but these `certyo_*` attributes and the item's key, which the
+ * function's IAM policy enforces (`dynamodb:Attributes`, `dynamodb:ReturnValues` NONE): DynamoDB
+ * counts every attribute a request reads, writes *or evaluates in its condition*, so the
+ * condition may name only the key. It requires the item to exist, so a deleted item is never
+ * resurrected as a husk of `certyo_*` attributes (`ConditionalCheckFailedException` is
+ * "superseded", not an error). It does not compare the business attributes with the stream
+ * record's image (that would need read access to all of them): if the item changed since, the
+ * status briefly describes the previous version, until the newer change, which the stream
+ * delivers after this one for the same item, is ingested and written back.
  *
  * The write-back's own change comes back through the stream as a `MODIFY` that differs only in
  * `certyo_*` attributes, which `stream-change.ts` skips: no loop.
  */
 import { DynamoDBClient, UpdateItemCommand, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { IngestResult } from '../shared/certyo-types';
-import { toSdkAttributeMap, toSdkAttributeValue } from '../shared/dynamodb-attributes';
-import { isCertyoAttribute } from '../shared/dynamodb-mapping';
+import { toSdkAttributeMap } from '../shared/dynamodb-attributes';
 import { WriteBackTarget } from './stream-change';
 
-export const MAX_COMPARED_ATTRIBUTES = 100;
+/** The attributes the write-back sets: with the table's key attributes, all its IAM policy allows. */
+export const WRITE_BACK_ATTRIBUTES = ['certyo_status', 'certyo_record_hash', 'certyo_ingested_at'] as const;
 
 export type WriteBackResult = 'written' | 'superseded';
 
@@ -31,31 +32,15 @@ export interface WriteBack {
 }
 
 export function writeBackRequest(target: WriteBackTarget, result: IngestResult): UpdateItemCommandInput {
-  const keyNames = Object.keys(target.keys).sort();
-  const compared = Object.keys(target.image)
-    .filter((name) => !isCertyoAttribute(name) && !keyNames.includes(name))
-    .sort();
-  const names: Record<string, string> = { '#status': 'certyo_status', '#hash': 'certyo_record_hash', '#at': 'certyo_ingested_at', '#key': keyNames[0] as string };
-  const values: UpdateItemCommandInput['ExpressionAttributeValues'] = {
-    ':status': { S: 'pending' },
-    ':hash': { S: result.recordHash },
-    ':at': { S: result.acceptedAt },
-  };
-  const conditions = ['attribute_exists(#key)'];
-  if (compared.length <= MAX_COMPARED_ATTRIBUTES) {
-    compared.forEach((name, i) => {
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = toSdkAttributeValue(target.image[name]);
-      conditions.push(`#a${i} = :a${i}`);
-    });
-  }
+  const [status, hash, at] = WRITE_BACK_ATTRIBUTES;
   return {
     TableName: target.table,
     Key: toSdkAttributeMap({ ...target.keys }),
     UpdateExpression: 'SET #status = :status, #hash = :hash, #at = :at',
-    ConditionExpression: conditions.join(' AND '),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    ConditionExpression: 'attribute_exists(#key)',
+    ExpressionAttributeNames: { '#status': status, '#hash': hash, '#at': at, '#key': Object.keys(target.keys).sort()[0] as string },
+    ExpressionAttributeValues: { ':status': { S: 'pending' }, ':hash': { S: result.recordHash }, ':at': { S: result.acceptedAt } },
+    ReturnValues: 'NONE',
   };
 }
 

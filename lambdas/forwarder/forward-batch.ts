@@ -7,10 +7,14 @@
  *   reason, then success, so SQS does not redeliver what can never succeed;
  * - not sent (rate limit, outage, Lambda time running out, authentication failure): reported in
  *   `batchItemFailures` so SQS delivers it again, and, when Certyo said when to retry, made
- *   invisible until then, so a throttled event waits out `Retry-After` instead of burning receives.
+ *   invisible until then, so a throttled event waits out `Retry-After` instead of burning receives;
+ * - carried (see `carryLeftover`): the events of a trailing partial request of a batch that was
+ *   cut short (by the batch size or Lambda's 6 MB payload, so more events are waiting) are
+ *   reported as failures and made visible again at once: they fill the next invocation's
+ *   requests instead of costing a request of their own.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse } from 'aws-lambda';
-import { CertyoApi, CertyoRecord, IngestManyOutcome } from '../shared/certyo-types';
+import { CertyoApi, CertyoRecord, IngestManyOutcome, MAX_BULK_ITEMS } from '../shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { VerificationStarter } from '../shared/verification-starter';
 import { MessageVisibility, ReceivedMessage, secondsUntil } from './message-visibility';
@@ -20,6 +24,33 @@ import type { Log } from '../shared/observability';
 
 export interface QueueMessage extends ReceivedMessage {
   readonly body: string;
+  /** The SQS system attributes of a Lambda event record (present in AWS). */
+  readonly attributes?: { readonly SentTimestamp?: string; readonly ApproximateReceiveCount?: string };
+}
+
+/** When a trailing partial request's events are carried into the next invocation. */
+export interface CarryPolicy {
+  /** Events per invocation the event source mapping delivers at most (`certyo:batched.batchSize`). */
+  readonly batchSize: number;
+  /** Records per bulk request (1,000). */
+  readonly requestRecords: number;
+  /** Lambda's invocation payload limit: a batch within one event of it was cut short. */
+  readonly payloadBytes: number;
+  /** An event sent longer ago than this is sent now, not carried (`certyo:batched.batchWindowSeconds`). */
+  readonly maxAgeSeconds: number;
+  /** An event received this often is sent now, so carrying never nears the queue's `maxReceiveCount`. */
+  readonly maxReceives: number;
+}
+
+/** Lambda's limit on a synchronous invocation's payload, which the SQS event source honours. */
+export const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** A carried event is received at most this often before it goes out in a partial request. */
+const CARRY_MAX_RECEIVES = 5;
+
+/** The carry policy of an event source mapping with these settings. */
+export function carryPolicy(batchSize: number, batchWindowSeconds: number): CarryPolicy {
+  return { batchSize, requestRecords: MAX_BULK_ITEMS, payloadBytes: LAMBDA_PAYLOAD_BYTES, maxAgeSeconds: batchWindowSeconds, maxReceives: CARRY_MAX_RECEIVES };
 }
 
 
@@ -41,6 +72,8 @@ export interface ForwarderDeps {
   readonly now: () => number;
   readonly log: Log;
   readonly reporter?: ForwarderReporter;
+  /** @default - never carry */
+  readonly carry?: CarryPolicy;
 }
 
 interface Pending {
@@ -66,6 +99,17 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
     else letters.push({ message, letter: { body: message.body, reason: parsed.reason, source: source(message) } });
   }
   deps.reporter?.invalid(letters.length);
+
+  const carried = carryLeftover(messages, pending, deps);
+  if (carried.length > 0) {
+    pending.splice(pending.length - carried.length);
+    for (const p of carried) failed.add(p.message.messageId);
+    try {
+      await deps.visibility.postpone(carried.map((p) => p.message), 0);
+    } catch (error) {
+      deps.log.warn('could not make carried events visible again; they return after the visibility timeout', { messages: carried.length, error: errorText(error) });
+    }
+  }
 
   let outcome: IngestManyOutcome | undefined;
   if (pending.length > 0) {
@@ -111,11 +155,37 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
     accepted: outcome?.accepted.length ?? 0,
     deadLettered: letters.length,
     retried: failed.size,
+    carried: carried.length,
     requests: outcome?.requests ?? 0,
     retryAt: outcome?.stoppedBy?.retryAt.toISOString(),
   });
   const batchItemFailures: SQSBatchItemFailure[] = messages.filter((m) => failed.has(m.messageId)).map((m) => ({ itemIdentifier: m.messageId }));
   return { batchItemFailures };
+}
+
+/**
+ * The events of the trailing partial request, when carrying them saves a request without
+ * holding anything long: the batch was cut short (more events are waiting, so the next
+ * invocation comes soon and fills up), at least one full request goes out now (progress), and
+ * every carried event is young and seldom received. Otherwise nothing is carried.
+ */
+function carryLeftover(messages: readonly QueueMessage[], pending: readonly Pending[], deps: ForwarderDeps): Pending[] {
+  const policy = deps.carry;
+  if (!policy || pending.length <= policy.requestRecords) return [];
+  const leftover = pending.length % policy.requestRecords;
+  if (leftover === 0) return [];
+  const sizes = messages.map((m) => Buffer.byteLength(JSON.stringify(m)));
+  const payload = sizes.reduce((sum, s) => sum + s + 1, Buffer.byteLength('{"Records":[]}'));
+  const cut = messages.length >= policy.batchSize || payload + Math.max(...sizes) > policy.payloadBytes;
+  if (!cut) return [];
+  const tail = pending.slice(pending.length - leftover);
+  const now = deps.now();
+  const young = tail.every(({ message }) => {
+    const sent = Number(message.attributes?.SentTimestamp);
+    const receives = Number(message.attributes?.ApproximateReceiveCount);
+    return Number.isFinite(sent) && now - sent < policy.maxAgeSeconds * 1000 && Number.isFinite(receives) && receives < policy.maxReceives;
+  });
+  return young ? tail : [];
 }
 
 /** Unsent events come back when Certyo said to retry; if that cannot be arranged, after the queue's visibility timeout. */

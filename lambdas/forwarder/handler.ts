@@ -8,14 +8,21 @@ import { certyoClientFromEnv } from '../shared/certyo-client';
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
 import { countBudgetUnavailable, createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
-import { readRuntimeEnv, requireEnv } from '../shared/runtime-env';
+import { EnvironmentError, readRuntimeEnv, requireEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
-import { forwardBatch } from './forward-batch';
+import { carryPolicy, forwardBatch } from './forward-batch';
 import { sqsMessageVisibility } from './message-visibility';
 import { runInvocation } from '../shared/invocation';
 
 /** Time kept back from the Lambda timeout to dead-letter, postpone and start verifications. */
 const SAFETY_MS = 20_000;
+
+function wholeNumber(name: string): number {
+  const raw = requireEnv(name);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new EnvironmentError(`Environment variable ${name} = "${raw}" is not a whole number`);
+  return value;
+}
 
 const logger = createLogger('forwarder');
 const metrics = createMetrics('forwarder');
@@ -29,6 +36,8 @@ const deps = {
   visibility: sqsMessageVisibility(requireEnv('BUFFER_QUEUE_URL'), sqs),
   verification: verificationStarterFromEnv(process.env),
   tenantId,
+  // The event source mapping's settings, which the construct passes on.
+  carry: carryPolicy(wholeNumber('BATCH_SIZE'), wholeNumber('BATCH_WINDOW_SECONDS')),
   now: Date.now,
   log: logger,
   reporter: {

@@ -18,13 +18,22 @@ export interface ProxyRoute {
   readonly method: 'GET' | 'POST';
   /** Resource path below the stage (and below Certyo's `/api/v1/`), in API Gateway's syntax: `snapshots/{snapshotId}`. */
   readonly path: string;
+  /**
+   * The route's body names tenants (`record`: the body is one record; `bulk`: `{"items": [...]}`),
+   * so it goes through the tenant guard (`lambdas/proxy-tenant-guard/`), which lets a body reach
+   * Certyo only when every tenant in it is one the consumer may write.
+   * @default - no body tenant: an HTTP proxy straight to Certyo
+   */
+  readonly tenantBody?: TenantBody;
 }
+
+export type TenantBody = 'record' | 'bulk';
 
 /** From the Certyo API reference (seed 001). The health check is unauthenticated and not listed here. */
 export const PROXY_ROUTES: readonly ProxyRoute[] = [
-  { scope: 'ingest', method: 'POST', path: 'records' },
-  { scope: 'ingest', method: 'POST', path: 'records/bulk' },
-  { scope: 'verify', method: 'POST', path: 'verify/record' },
+  { scope: 'ingest', method: 'POST', path: 'records', tenantBody: 'record' },
+  { scope: 'ingest', method: 'POST', path: 'records/bulk', tenantBody: 'bulk' },
+  { scope: 'verify', method: 'POST', path: 'verify/record', tenantBody: 'record' },
   { scope: 'verify', method: 'GET', path: 'verify/history' },
   { scope: 'read', method: 'GET', path: 'records' },
   { scope: 'read', method: 'GET', path: 'snapshots/{snapshotId}' },
@@ -43,6 +52,9 @@ export const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,128}$/;
 export function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
 }
+
+/** Scopes whose routes carry tenants in their bodies: a consumer with one of them must be given its tenants. */
+export const TENANT_SCOPES: readonly ProxyScope[] = PROXY_SCOPES.filter((scope) => PROXY_ROUTES.some((route) => route.scope === scope && route.tenantBody !== undefined));
 
 export function isProxyScope(value: unknown): value is ProxyScope {
   return typeof value === 'string' && (PROXY_SCOPES as readonly string[]).includes(value);

@@ -23,7 +23,7 @@ const SAFETY_MS = 20_000;
 const logger = createLogger('s3-ingest');
 const metrics = createMetrics('s3');
 const settings = readS3IngestSettings(readRuntimeEnv().tenantId);
-const certyo = certyoClientFromEnv(process.env, { maxBodyBytes: settings.limits.bytes, log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
 // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const deps = {

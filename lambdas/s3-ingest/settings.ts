@@ -2,7 +2,7 @@
  * The s3-ingest function's own environment (set by `lib/constructs/s3-ingest.ts`), validated at
  * cold start with errors naming the variable.
  */
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/certyo-client';
+import { maxBodyBytesFromEnv } from '../shared/certyo-client';
 import { MAX_BULK_ITEMS } from '../shared/certyo-types';
 import { EnvironmentError, requireEnv } from '../shared/runtime-env';
 import { BatchLimits } from './file-ingest';
@@ -30,7 +30,7 @@ function bytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 }
 
 export function readS3IngestSettings(tenantId: string, env: NodeJS.ProcessEnv = process.env): S3IngestSettings {
-  const batchBytes = bytes(env, 'BATCH_MAX_BYTES', DEFAULT_MAX_BODY_BYTES);
+  const batchBytes = maxBodyBytesFromEnv(env);
   return {
     ingestQueueUrl: requireEnv('INGEST_QUEUE_URL', env),
     rejectedQueueUrl: requireEnv('REJECTED_QUEUE_URL', env),

@@ -5,7 +5,7 @@
  * Decisions (docs/sandbox-and-local-runs.md, "Certyo client"):
  * - `ingestMany` always uses `POST /records/bulk`, even for one record: a bulk request carries
  *   up to 1,000 records for the same single request of the 1,000/hour budget, so single requests
- *   are never cheaper. Bodies are also capped at `maxBodyBytes` (default 4 MiB).
+ *   are never cheaper. Bodies are also capped at `maxBodyBytes` (`certyo:bulkMaxBodyBytes`, default 32 MiB).
  * - Every record must carry a deterministic `idempotencyKey`, which makes every request safe to
  *   retry (a retried bulk that the server already applied replays instead of duplicating).
  * - 429: wait as told (`Retry-After` seconds or HTTP date, else the body's `retryAfter`), 5xx /
@@ -46,6 +46,9 @@ import {
   ValidationError,
   VerifyRecordRequest,
   VerifyRecordResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_BODY_BYTES_ENV,
+  MAX_BODY_BYTES_RANGE,
 } from './certyo-types';
 import { errorText } from './error-text';
 import { HttpResponse, httpRequest, TransportError } from './http';
@@ -54,10 +57,7 @@ import type { Log } from './observability';
 import { parseRateLimitHeaders, parseRetryAfter, retryAtAfter429 } from './rate-limit';
 import { assertValidRecord, findRecordProblem } from './record-validation';
 import { BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay, sleep } from './retry';
-import { readRuntimeEnv } from './runtime-env';
-
-/** Default cap of one bulk body. Well under common API gateway limits (e.g. 10 MB) with room for headers. */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+import { EnvironmentError, readRuntimeEnv } from './runtime-env';
 
 /** The Powertools `Logger` fits (via the shared `Log`). Never given the key or a payload. */
 export type ClientLog = Pick<Log, 'warn'>;
@@ -72,7 +72,7 @@ export interface CertyoClientOptions {
   readonly maxAttempts?: number;
   /** @default 1000 (the API's maximum) */
   readonly maxBulkItems?: number;
-  /** @default 4 MiB */
+  /** @default DEFAULT_MAX_BODY_BYTES (32 MiB) */
   readonly maxBodyBytes?: number;
   /** @default { baseMs: 200, capMs: 20_000 } */
   readonly backoff?: Partial<BackoffPolicy>;
@@ -105,6 +105,17 @@ interface RequestSpec {
   readonly headers?: Readonly<Record<string, string>>;
   /** `GET /api/Admin/health` is unauthenticated and outside the budget. */
   readonly authenticated?: boolean;
+  /** Return Certyo's answer whatever its status (except a 401, which reloads the key), without retrying. */
+  readonly passthrough?: boolean;
+}
+
+/** A request the API proxy forwards: its body is sent exactly as the consumer wrote it. */
+export interface ForwardedRequest {
+  readonly method: 'POST';
+  /** Below the API origin, e.g. `/api/v1/records`. */
+  readonly path: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A failure worth another attempt, and the earliest time for it (undefined: back off). */
@@ -307,6 +318,17 @@ export class CertyoClient implements CertyoApi {
     return this.json({ method: 'GET', path: '/api/Admin/health', authenticated: false }, options);
   }
 
+  /**
+   * One authenticated request for the API proxy's tenant guard: the body is sent as given (never
+   * re-serialized, so every digit survives) and Certyo's answer is returned whatever its status,
+   * after the same key loading, 401 key reload and shared-budget bookkeeping as every other call.
+   * Nothing is retried for the consumer (set `maxAttempts` 1): a transport failure is a
+   * `RetryableError`, a window known to be spent a `RateLimitedError`.
+   */
+  forward(request: ForwardedRequest, options: CallOptions = {}): Promise<HttpResponse> {
+    return this.send({ ...request, passthrough: true }, options, { requests: 0 });
+  }
+
   private async json<T>(spec: RequestSpec, options: CallOptions, counter: RequestCounter = { requests: 0 }): Promise<T> {
     const response = await this.send(spec, options, counter);
     if (response.text.trim() === '') return undefined as T;
@@ -317,7 +339,7 @@ export class CertyoClient implements CertyoApi {
     }
   }
 
-  /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses. */
+  /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses (any status with `passthrough`). */
   private async send(spec: RequestSpec, options: CallOptions, counter: RequestCounter): Promise<HttpResponse> {
     const { deadline } = options;
     const authenticated = spec.authenticated !== false;
@@ -354,7 +376,7 @@ export class CertyoClient implements CertyoApi {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
         const reading = this.read(response);
         if (authenticated) await this.governor?.record({ remaining: reading.limits.remaining, resetAt: reading.limits.resetAt?.getTime(), retryAt: reading.retryAt429 });
-        const outcome = this.classify(what, response, reading);
+        const outcome = this.classify(what, response, reading, spec.passthrough === true);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
           if (refreshedKey) throw new AuthError(`${what}: Certyo rejected the API key (401) again after reloading it`, 401);
@@ -409,7 +431,7 @@ export class CertyoClient implements CertyoApi {
   }
 
   /** Records the rate-limit headers, then turns the status into a result, a retryable failure or a thrown error. */
-  private classify(what: string, response: HttpResponse, { now, limits, body, retryAt429 }: ResponseReading): 'ok' | 'unauthorized' | RetryableFailure {
+  private classify(what: string, response: HttpResponse, { now, limits, body, retryAt429 }: ResponseReading, passthrough = false): 'ok' | 'unauthorized' | RetryableFailure {
     const { status } = response;
     if (limits.limit !== undefined || limits.remaining !== undefined || limits.resetAt !== undefined) {
       this.state = limits;
@@ -419,6 +441,11 @@ export class CertyoClient implements CertyoApi {
     }
     if (status >= 200 && status < 300) return 'ok';
     if (status === 401) return 'unauthorized';
+    if (passthrough) {
+      // The caller answers with Certyo's own response; later calls of this instance still wait.
+      if (retryAt429 !== undefined) this.blockedUntil = Math.max(this.blockedUntil, retryAt429);
+      return 'ok';
+    }
     const message = `${what} answered ${status}${body?.message ? `: ${body.message}` : ''}`;
     if (status === 429) {
       return { rateLimited: true, status, message, retryAt: retryAt429 };
@@ -494,6 +521,16 @@ export function createCertyoClient(options: CertyoClientOptions): CertyoClient {
 }
 
 /** What a Lambda's client needs beyond the client options. */
+/** `CERTYO_MAX_BODY_BYTES` (set from `certyo:bulkMaxBodyBytes`), else the default; errors name the variable. */
+export function maxBodyBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MAX_BODY_BYTES_ENV]?.trim();
+  if (!raw) return DEFAULT_MAX_BODY_BYTES;
+  const value = Number(raw);
+  const { min, max } = MAX_BODY_BYTES_RANGE;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new EnvironmentError(`Environment variable ${MAX_BODY_BYTES_ENV} = "${raw}" is not a byte count from ${min} to ${max}`);
+  return value;
+}
+
 export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
   /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
   readonly onBudgetUnavailable?: () => void;
@@ -502,7 +539,8 @@ export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
 /**
  * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
  * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401. With
- * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record.
+ * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record;
+ * `CERTYO_MAX_BODY_BYTES` caps every bulk body.
  */
 export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
@@ -517,5 +555,5 @@ export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overri
         onBudgetUnavailable?.();
       })
     : undefined;
-  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, ...options });
+  return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, maxBodyBytes: maxBodyBytesFromEnv(env), ...options });
 }

@@ -11,6 +11,20 @@ export type OperationType = (typeof OPERATION_TYPES)[number];
 /** Most records one bulk request may carry (API reference: "1 to 1000 records"). */
 export const MAX_BULK_ITEMS = 1000;
 
+/**
+ * Default cap of one bulk body (`certyo:bulkMaxBodyBytes`). The API reference limits a bulk
+ * request to 1,000 items and names no body size, so the cap only bounds what a function holds
+ * (s3-ingest keeps two requests' records): 32 MiB lets 1,000 records of up to ~32 KiB fill one
+ * request. A 413 splits the request in halves, so a cap above Certyo's real limit costs requests, not records.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The environment variable carrying `certyo:bulkMaxBodyBytes` to every function that sends bulk requests. */
+export const MAX_BODY_BYTES_ENV = 'CERTYO_MAX_BODY_BYTES';
+
+/** Accepted caps: from 64 KiB (less would refuse ordinary records) to 256 MiB (s3-ingest holds two requests' records). */
+export const MAX_BODY_BYTES_RANGE = { min: 64 * 1024, max: 256 * 1024 * 1024 } as const;
+
 /** A record as POSTed to /api/v1/records or as one item of /api/v1/records/bulk. */
 export interface CertyoRecord {
   readonly tenantId: string;

@@ -96,6 +96,21 @@ export function rawMembers(text: string): [string, string][] | undefined {
   return forEachMember(text, (name, start, end) => members.push([name, text.slice(start, end)])) ? members : undefined;
 }
 
+/** Every element of the array `text` as raw value text, in order; `undefined` when `text` is not an array. */
+export function rawElements(text: string): string[] | undefined {
+  let at = skipWhitespace(text, 0);
+  if (text.charAt(at) !== '[') return undefined;
+  const elements: string[] = [];
+  at = skipWhitespace(text, at + 1);
+  while (at < text.length && text.charAt(at) !== ']') {
+    const end = skipValue(text, at);
+    elements.push(text.slice(at, end));
+    at = skipWhitespace(text, end);
+    if (text.charAt(at) === ',') at = skipWhitespace(text, at + 1);
+  }
+  return elements;
+}
+
 /** Raw text of member `name` of the object `text`, or `undefined`. The last duplicate wins, as in `JSON.parse`. */
 export function rawMember(text: string, name: string): string | undefined {
   let found: [number, number] | undefined;

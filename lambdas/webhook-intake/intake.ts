@@ -5,6 +5,7 @@
  * out-of-bounds delivery.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { errorReply, jsonReply } from '../shared/api-response';
 import { headerValue } from '../shared/headers';
 import { DeliveryLog } from './delivery-log';
 import { EventPublisher } from './event-publisher';
@@ -34,12 +35,6 @@ export interface WebhookDeps {
 
 /** EventBridge `source` of a webhook's events; add it to `certyo:eventSources` when that list is set. */
 export const eventSourceOf = (source: string): string => `webhook.${source}`;
-
-function reply(statusCode: number, body: Record<string, unknown>): APIGatewayProxyResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-const failure = (statusCode: number, error: string, message: string) => reply(statusCode, { error, message });
 
 /**
  * The one answer to every signature failure (missing or malformed header, stale timestamp, wrong
@@ -77,17 +72,17 @@ export async function handleWebhook(event: APIGatewayProxyEvent, deps: WebhookDe
   if (!mapped.ok) {
     deps.log.warn('Webhook refused: body', { ...delivery, reason: mapped.message });
     const error = mapped.status === 413 ? 'request_too_large' : mapped.status === 403 ? 'forbidden' : 'bad_request';
-    return failure(mapped.status, error, mapped.message);
+    return errorReply(mapped.status, error, mapped.message);
   }
 
   const claim = await deps.deliveries.claim(source, deliveryId);
   if (claim === 'published') {
     deps.log.info('Webhook delivery already published; not published again', delivery);
-    return reply(200, { status: 'duplicate', deliveryId });
+    return jsonReply(200, { status: 'duplicate', deliveryId });
   }
   if (claim === 'pending') {
     deps.log.info('Webhook delivery is being published by another attempt', delivery);
-    return failure(409, 'delivery_in_progress', 'This delivery is being published by an earlier attempt; retry it later');
+    return errorReply(409, 'delivery_in_progress', 'This delivery is being published by an earlier attempt; retry it later');
   }
   let eventId: string;
   try {
@@ -101,7 +96,7 @@ export async function handleWebhook(event: APIGatewayProxyEvent, deps: WebhookDe
     } catch (releaseError) {
       deps.log.error('Webhook claim not released; it expires as pending', { ...delivery, error: errorName(releaseError) });
     }
-    return failure(502, 'publish_failed', 'The event could not be published; retry the delivery');
+    return errorReply(502, 'publish_failed', 'The event could not be published; retry the delivery');
   }
   try {
     await deps.deliveries.markPublished(source, deliveryId, eventId);
@@ -111,5 +106,5 @@ export async function handleWebhook(event: APIGatewayProxyEvent, deps: WebhookDe
     deps.log.error('Webhook published but not marked published', { ...delivery, eventId, error: errorName(markError) });
   }
   deps.log.info('Webhook published', { ...delivery, eventId });
-  return reply(202, { status: 'accepted', deliveryId, eventId });
+  return jsonReply(202, { status: 'accepted', deliveryId, eventId });
 }

@@ -8,6 +8,7 @@ import {
   HttpIntegration,
   IdentitySource,
   IResource,
+  LambdaIntegration,
   LogGroupLogDestination,
   Method,
   MethodLoggingLevel,
@@ -152,6 +153,11 @@ export class CertyoApiProxy extends Construct {
    * (one segment of safe characters) before API Gateway puts it into the Certyo URL.
    */
   public readonly parameterAuthorizer: RequestAuthorizer;
+  /**
+   * The integration of the routes whose bodies name tenants (`tenantBody` in `PROXY_ROUTES`):
+   * checks every `tenantId` against the consumer's `tenantIds` and forwards the body unchanged.
+   */
+  public readonly tenantGuardFunction: CertyoFunction;
   /** Validates required request parameters (headers, path parameters) of every method. */
   public readonly requestValidator: RequestValidator;
   /** One method per entry of `PROXY_ROUTES`, in that order; no greedy `{proxy+}` resource exists. */
@@ -210,7 +216,7 @@ export class CertyoApiProxy extends Construct {
     this.requestValidator = this.api.addRequestValidator('ParameterValidator', { validateRequestParameters: true, validateRequestBody: false });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
-      reason: 'Request parameters are validated (consumer key header, path). Bodies are validated where their contract lives: by Certyo for proxied calls and by the webhook Lambda, which names the bad field; a gateway model would duplicate that contract and drift from it.',
+      reason: "Request parameters are validated (consumer key header, path). Bodies are validated where their contract lives: the tenant guard Lambda checks every tenantId of the write routes against the consumer's tenants, Certyo validates the rest, and the webhook Lambda names the bad field; a gateway model would duplicate that contract and drift from it.",
     });
 
     this.authorizerFunction = new CertyoFunction(this, 'AuthorizerFunction', {
@@ -244,6 +250,17 @@ export class CertyoApiProxy extends Construct {
         new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:GET'], resources: this.consumers.map((c) => c.apiKey.keyArn) }),
       );
     }
+
+    this.tenantGuardFunction = new CertyoFunction(this, 'TenantGuardFunction', {
+      lambdaName: 'proxy-tenant-guard',
+      config: props.config,
+      apiKeySecret: props.apiKeySecret,
+      // Within API Gateway's 29 s integration timeout; the Certyo request gets 20 s of it.
+      timeout: Duration.seconds(25),
+      memorySize: 256,
+      description: "Certyo proxy: lets a body reach Certyo only when every tenantId in it is one of the consumer's",
+      environment: { PROXY_TENANTS: tenantsJson(consumers), FORWARD_TIMEOUT_MS: '20000' },
+    });
 
     const certyo = props.config.apiUrl;
     this.routeMethods = PROXY_ROUTES.map((route) => this.addRoute(route, certyo));
@@ -279,31 +296,31 @@ export class CertyoApiProxy extends Construct {
     let resource: IResource = this.api.root;
     for (const part of route.path.split('/')) resource = resource.getResource(part) ?? resource.addResource(part);
     const parameters = pathParameters(route.path);
-    const method = resource.addMethod(
-      route.method,
-      new HttpIntegration(`${certyo}/api/v1/${route.path}`, {
-        proxy: true,
-        httpMethod: route.method,
-        options: {
-          requestParameters: {
-            ...Object.fromEntries(parameters.map((name) => [`integration.request.path.${name}`, `method.request.path.${name}`])),
-            // Overrides any X-API-Key (x-api-key) the caller sent.
-            'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
-            [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE,
+    // Bodies that name tenants go through the guard, which sends them on with the Certyo key itself.
+    const integration = route.tenantBody
+      ? new LambdaIntegration(this.tenantGuardFunction, { proxy: true, allowTestInvoke: false })
+      : new HttpIntegration(`${certyo}/api/v1/${route.path}`, {
+          proxy: true,
+          httpMethod: route.method,
+          options: {
+            requestParameters: {
+              ...Object.fromEntries(parameters.map((name) => [`integration.request.path.${name}`, `method.request.path.${name}`])),
+              // Overrides any X-API-Key (x-api-key) the caller sent.
+              'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey',
+              [`integration.request.header.${CONSUMER_KEY_HEADER}`]: CONSUMER_KEY_OVERWRITE,
+            },
           },
-        },
-      }),
-      {
-        authorizationType: AuthorizationType.CUSTOM,
-        authorizer: parameters.length > 0 ? this.parameterAuthorizer : this.authorizer,
-        apiKeyRequired: true,
-        requestParameters: {
-          ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
-          [`method.request.header.${CONSUMER_KEY_HEADER}`]: true,
-        },
-        requestValidator: this.requestValidator,
+        });
+    const method = resource.addMethod(route.method, integration, {
+      authorizationType: AuthorizationType.CUSTOM,
+      authorizer: parameters.length > 0 ? this.parameterAuthorizer : this.authorizer,
+      apiKeyRequired: true,
+      requestParameters: {
+        ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+        [`method.request.header.${CONSUMER_KEY_HEADER}`]: true,
       },
-    );
+      requestValidator: this.requestValidator,
+    });
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-COG4',
       reason: 'Consumers are services identified by their API Gateway key through a Lambda REQUEST authorizer that also enforces their scopes; there are no Cognito users.',
@@ -399,6 +416,11 @@ export function routePathPattern(stageName: string, resourcePaths: readonly stri
   return `^/${escape(stageName)}(${paths.join('|')})$`;
 }
 
+/** `PROXY_TENANTS` of the tenant guard: each consumer that has tenants, with them. */
+function tenantsJson(consumers: readonly ProxyConsumerConfig[]): string {
+  return JSON.stringify(Object.fromEntries(consumers.filter((c) => c.tenantIds.length > 0).map((c) => [c.name, c.tenantIds])));
+}
+
 function defaultStageThrottle(consumers: readonly ProxyConsumerConfig[]): ProxyThrottle {
   const sum = (pick: (c: ProxyConsumerConfig) => number) => consumers.reduce((total, c) => total + pick(c), 0);
   // API Gateway's default account limits: 10,000 requests/second, burst 5,000.
@@ -418,6 +440,10 @@ function validate(
   const consumersJson = JSON.stringify(values.consumers.map((c) => ({ name: c.name, keyId: 'x'.repeat(KEY_ID_LENGTH), scopes: c.scopes })));
   if (consumersJson.length > MAX_CONSUMERS_JSON_BYTES) {
     problems.add(`config.apiProxy.consumers: ${values.consumers.length} consumers do not fit the authorizer's environment (${consumersJson.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names or fewer consumers`);
+  }
+  const tenants = tenantsJson(values.consumers);
+  if (tenants.length > MAX_CONSUMERS_JSON_BYTES) {
+    problems.add(`config.apiProxy.consumers: the consumers' tenantIds do not fit the tenant guard's environment (${tenants.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use fewer or shorter tenant ids`);
   }
   for (const c of values.consumers) {
     if (c.burstLimit > 5_000) problems.add(`config.apiProxy.consumers: consumer "${c.name}" burstLimit must be at most 5000, got ${c.burstLimit}`);

@@ -129,7 +129,13 @@ export class BatchedForwarding extends Construct {
       timeout,
       memorySize: props.memorySize ?? 1024,
       description: 'Forwards record events from the buffer queue to Certyo bulk requests',
-      environment: { BUFFER_QUEUE_URL: this.buffer.queueUrl, REJECTED_QUEUE_URL: this.rejectedEvents.queue.queueUrl },
+      environment: {
+        BUFFER_QUEUE_URL: this.buffer.queueUrl,
+        REJECTED_QUEUE_URL: this.rejectedEvents.queue.queueUrl,
+        // The forwarder carries a trailing partial request only when the batch was cut short, and only while events are younger than the window.
+        BATCH_SIZE: String(batchSize),
+        BATCH_WINDOW_SECONDS: String(batchWindowSeconds),
+      },
     });
     this.forwarder.addEventSource(
       new SqsEventSource(this.buffer, {

@@ -9,6 +9,7 @@ import { awsManagedPolicyFinding } from '../nag';
 import { lambdaCode } from '../bundling';
 import { CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
+import { MAX_BODY_BYTES_ENV } from '../../lambdas/shared/certyo-types';
 
 /**
  * V8 heap limits for a function of `memorySize` MB, passed as `NODE_OPTIONS` so the heap is
@@ -58,12 +59,22 @@ export interface CertyoFunctionProps {
 }
 
 /**
+ * `secretsmanager:GetSecretValue` on `secret` only: the one call the shared key loader makes
+ * (`lambdas/shared/api-key.ts`). Not `ISecret.grantRead`, which adds `DescribeSecret`, unused here.
+ * A secret imported by name is matched with Secrets Manager's six-character suffix, as CDK does.
+ */
+export function grantGetSecretValue(fn: LambdaFunction, secret: ISecret): void {
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`] }));
+  secret.encryptionKey?.grantDecrypt(fn);
+}
+
+/**
  * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
  * (`lib/bundling.ts`: ES modules split so a cold start loads only what it uses, minified, SDK
  * bundled, no source map), JSON logs into a log group with retention, and
  * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
- * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`).
+ * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`, `CERTYO_MAX_BODY_BYTES`).
  */
 export class CertyoFunction extends LambdaFunction {
   /**
@@ -105,6 +116,7 @@ export class CertyoFunction extends LambdaFunction {
         NODE_OPTIONS: heapOptions(memorySize),
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
+        [MAX_BODY_BYTES_ENV]: String(props.config.bulkMaxBodyBytes),
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
         POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
         ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
@@ -113,7 +125,7 @@ export class CertyoFunction extends LambdaFunction {
       },
     });
     this.serviceRole = role;
-    props.apiKeySecret?.grantRead(this);
+    if (props.apiKeySecret) grantGetSecretValue(this, props.apiKeySecret);
     props.rateBudget?.grantUse(this);
 
     if (props.network) {

@@ -7,6 +7,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertyoConfig } from '../config';
 import { CertyoFunction } from './certyo-function';
+import { WRITE_BACK_ATTRIBUTES } from '../../lambdas/ddb-ingest/write-back';
 import { RateBudgetTable } from './rate-budget-table';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { OperationsTopic } from './operations-topic';
@@ -61,6 +62,8 @@ export interface DynamoDbIngestProps {
 export interface IngestedTable {
   readonly tableName: string;
   readonly tableArn: string;
+  /** Key attribute names (from `certyo:dynamodb.tables`, or `pk` for the demo table); empty when not configured. */
+  readonly keyAttributes: readonly string[];
   readonly streamArn: string;
   readonly mapping: EventSourceMapping;
 }
@@ -103,12 +106,14 @@ export class DynamoDbIngest extends Construct {
         'messages without it are batches Lambda discarded after its retries (body: shard and sequence-number range, readable from the stream for 24 hours).',
     });
 
-    let sources: { tableName: string; tableArn: string; streamArn: string; id: string }[];
+    let sources: { tableName: string; tableArn: string; streamArn: string; keyAttributes: readonly string[]; id: string }[];
     if (ddb.tables.length > 0) {
-      sources = ddb.tables.map((t) => ({ ...t, tableArn: tableArnOf(t.streamArn), id: `Stream-${t.tableName}` }));
+      sources = ddb.tables.map((t) => ({ ...t, keyAttributes: t.keyAttributes ?? [], tableArn: tableArnOf(t.streamArn), id: `Stream-${t.tableName}` }));
     } else {
       this.demoTable = createDemoTable(this);
-      sources = [{ tableName: this.demoTable.tableName, tableArn: this.demoTable.tableArn, streamArn: this.demoTable.tableStreamArn as string, id: 'DemoTableStream' }];
+      sources = [
+        { tableName: this.demoTable.tableName, tableArn: this.demoTable.tableArn, streamArn: this.demoTable.tableStreamArn as string, keyAttributes: [DEMO_KEY], id: 'DemoTableStream' },
+      ];
     }
 
     this.function = new CertyoFunction(this, 'Function', {
@@ -139,7 +144,7 @@ export class DynamoDbIngest extends Construct {
       }),
     );
     if (ddb.writeBack) {
-      this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:UpdateItem'], resources: sources.map((s) => s.tableArn) }));
+      for (const source of sources) this.function.addToRolePolicy(writeBackStatement(source, WRITE_BACK_ATTRIBUTES));
     }
 
     const onFailure = new SqsDlq(this.deadLetterQueue.queue);
@@ -161,9 +166,29 @@ export class DynamoDbIngest extends Construct {
   }
 }
 
+/**
+ * UpdateItem on one table, limited to `attributes` and the table's key (`dynamodb:Attributes`
+ * counts what a request reads, writes or evaluates in its condition; AWS requires the key
+ * attributes in the list) and to `ReturnValues` NONE, so nothing else of an item is read back.
+ */
+export function writeBackStatement(table: { readonly tableArn: string; readonly keyAttributes: readonly string[] }, attributes: readonly string[]): PolicyStatement {
+  if (table.keyAttributes.length === 0) throw new Error(`writeBackStatement: table ${table.tableArn} has no keyAttributes (certyo:dynamodb.tables)`);
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...table.keyAttributes, ...attributes] },
+      StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+    },
+  });
+}
+
+const DEMO_KEY = 'pk';
+
 function createDemoTable(scope: Construct): Table {
   return new Table(scope, 'DemoTable', {
-    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    partitionKey: { name: DEMO_KEY, type: AttributeType.STRING },
     billingMode: BillingMode.PAY_PER_REQUEST,
     stream: StreamViewType.NEW_AND_OLD_IMAGES,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

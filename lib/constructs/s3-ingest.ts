@@ -39,10 +39,17 @@ export interface S3IngestProps {
    */
   readonly timeout?: Duration;
   /**
-   * Files (SQS messages) per invocation.
-   * @default 10
+   * Files (SQS messages) per invocation. The files of an invocation share bulk requests, so
+   * small files uploaded together fill them (20 files of 150 records: 3 requests, not 20).
+   * @default 100
    */
   readonly batchSize?: number;
+  /**
+   * How long SQS gathers notifications before invoking (needed above 10 per batch): files
+   * uploaded together arrive in one invocation, at the cost of this much latency.
+   * @default Duration.seconds(2)
+   */
+  readonly batchWindow?: Duration;
   /**
    * Concurrent invocations. Every invocation spends the same 1,000 requests/hour of the key,
    * so a low value keeps bulk requests full instead of racing each other into the rate limit.
@@ -97,10 +104,11 @@ export class S3Ingest extends Construct {
     super(scope, id);
     const s3 = props.config.s3;
     const timeout = props.timeout ?? Duration.minutes(5);
-    const batchSize = props.batchSize ?? 10;
+    const batchSize = props.batchSize ?? 100;
+    const batchWindow = props.batchWindow ?? Duration.seconds(2);
     const maxConcurrency = props.maxConcurrency ?? 2;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    validate(id, { timeout, batchSize, maxConcurrency, maxReceiveCount, prefix: s3.prefix });
+    validate(id, { timeout, batchSize, batchWindow, maxConcurrency, maxReceiveCount, prefix: s3.prefix });
 
     if (s3.bucketName) {
       this.bucket = Bucket.fromBucketName(this, 'Bucket', s3.bucketName);
@@ -134,9 +142,9 @@ export class S3Ingest extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS recommends six times the function timeout, so a message is not redelivered while
-      // a throttled invocation is still working on it.
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      // AWS recommends six times the function timeout plus the batching window, so a message is
+      // not redelivered while a throttled invocation is still working on it.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6 + batchWindow.toSeconds()),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.failedMessages.queue, maxReceiveCount },
     });
@@ -163,7 +171,9 @@ export class S3Ingest extends Construct {
       backlogAge,
       `S3 notifications or large-file continuations wait in the ingest queue for more than ${backlogAge.toHumanString()}: the key's 1,000 requests/hour cannot keep up, Certyo fails, or the s3-ingest function fails (see its logs).`,
     );
-    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true }));
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize, maxBatchingWindow: batchWindow.toSeconds() > 0 ? batchWindow : undefined, maxConcurrency, reportBatchItemFailures: true }),
+    );
     this.grantRead(s3.prefix);
     this.queue.grantSendMessages(this.function);
     this.rejectedRecords.queue.grantSendMessages(this.function);
@@ -201,11 +211,14 @@ export class S3Ingest extends Construct {
 
 function validate(
   id: string,
-  values: { timeout: Duration; batchSize: number; maxConcurrency: number; maxReceiveCount: number; prefix: string | undefined },
+  values: { timeout: Duration; batchSize: number; batchWindow: Duration; maxConcurrency: number; maxReceiveCount: number; prefix: string | undefined },
 ): void {
   const problems = new PropProblems(`S3Ingest ${id}`);
   problems.ingestTimeout(values.timeout);
-  problems.wholeNumber('batchSize', values.batchSize, 1, 10);
+  problems.wholeNumber('batchSize', values.batchSize, 1, 10_000);
+  const windowSeconds = values.batchWindow.toSeconds();
+  problems.wholeNumber('batchWindow (seconds)', windowSeconds, 0, 300);
+  if (values.batchSize > 10 && windowSeconds < 1) problems.add(`batchWindow must be at least 1 second when batchSize is above 10 (an SQS event source rule), got ${windowSeconds}`);
   problems.wholeNumber('maxConcurrency', values.maxConcurrency, 2, 1000);
   problems.wholeNumber('maxReceiveCount', values.maxReceiveCount, 1, 1000);
   if (values.prefix?.includes('*')) problems.add(`config.s3.prefix must be a literal key prefix, got "${values.prefix}"`);

@@ -14,6 +14,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct } from 'constructs';
 import { formatVerificationPolicy, VerificationPolicy } from '../../lambdas/shared/verification-starter';
 import { CertyoFunction } from './certyo-function';
+import { writeBackStatement } from './dynamodb-ingest';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { CertyoConfig } from '../config';
 import { OperationsTopic } from './operations-topic';
@@ -23,6 +24,28 @@ export const VERIFY_RECORD_ASL = path.join(__dirname, '..', '..', 'statemachines
 
 /** Longest an Express execution may run. */
 const EXPRESS_LIMIT_SECONDS = 300;
+
+/**
+ * The attributes the workflow's DynamoDB UpdateItem tasks name (set, remove or compare), read
+ * from the definition itself, so the write-back grant cannot drift from what the tasks send.
+ */
+export function workflowWriteBackAttributes(text = fs.readFileSync(VERIFY_RECORD_ASL, 'utf8')): string[] {
+  // Placeholders stand for numbers or for text inside strings: 0 keeps both valid JSON.
+  const definition: unknown = JSON.parse(text.replace(/\$\{\w+\}/g, '0'));
+  const names = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const state = node as { Resource?: unknown; Parameters?: { ExpressionAttributeNames?: Record<string, string> } };
+    if (state.Resource === 'arn:aws:states:::dynamodb:updateItem') {
+      const declared = state.Parameters?.ExpressionAttributeNames;
+      if (!declared) throw new Error(`${VERIFY_RECORD_ASL}: an updateItem task must name its attributes in ExpressionAttributeNames (its IAM grant lists them)`);
+      Object.values(declared).forEach((name) => names.add(name));
+    }
+    Object.values(node).forEach(visit);
+  };
+  visit(definition);
+  return [...names].sort();
+}
 
 /** The `${...}` placeholders of `statemachines/verify-record.asl.json`. */
 export interface VerifyRecordSubstitutions {
@@ -217,6 +240,11 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
           },
         }),
         new PolicyStatement({ actions: ['events:RetrieveConnectionCredentials'], resources: [connection.connectionArn] }),
+        // Step Functions reads the connection's credentials with the execution role: the HTTP
+        // Task guide ("IAM permissions to run an HTTP Task", step-functions/latest/dg/call-https-apis.html)
+        // lists GetSecretValue and DescribeSecret on the connection's events!connection/* secret,
+        // and CDK's own HttpInvoke task (aws-stepfunctions-tasks/lib/http/invoke.ts) grants exactly
+        // these two. Kept although our code never calls DescribeSecret: the service does.
         new PolicyStatement({
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           resources: [connection.connectionSecretArn],
@@ -264,9 +292,10 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
    * grant an input with `writeBacks` still notifies, then fails its execution (alarmed).
    * Tables encrypted with a customer-managed KMS key also need that key granted.
    */
-  grantWriteBack(...tables: readonly { readonly tableArn: string }[]): void {
+  grantWriteBack(...tables: readonly { readonly tableArn: string; readonly keyAttributes: readonly string[] }[]): void {
     if (tables.length === 0) throw new Error('VerifyRecordWorkflow.grantWriteBack: tables must name at least one table');
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: tables.map((t) => t.tableArn) }));
+    const attributes = workflowWriteBackAttributes();
+    for (const table of tables) this.stateMachine.addToRolePolicy(writeBackStatement(table, attributes));
   }
 
   grantStartTo(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {

@@ -8,7 +8,7 @@
  */
 import { CertyoApi, IngestManyOutcome, RateLimitedError } from '../../lambdas/shared/certyo-types';
 import { noVerification, VerificationStarter } from '../../lambdas/shared/verification-starter';
-import { forwardBatch, ForwarderReporter } from '../../lambdas/forwarder/forward-batch';
+import { carryPolicy, forwardBatch, ForwarderReporter, LAMBDA_PAYLOAD_BYTES } from '../../lambdas/forwarder/forward-batch';
 import { EventRoutes, matchingRoutes } from './event-routes';
 import { MemoryDeadLetters, MemoryQueue } from './memory-queue';
 import { RecordingLog } from './recording-log';
@@ -17,8 +17,10 @@ export interface ForwarderPathOptions {
   readonly routes: EventRoutes;
   readonly certyo: CertyoApi;
   readonly tenantId: string;
-  /** Messages per invocation (`certyo:batched.batchSize`). @default 10_000 */
+  /** Messages per invocation (`certyo:batched.batchSize`), within Lambda's 6 MB payload. @default 10_000 */
   readonly batchSize?: number;
+  /** The forwarder's carry policy's age limit (`certyo:batched.batchWindowSeconds`); 0 never carries. @default 60 */
+  readonly batchWindowSeconds?: number;
   /** @default 60_000 */
   readonly invocationMs?: number;
   /** @default noVerification */
@@ -41,6 +43,8 @@ export interface ForwarderPathRun {
   readonly queue: MemoryQueue;
   readonly log: RecordingLog;
   readonly rateLimited: boolean;
+  /** `ChangeMessageVisibilityBatch` calls the forwarder made (10 messages each), and the messages they changed. */
+  readonly visibility: { readonly calls: number; readonly messages: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,6 +55,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   const rejected = new MemoryDeadLetters();
   const log = new RecordingLog();
   const batchSize = options.batchSize ?? 10_000;
+  const carry = carryPolicy(batchSize, options.batchWindowSeconds ?? 60);
   const source = events[Symbol.iterator]();
   let exhausted = false;
   let produced = 0;
@@ -58,6 +63,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   let invocations = 0;
   let handlerMs = 0;
   let rateLimited = false;
+  const visibility = { calls: 0, messages: 0 };
 
   /** Puts events on the buffer until a batch is waiting (what EventBridge delivers meanwhile). */
   const produce = (): void => {
@@ -84,7 +90,7 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
   };
 
   for (produce(); queue.size > 0; produce()) {
-    const records = queue.receive(batchSize);
+    const records = queue.receive(batchSize, LAMBDA_PAYLOAD_BYTES);
     if (records.length === 0) {
       await sleep(Math.max(1, (queue.nextVisibleAt() ?? Date.now()) - Date.now()));
       continue;
@@ -96,13 +102,20 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
       response = await forwardBatch(records, {
         certyo: options.certyo,
         deadLetters: rejected,
-        visibility: { postpone: async (messages, seconds) => messages.forEach((m) => queue.changeVisibility(m.messageId, seconds)) },
+        visibility: {
+          postpone: async (messages, seconds) => {
+            visibility.calls += Math.ceil(messages.length / 10);
+            visibility.messages += messages.length;
+            messages.forEach((m) => queue.changeVisibility(m.messageId, seconds));
+          },
+        },
         verification: options.verification ?? noVerification,
         tenantId: options.tenantId,
         deadline: started + (options.invocationMs ?? 60_000),
         now: Date.now,
         log,
         reporter,
+        carry,
       });
     } catch (error) {
       response = error instanceof Error ? error : new Error(String(error));
@@ -112,5 +125,5 @@ export async function runForwarderPath(events: Iterable<unknown>, options: Forwa
     queue.settle(records, response);
     if (rateLimited && options.stopOnRateLimit) break;
   }
-  return { events: produced, unrouted, invocations, handlerMs, rejected, queue, log, rateLimited };
+  return { events: produced, unrouted, invocations, handlerMs, rejected, queue, log, rateLimited, visibility };
 }

@@ -35,6 +35,9 @@ export interface MemoryQueueOptions {
   readonly now?: () => number;
 }
 
+/** Length of the receipt handles SQS hands out (observed: 350-400 characters). */
+const RECEIPT_HANDLE_CHARS = 380;
+
 export class MemoryQueue {
   /** Messages that exhausted their receives, with the last failure's reason. */
   readonly deadLetters: { readonly body: string; readonly reason: string }[] = [];
@@ -77,33 +80,50 @@ export class MemoryQueue {
     return this.messages.reduce<number | undefined>((min, m) => (min === undefined || m.visibleAt < min ? m.visibleAt : min), undefined);
   }
 
-  /** Up to `max` visible messages as SQS event records; they stay invisible until `settle`. */
-  receive(max: number): SQSRecord[] {
+  /**
+   * Up to `max` visible messages as SQS event records, and no more than fit `maxEventBytes` as a
+   * Lambda event (`{"Records":[...]}`), as the event source mapping cuts a batch at Lambda's
+   * payload limit; they stay invisible until `settle`.
+   */
+  receive(max: number, maxEventBytes = Number.POSITIVE_INFINITY): SQSRecord[] {
     const now = this.now();
-    const batch = this.messages.filter((m) => m.visibleAt <= now).slice(0, max);
-    if (batch.length === 0) return [];
-    this.requests.receive += Math.ceil(batch.length / 10);
-    return batch.map((m) => {
+    const taken: SQSRecord[] = [];
+    let bytes = Buffer.byteLength('{"Records":[]}');
+    for (const m of this.messages) {
+      if (taken.length >= max) break;
+      if (m.visibleAt > now) continue;
+      const record = this.record(m, m.receiveCount + 1, m.firstReceivedAt ?? now);
+      const size = Buffer.byteLength(JSON.stringify(record)) + (taken.length > 0 ? 1 : 0);
+      if (bytes + size > maxEventBytes) break;
+      bytes += size;
+      taken.push(record);
       m.receiveCount++;
       m.firstReceivedAt ??= now;
       m.visibleAt = Number.POSITIVE_INFINITY;
-      return {
-        messageId: m.messageId,
-        receiptHandle: `${m.messageId}#${m.receiveCount}`,
-        body: m.body,
-        attributes: {
-          ApproximateReceiveCount: String(m.receiveCount),
-          SentTimestamp: String(m.sentAt),
-          SenderId: 'AIDAEXAMPLELOCALRUN',
-          ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
-        },
-        messageAttributes: {},
-        md5OfBody: createHash('md5').update(m.body).digest('hex'),
-        eventSource: 'aws:sqs',
-        eventSourceARN: this.arn,
-        awsRegion: 'us-east-1',
-      };
-    });
+    }
+    this.requests.receive += Math.ceil(taken.length / 10);
+    return taken;
+  }
+
+  /** A message as a Lambda event record; the receipt handle is as long as a real one (~380 characters), so event sizes are realistic. */
+  private record(m: Stored, receiveCount: number, firstReceivedAt: number): SQSRecord {
+    const handle = `${m.messageId}#${receiveCount}#`;
+    return {
+      messageId: m.messageId,
+      receiptHandle: handle + 'A'.repeat(RECEIPT_HANDLE_CHARS - handle.length),
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: String(receiveCount),
+        SentTimestamp: String(m.sentAt),
+        SenderId: 'AIDAEXAMPLELOCALRUN',
+        ApproximateFirstReceiveTimestamp: String(firstReceivedAt),
+      },
+      messageAttributes: {},
+      md5OfBody: createHash('md5').update(m.body).digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.arn,
+      awsRegion: 'us-east-1',
+    };
   }
 
   /**

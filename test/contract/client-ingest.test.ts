@@ -244,3 +244,21 @@ describe('ingestMany', () => {
     expect(outcome.accepted[0]!.result.recordHash).toBe(sha256Hex('{"amount":12345678901234567890.123456789}'));
   });
 });
+
+describe('forward (the API proxy tenant guard)', () => {
+  it('sends the body as written, so every digit reaches Certyo, and returns answers of any status without retrying', async () => {
+    const client = clientFor(sandbox, { maxAttempts: 1 });
+    const payload = '{"amount":12345678901234567890123,"ratio":1.000000000000000000001}';
+    const body = `{"tenantId":"acme-corp","database":"billing","collection":"invoices","recordId":"INV-9","idempotencyKey":"forwarded-9","recordPayload":${payload}}`;
+
+    const accepted = await client.forward({ method: 'POST', path: '/api/v1/records', body });
+    const direct = await client.ingestRecord({ ...invoice(10), recordPayload: new RawJson(payload) });
+    const refused = await client.forward({ method: 'POST', path: '/api/v1/records', body: '{"tenantId":"acme-corp"}' });
+
+    expect(accepted.status).toBe(202);
+    expect((JSON.parse(accepted.text) as { recordHash: string }).recordHash).toBe(direct.recordHash);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.text)).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    expect(sandbox.stats().requests['POST /api/v1/records']).toEqual({ '202': 2, '400': 1 });
+  });
+});

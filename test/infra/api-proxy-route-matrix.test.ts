@@ -10,11 +10,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { APIGatewayRequestAuthorizerEvent, PolicyDocument } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, PolicyDocument } from 'aws-lambda';
 import fc from 'fast-check';
 import { authorize, AuthorizerDeps, ProxyAuthorizerResult } from '../../lambdas/proxy-authorizer/authorize';
 import { cachedConsumerDirectory } from '../../lambdas/proxy-authorizer/consumers';
 import { PATH_PARAMETER, PROXY_ROUTES, PROXY_SCOPES, ProxyScope } from '../../lambdas/proxy-authorizer/routes';
+import { guardTenants } from '../../lambdas/proxy-tenant-guard/guard';
 import { loadConfig } from '../../lib/config';
 import { CertyoApiProxy } from '../../lib/constructs/api-proxy';
 import { WebhookIntake } from '../../lib/constructs/webhook-intake';
@@ -38,8 +39,10 @@ const SCOPE_SETS: readonly (readonly ProxyScope[])[] = [...Array(2 ** PROXY_SCOP
 const consumerName = (scopes: readonly ProxyScope[]) => `c-${scopes.join('-')}`;
 const keyOf = (scopes: readonly ProxyScope[]) => `consumerkey-${scopes.join('-')}-0123456789abcdef`;
 
+const LAMBDA = 'lambda';
+
 function synthesizeProxy(): { methods: SynthMethod[]; wafPattern: RegExp; stage: string } {
-  const context = projectContext({ 'certyo:apiProxy.consumers': SCOPE_SETS.map((scopes) => ({ name: consumerName(scopes), scopes })) });
+  const context = projectContext({ 'certyo:apiProxy.consumers': SCOPE_SETS.map((scopes) => ({ name: consumerName(scopes), scopes, tenantIds: ['acme'] })) });
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Matrix');
   const config = loadConfig(context);
   const proxy = new CertyoApiProxy(stack, 'Proxy', { config, apiKeySecret: Secret.fromSecretNameV2(stack, 'S', 'certyo/api-key') });
@@ -62,7 +65,7 @@ function synthesizeProxy(): { methods: SynthMethod[]; wafPattern: RegExp; stage:
         httpMethod: p.HttpMethod,
         resourcePath: pathOf(p.ResourceId),
         authorizer: authorizerId === undefined ? undefined : { id: authorizerId, ttl: ttl ?? 300 },
-        uri: typeof p.Integration.Uri === 'string' ? p.Integration.Uri : 'lambda',
+        uri: typeof p.Integration.Uri === 'string' ? p.Integration.Uri : LAMBDA,
       };
     });
   const acl = Object.values(resources).find((r) => r.Type === 'AWS::WAFv2::WebACL') as unknown as { Properties: { Rules: { Name: string; Statement: unknown }[] } };
@@ -141,8 +144,32 @@ async function send(
     if (method.authorizer.ttl > 0) cache.set(slot, answer);
   }
   if (!policyAllows(answer.policyDocument as PolicyDocument, methodArn)) return { forwarded: false, why: 'policy' };
+  if (method.uri === LAMBDA) return throughTenantGuard(method, request.httpMethod, answer);
   const target = Object.entries(parameters).reduce((uri, [name, value]) => uri.replace(`{${name}}`, value), method.uri);
   return { forwarded: true, url: new URL(target), method };
+}
+
+/** A Lambda-integrated method is the tenant guard: what it sends Certyo for a body of an allowed tenant. */
+async function throughTenantGuard(method: SynthMethod, httpMethod: string, answer: ProxyAuthorizerResult): Promise<Outcome> {
+  const sent: string[] = [];
+  const event = {
+    resource: method.resourcePath,
+    httpMethod,
+    headers: {},
+    // Passes as a record and as a bulk body.
+    body: '{"tenantId":"acme","items":[{"tenantId":"acme"}]}',
+    isBase64Encoded: false,
+    requestContext: { requestId: 'r', authorizer: { ...answer.context, principalId: answer.principalId } },
+  } as unknown as APIGatewayProxyEvent;
+  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  await guardTenants(event, {
+    tenantsOf: () => ['acme'],
+    certyo: { forward: async (r) => (sent.push(r.path), { status: 202, headers: new Headers(), text: '{}' }) },
+    log: silent,
+    now: () => 0,
+    forwardTimeoutMs: 1000,
+  });
+  return sent.length === 0 ? { forwarded: false, why: 'tenant guard' } : { forwarded: true, url: new URL(`https://www.certyos.com${sent[0]}`), method };
 }
 
 /** The scope of the route a forwarded URL lands on at Certyo, if it is exactly one of them with a safe parameter. */

@@ -4,14 +4,15 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { loadConfig } from '../../lib/config';
 import { CertyoApiProxy, CertyoApiProxyProps } from '../../lib/constructs/api-proxy';
+import { PROXY_ROUTES } from '../../lambdas/proxy-authorizer/routes';
 import { WebhookIntake } from '../../lib/constructs/webhook-intake';
 import { formatFindings, projectContext, synth } from '../helpers/synth';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;
 
 const CONSUMERS = [
-  { name: 'billing', scopes: ['ingest', 'read'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
-  { name: 'audit', scopes: ['verify'] },
+  { name: 'billing', scopes: ['ingest', 'read'], tenantIds: ['acme', 'acme-eu'], rateLimit: 0.04, burstLimit: 8, monthlyQuota: 200_000 },
+  { name: 'audit', scopes: ['verify'], tenantIds: ['acme'] },
 ];
 
 function single(template: Template, type: string, pattern: RegExp): string {
@@ -31,12 +32,13 @@ describe('CertyoApiProxyStack', () => {
   const billingKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeybilling/);
   const auditKey = single(template, 'AWS::ApiGateway::ApiKey', /^ProxyKeyaudit/);
   const authorizerFunction = single(template, 'AWS::Lambda::Function', /^ProxyAuthorizerFunction[0-9A-F]{8}$/);
+  const tenantGuard = single(template, 'AWS::Lambda::Function', /^ProxyTenantGuardFunction[0-9A-F]{8}$/);
 
   it("alarms on the authorizer's and the webhook's errors to the pipeline's operations topic", () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
     const onErrors = alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Threshold === 1);
     const functions = onErrors.map((a) => JSON.stringify(a.Properties.Dimensions));
-    expect(functions).toEqual(expect.arrayContaining([expect.stringContaining(authorizerFunction), expect.stringContaining('WebhooksFunction')]));
+    expect(functions).toEqual(expect.arrayContaining([expect.stringContaining(authorizerFunction), expect.stringContaining(tenantGuard), expect.stringContaining('WebhooksFunction')]));
     for (const alarm of onErrors) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(':CertyoPipelineStack-operations');
   });
 
@@ -49,18 +51,18 @@ describe('CertyoApiProxyStack', () => {
 
   it('proxies each Certyo route as its own method to the same path below {apiUrl}/api/v1/, injecting the Certyo key', () => {
     const methods = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.AuthorizationType === 'CUSTOM');
-    const uris = methods.map((m) => `${m.Properties.HttpMethod} ${(m.Properties.Integration as { Uri: string }).Uri}`).sort();
+    const http = methods.filter((m) => (m.Properties.Integration as { Type: string }).Type === 'HTTP_PROXY');
+    const uris = http.map((m) => `${m.Properties.HttpMethod} ${(m.Properties.Integration as { Uri: string }).Uri}`).sort();
 
+    // The routes whose bodies name tenants go through the tenant guard (next test).
     expect(uris).toEqual([
       'GET https://www.certyos.com/api/v1/records',
       'GET https://www.certyos.com/api/v1/snapshots/{snapshotId}',
       'GET https://www.certyos.com/api/v1/snapshots/{snapshotId}/lifecycle',
       'GET https://www.certyos.com/api/v1/verify/history',
-      'POST https://www.certyos.com/api/v1/records',
-      'POST https://www.certyos.com/api/v1/records/bulk',
       'POST https://www.certyos.com/api/v1/snapshots/{snapshotId}/retry',
-      'POST https://www.certyos.com/api/v1/verify/record',
     ]);
+    expect(methods).toHaveLength(PROXY_ROUTES.length);
     template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: Match.stringLikeRegexp('\\+') }, 0);
     template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'ANY' }, 0);
     template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -82,10 +84,46 @@ describe('CertyoApiProxyStack', () => {
       },
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'POST',
+      HttpMethod: 'GET',
       AuthorizerId: { Ref: authorizer },
-      Integration: { Uri: 'https://www.certyos.com/api/v1/records/bulk', RequestParameters: { 'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey' } },
+      Integration: { Uri: 'https://www.certyos.com/api/v1/verify/history', RequestParameters: { 'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey' } },
     });
+  });
+
+  it('sends every route whose body names tenants, and only those, through the tenant guard Lambda', () => {
+    const methods = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.AuthorizationType === 'CUSTOM');
+    const guarded = methods.filter(([, m]) => JSON.stringify(m.Properties.Integration).includes(tenantGuard));
+    const pathOf = (id: string): string => {
+      const resource = resources[id] as unknown as { Properties: { PathPart: string; ParentId: { Ref?: string } } };
+      const parent = resource.Properties.ParentId.Ref;
+      return parent && resources[parent]?.Type === 'AWS::ApiGateway::Resource' ? `${pathOf(parent)}/${resource.Properties.PathPart}` : resource.Properties.PathPart;
+    };
+    const routes = guarded.map(([, m]) => `${m.Properties.HttpMethod} ${pathOf((m.Properties.ResourceId as { Ref: string }).Ref)}`).sort();
+
+    expect(routes).toEqual(PROXY_ROUTES.filter((r) => r.tenantBody !== undefined).map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes).toEqual(['POST records', 'POST records/bulk', 'POST verify/record']);
+    for (const [, method] of guarded) {
+      expect(method.Properties).toMatchObject({ AuthorizerId: { Ref: authorizer }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' } });
+      // No Certyo key mapped into a header: the guard loads the key itself and sends only allowed bodies.
+      expect(JSON.stringify(method.Properties)).not.toContain('certyoApiKey');
+    }
+    // API Gateway may invoke the guard only for those methods.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(tenantGuard));
+    const methodOf = (arn: { 'Fn::Join': [string, unknown[]] }) => arn['Fn::Join'][1].at(-1);
+    expect(permissions.map((p) => methodOf(p.Properties.SourceArn)).sort()).toEqual([
+      '/POST/records',
+      '/POST/records/bulk',
+      '/POST/verify/record',
+    ]);
+  });
+
+  it("tells the tenant guard each consumer's tenants and lets it read the Certyo secret", () => {
+    const fn = resources[tenantGuard] as unknown as { Properties: { Environment: { Variables: Record<string, string> }; Role: { 'Fn::GetAtt': [string] } } };
+    expect(JSON.parse(fn.Properties.Environment.Variables.PROXY_TENANTS as string)).toEqual({ billing: ['acme', 'acme-eu'], audit: ['acme'] });
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(role));
+    const actions = policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) => st.Action));
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('follows certyo:apiUrl in the integration URIs', () => {
@@ -268,7 +306,7 @@ describe('CertyoApiProxyStack switches', () => {
 describe('construct props validation', () => {
   const base = loadConfig(projectContext());
   // Built in code, not from context (where the budget check would refuse it first).
-  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
+  const config = { ...base, apiProxy: { ...base.apiProxy, consumers: [{ name: 'big', scopes: ['read' as const], tenantIds: [], rateLimit: 1, burstLimit: 10_000, hourlyRequests: 13_600 }] } };
   const scope = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const proxy = (props: Partial<CertyoApiProxyProps>) => () => {
     const stack = scope();

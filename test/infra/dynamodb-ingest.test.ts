@@ -125,8 +125,8 @@ describe('DynamoDbIngest with existing tables and write-back', () => {
   const sessions = 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions/stream/2026-03-01T00:00:00.000';
   const synthesized = synth({
     'certyo:dynamodb.tables': [
-      { tableName: 'orders', streamArn: orders },
-      { tableName: 'sessions', streamArn: sessions },
+      { tableName: 'orders', streamArn: orders, keyAttributes: ['pk', 'sk'] },
+      { tableName: 'sessions', streamArn: sessions, keyAttributes: ['sessionId'] },
     ],
     'certyo:dynamodb.writeBack': true,
     'certyo:dynamodb.ttlDeletes': 'skip',
@@ -145,15 +145,22 @@ describe('DynamoDbIngest with existing tables and write-back', () => {
     expect(mappings.filter((m) => typeof m.Properties.EventSourceArn === 'string' && m.Properties.EventSourceArn.includes(':dynamodb:'))).toHaveLength(2);
   });
 
-  it('reads exactly those streams and may update exactly those tables', () => {
+  it("reads exactly those streams and may update exactly those tables, only the write-back's certyo_* attributes and each table's key, reading nothing back", () => {
+    const onlyWriteBack = (keys: string[]) => ({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...keys, 'certyo_status', 'certyo_record_hash', 'certyo_ingested_at'] },
+      StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+    });
     expect(dynamodbStatements(template)).toEqual([
       { Effect: 'Allow', Action: STREAM_ACTIONS, Resource: [orders, sessions] },
-      {
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/orders', 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions'],
-      },
+      { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders', Condition: onlyWriteBack(['pk', 'sk']) },
+      { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions', Condition: onlyWriteBack(['sessionId']) },
     ]);
+  });
+
+  it('refuses write-back on a table without keyAttributes, naming both keys', () => {
+    expect(() => loadConfig({ ...projectContext(), 'certyo:dynamodb.writeBack': true, 'certyo:dynamodb.tables': [{ tableName: 'orders', streamArn: orders }] })).toThrow(
+      'certyo:dynamodb.tables: orders need keyAttributes (["<partition key>", "<sort key>"?]) because certyo:dynamodb.writeBack is true',
+    );
   });
 
   it('passes the database, TTL policy and write-back to the function', () => {

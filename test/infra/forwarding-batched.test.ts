@@ -65,11 +65,11 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     }
   });
 
-  it('invokes the forwarder with up to 10,000 events gathered for 60 s, two at a time, with partial batch responses', () => {
+  it('invokes the forwarder with up to 4,000 events (within the 6 MB Lambda payload) gathered for 60 s, two at a time, with partial batch responses', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [bufferId, 'Arn'] },
       FunctionName: { Ref: functionId },
-      BatchSize: 10000,
+      BatchSize: 4000,
       MaximumBatchingWindowInSeconds: 60,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
@@ -82,9 +82,12 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     expect(env).toMatchObject({ VERIFY_STATE_MACHINE_ARN: { Ref: stateMachineId }, VERIFY_POLICY: 'batch' });
   });
 
-  it('tells the forwarder its queues and tenant', () => {
+  it('tells the forwarder its queues, tenant and event source batching', () => {
     const env = (resources(template)[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const [, mapping] = single(template, 'AWS::Lambda::EventSourceMapping', /^BatchedForwarding/);
     expect(env).toMatchObject({
+      BATCH_SIZE: String(mapping.Properties.BatchSize),
+      BATCH_WINDOW_SECONDS: String(mapping.Properties.MaximumBatchingWindowInSeconds),
       BUFFER_QUEUE_URL: { Ref: bufferId },
       REJECTED_QUEUE_URL: { Ref: rejectedId },
       CERTYO_TENANT_ID: TEST_TENANT_ID,

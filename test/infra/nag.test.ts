@@ -17,7 +17,7 @@ describe('cdk-nag AwsSolutions', () => {
           { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000' },
         ],
         'certyo:s3.bucketName': 'existing-records-bucket',
-        'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest', 'read'] }],
+        'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest', 'read'], tenantIds: ['acme'] }],
         'certyo:alarmEmail': 'ops@example.com',
       },
     ],
@@ -29,6 +29,22 @@ describe('cdk-nag AwsSolutions', () => {
     expect(formatFindings(findings)).toBe('(none)');
   });
 
+  it('grants secretsmanager:DescribeSecret only to the workflow, on the connection secret its HTTP Tasks read (the Lambdas call only GetSecretValue)', () => {
+    const synthesized = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'], tenantIds: ['acme'] }], 'certyo:forwardingMode': 'batched' });
+    const describing: string[] = [];
+    for (const stack of ['CertyoPipelineStack', 'CertyoApiProxyStack']) {
+      const policies = synthesized.template(stack).findResources('AWS::IAM::Policy');
+      for (const [id, policy] of Object.entries(policies)) {
+        for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]) {
+          if ([statement.Action].flat().includes('secretsmanager:DescribeSecret')) describing.push(`${stack}/${id} ${JSON.stringify(statement.Resource)}`);
+        }
+      }
+    }
+
+    expect(describing).toHaveLength(1);
+    expect(describing[0]).toMatch(/^CertyoPipelineStack\/VerificationHttpInvokePolicy\w+ .*SecretArn/);
+  });
+
   it('reports no unacknowledged finding when the CLI knows the account and region', () => {
     // Arrange: `cdk synth` with a profile sets these, which turns pseudo parameters into literals.
     const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
@@ -36,7 +52,7 @@ describe('cdk-nag AwsSolutions', () => {
     process.env.CDK_DEFAULT_REGION = 'us-east-1';
     try {
       // Act
-      const { findings } = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'] }] });
+      const { findings } = synth({ 'certyo:apiProxy.consumers': [{ name: 'billing', scopes: ['ingest'], tenantIds: ['acme'] }] });
 
       // Assert
       expect(formatFindings(findings)).toBe('(none)');

@@ -82,16 +82,17 @@ describe('S3Ingest with the bucket the stack creates', () => {
   it('encrypts the queue and moves a message to the failed-messages queue after 5 deliveries', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
-      VisibilityTimeout: 1800,
+      VisibilityTimeout: 1802,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [failed, 'Arn'] }, maxReceiveCount: 5 },
     });
   });
 
-  it('invokes the s3-ingest Lambda from the queue with partial batch responses and bounded concurrency', () => {
+  it('invokes the s3-ingest Lambda from the queue with up to 100 files gathered for 2 s (they share bulk requests), partial batch responses and bounded concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 2,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -220,7 +221,8 @@ describe('S3Ingest configuration', () => {
 
   it.each([
     [{ timeout: Duration.seconds(10) }, /S3Ingest Ingest: timeout must be from 30 seconds to 15 minutes, got 10 seconds/],
-    [{ batchSize: 11 }, /batchSize must be a whole number from 1 to 10, got 11/],
+    [{ batchSize: 10_001 }, /batchSize must be a whole number from 1 to 10000, got 10001/],
+    [{ batchSize: 11, batchWindow: Duration.seconds(0) }, /batchWindow must be at least 1 second when batchSize is above 10/],
     [{ maxConcurrency: 1 }, /maxConcurrency must be a whole number from 2 to 1000, got 1/],
     [{ maxReceiveCount: 0 }, /maxReceiveCount must be a whole number from 1 to 1000, got 0/],
   ])('rejects %o with an error naming the prop', (props, message) => {

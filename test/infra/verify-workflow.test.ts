@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { App, CfnElement, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Authorization, Connection, EventBus, Rule } from 'aws-cdk-lib/aws-events';
@@ -5,7 +6,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { IConstruct } from 'constructs';
 import { loadConfig } from '../../lib/config';
 import { OperationsTopic } from '../../lib/constructs/operations-topic';
-import { VerifyRecordWorkflow, worstCaseWaitSeconds } from '../../lib/constructs/verify-record-workflow';
+import { VERIFY_RECORD_ASL, VerifyRecordWorkflow, workflowWriteBackAttributes, worstCaseWaitSeconds } from '../../lib/constructs/verify-record-workflow';
 import { formatFindings, Synthesized, synth } from '../helpers/synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -179,6 +180,10 @@ describe('configuration', () => {
 });
 
 describe('write-back grant (certyo:dynamodb.writeBack)', () => {
+  const onlyStatus = (keys: string[]) => ({
+    'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...keys, 'certyo_record_hash', 'certyo_status', 'certyo_tx_hash', 'certyo_verified_at'] },
+    StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+  });
   const updateItemStatements = (synthesized: Synthesized) => {
     const workflow = synthesized.pipeline.verification as VerifyRecordWorkflow;
     const roleId = logicalIdOf(synthesized.pipeline, workflow.stateMachine.role);
@@ -189,7 +194,9 @@ describe('write-back grant (certyo:dynamodb.writeBack)', () => {
     const synthesized = synth({ 'certyo:dynamodb.writeBack': true });
     const demoTableId = logicalIdOf(synthesized.pipeline, synthesized.pipeline.dynamoDbIngest?.demoTable as IConstruct);
 
-    expect(updateItemStatements(synthesized)).toEqual([expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [demoTableId, 'Arn'] } })]);
+    expect(updateItemStatements(synthesized)).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [demoTableId, 'Arn'] }, Condition: onlyStatus(['pk']) }),
+    ]);
     expect(formatFindings(synthesized.findings)).toBe('(none)');
   });
 
@@ -197,17 +204,24 @@ describe('write-back grant (certyo:dynamodb.writeBack)', () => {
     const synthesized = synth({
       'certyo:dynamodb.writeBack': true,
       'certyo:dynamodb.tables': [
-        { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-04-01T08:00:00.000' },
-        { tableName: 'sessions', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions/stream/2026-03-01T00:00:00.000' },
+        { tableName: 'orders', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-04-01T08:00:00.000', keyAttributes: ['pk', 'sk'] },
+        { tableName: 'sessions', streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions/stream/2026-03-01T00:00:00.000', keyAttributes: ['id'] },
       ],
     });
 
     expect(updateItemStatements(synthesized)).toEqual([
-      expect.objectContaining({
-        Action: 'dynamodb:UpdateItem',
-        Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/orders', 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions'],
-      }),
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders', Condition: onlyStatus(['pk', 'sk']) }),
+      expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions', Condition: onlyStatus(['id']) }),
     ]);
+  });
+
+  it("grants exactly the attributes the workflow's UpdateItem task names", () => {
+    expect(workflowWriteBackAttributes(fs.readFileSync(VERIFY_RECORD_ASL, 'utf8'))).toEqual(['certyo_record_hash', 'certyo_status', 'certyo_tx_hash', 'certyo_verified_at']);
+    // A task that names an attribute the grant would not know is refused at synth.
+    const unnamed = { States: { W: { Resource: 'arn:aws:states:::dynamodb:updateItem', Parameters: { UpdateExpression: 'SET other = :v', Count: '${N}' } } } };
+    expect(() => workflowWriteBackAttributes(JSON.stringify(unnamed))).toThrow(
+      'an updateItem task must name its attributes in ExpressionAttributeNames',
+    );
   });
 
   it('refuses a grant that names no table', () => {

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
       'certyo:dynamodb.writeBack': 'true',
       'certyo:eventSources': '["com.acme.billing"]',
       'certyo:verify.policy': 'sample:0.05',
-      'certyo:apiProxy.consumers': '[{"name":"billing","scopes":["ingest"]}]',
+      'certyo:apiProxy.consumers': '[{"name":"billing","scopes":["ingest"],"tenantIds":["acme","acme","acme-eu"]}]',
     });
 
     expect(config.logRetentionDays).toBe(14);
@@ -47,7 +47,7 @@ describe('loadConfig', () => {
     expect(config.forwarding.sources).toEqual(['com.acme.billing']);
     expect(config.verify.policy).toEqual({ kind: 'sample', fraction: 0.05 });
     // The whole default share (200 requests/hour): a burst of 20 and 180 more over the hour.
-    expect(config.apiProxy.consumers).toEqual([{ name: 'billing', scopes: ['ingest'], rateLimit: 0.05, burstLimit: 20, hourlyRequests: 200, monthlyQuota: undefined }]);
+    expect(config.apiProxy.consumers).toEqual([{ name: 'billing', scopes: ['ingest'], tenantIds: ['acme', 'acme-eu'], rateLimit: 0.05, burstLimit: 20, hourlyRequests: 200, monthlyQuota: undefined }]);
   });
 
   it('normalises the API URL to its origin', () => {
@@ -72,6 +72,12 @@ describe('loadConfig', () => {
       'item 0 needs the streamArn of table orders',
     ],
     [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['write'] }] }, 'consumer "a" to have scopes'],
+    [
+      { ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read', 'ingest'] }] },
+      'certyo:apiProxy.consumers = [{"name":"a","scopes":["read","ingest"]}]: expected consumer "a" to have tenantIds, a non-empty JSON array of the tenant ids it may write (its ingest scope sends records of tenants, which must be listed)',
+    ],
+    [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'v', scopes: ['verify'], tenantIds: [] }] }, 'expected consumer "v" to have tenantIds, a non-empty JSON array of the tenant ids it may write (its verify scope'],
+    [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'r', scopes: ['read'], tenantIds: ['acme', ' '] }] }, 'expected consumer "r" to have tenantIds, a non-empty JSON array of the tenant ids it may write'],
     [{ ...valid, 'certyo:alarmEmail': 'ops' }, 'certyo:alarmEmail = "ops": expected an e-mail address'],
     [{ ...valid, 'certyo:batched.batchWindowSeconds': 0 }, 'certyo:batched.batchWindowSeconds = 0: expected at least 1'],
   ])('rejects %j naming the key, value and expectation', (context, message) => {
@@ -135,7 +141,7 @@ describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
 
   it('splits the default share of 200 requests/hour equally among consumers without their own throttle', () => {
     // Act
-    const config = loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read'] }, { name: 'b', scopes: ['verify'] }] });
+    const config = loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read'] }, { name: 'b', scopes: ['verify'], tenantIds: ['acme'] }] });
 
     // Assert: 100 each, a burst of 10 and 90 over the hour (0.025/s).
     expect(config.apiProxy.hourlyRequestShare).toBe(200);
@@ -147,7 +153,7 @@ describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
 
   it('refuses a consumer throttle beyond the share, naming both keys', () => {
     // Act
-    const load = () => loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'chatty', scopes: ['ingest'], rateLimit: 100 }] });
+    const load = () => loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'chatty', scopes: ['ingest'], tenantIds: ['acme'], rateLimit: 100 }] });
 
     // Assert
     expect(load).toThrow(/certyo:apiProxy\.consumers: the consumers' throttles allow .* more than certyo:apiProxy\.hourlyRequestShare \(200\)/);

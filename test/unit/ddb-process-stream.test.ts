@@ -251,7 +251,7 @@ describe('processStreamBatch: bad records and failures', () => {
 describe('processStreamBatch: write-back', () => {
   const options = { tenantId: 'acme', database: 'dynamodb', ttlDeletes: 'ingest' as const, writeBack: true };
 
-  it('writes back the newest accepted version of each item, with its image and Certyo result, and never for deletes', async () => {
+  it('writes back the newest accepted version of each item, with its key and Certyo result, and never for deletes', async () => {
     // Arrange
     const deps = harness({ options });
 
@@ -261,7 +261,7 @@ describe('processStreamBatch: write-back', () => {
     // Assert
     expect(deps.writeBack.writes).toEqual([
       {
-        target: { table: 'orders', keys: fixtureRecord('modify.json').dynamodb?.Keys, image: fixtureRecord('modify.json').dynamodb?.NewImage },
+        target: { table: 'orders', keys: fixtureRecord('modify.json').dynamodb?.Keys },
         result: { recordId: 'CUSTOMER#42|ORDER#2026-0001', recordHash: 'sha256:4421584600000000017450441172', tenantId: 'acme', acceptedAt: '2026-04-13T10:30:05Z', idempotencyReplayed: false },
       },
     ]);

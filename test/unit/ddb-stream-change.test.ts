@@ -41,7 +41,6 @@ describe('toChange on the AWS-shaped fixtures', () => {
     expect((change as IngestChange).writeBack).toEqual({
       table: 'orders',
       keys: { sk: { S: 'ORDER#2026-0001' }, pk: { S: 'CUSTOMER#42' } },
-      image: fixtureRecord('insert.json').dynamodb?.NewImage,
     });
   });
 

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { dynamoDbWriteBack, MAX_COMPARED_ATTRIBUTES, writeBackRequest } from '../../lambdas/ddb-ingest/write-back';
+import { dynamoDbWriteBack, WRITE_BACK_ATTRIBUTES, writeBackRequest } from '../../lambdas/ddb-ingest/write-back';
 import { WriteBackTarget } from '../../lambdas/ddb-ingest/stream-change';
 import { IngestResult } from '../../lambdas/shared/certyo-types';
 import { fixtureRecord } from '../helpers/ddb-fakes';
@@ -9,68 +9,38 @@ const RESULT: IngestResult = { recordId: 'CUSTOMER#42|ORDER#2026-0001', recordHa
 
 function target(fixture: string): WriteBackTarget {
   const stream = fixtureRecord(fixture).dynamodb;
-  return { table: 'orders', keys: stream?.Keys as WriteBackTarget['keys'], image: stream?.NewImage as WriteBackTarget['image'] };
+  return { table: 'orders', keys: stream?.Keys as WriteBackTarget['keys'] };
 }
 
 describe('writeBackRequest', () => {
-  it('sets pending, the record hash and the acceptance time if the item still exists unchanged', () => {
+  it('sets pending, the record hash and the acceptance time if the item still exists, naming no attribute but those and the key', () => {
     // Act
     const request = writeBackRequest(target('modify.json'), RESULT);
 
-    // Assert: every non-key, non-certyo_* attribute of the new image is compared.
+    // Assert: the function's IAM policy allows exactly these attribute names (dynamodb:Attributes), and ReturnValues NONE.
     expect(request).toEqual({
       TableName: 'orders',
       Key: { pk: { S: 'CUSTOMER#42' }, sk: { S: 'ORDER#2026-0001' } },
       UpdateExpression: 'SET #status = :status, #hash = :hash, #at = :at',
-      ConditionExpression: 'attribute_exists(#key) AND #a0 = :a0 AND #a1 = :a1 AND #a2 = :a2 AND #a3 = :a3',
-      ExpressionAttributeNames: {
-        '#status': 'certyo_status',
-        '#hash': 'certyo_record_hash',
-        '#at': 'certyo_ingested_at',
-        '#key': 'pk',
-        '#a0': 'placedAt',
-        '#a1': 'shippedAt',
-        '#a2': 'status',
-        '#a3': 'total',
-      },
-      ExpressionAttributeValues: {
-        ':status': { S: 'pending' },
-        ':hash': { S: 'sha256:ab12' },
-        ':at': { S: '2026-04-13T10:30:05Z' },
-        ':a0': { S: '2026-04-13T10:30:00Z' },
-        ':a1': { S: '2026-04-13T10:31:07Z' },
-        ':a2': { S: 'shipped' },
-        ':a3': { N: '149.9' },
-      },
+      ConditionExpression: 'attribute_exists(#key)',
+      ExpressionAttributeNames: { '#status': 'certyo_status', '#hash': 'certyo_record_hash', '#at': 'certyo_ingested_at', '#key': 'pk' },
+      ExpressionAttributeValues: { ':status': { S: 'pending' }, ':hash': { S: 'sha256:ab12' }, ':at': { S: '2026-04-13T10:30:05Z' } },
+      ReturnValues: 'NONE',
     });
+    const named = [...Object.values(request.ExpressionAttributeNames ?? {}), ...Object.keys(request.Key ?? {})];
+    expect(new Set(named)).toEqual(new Set([...WRITE_BACK_ATTRIBUTES, 'pk', 'sk']));
   });
 
-  it('passes binary attributes to the SDK as bytes, nested ones included', () => {
+  it('passes binary keys to the SDK as bytes', () => {
     // Arrange
     const stream = fixtureRecord('binary-and-sets.json').dynamodb;
-    const binary: WriteBackTarget = { table: 'files', keys: stream?.Keys as WriteBackTarget['keys'], image: stream?.NewImage as WriteBackTarget['image'] };
+    const binary: WriteBackTarget = { table: 'files', keys: stream?.Keys as WriteBackTarget['keys'] };
 
     // Act
     const request = writeBackRequest(binary, RESULT);
 
     // Assert
     expect(request.Key).toEqual({ fileId: { B: Buffer.from('hello') } });
-    const values = Object.values(request.ExpressionAttributeValues ?? {});
-    expect(values).toContainEqual({ B: Buffer.from('iVBORw0K', 'base64') });
-    expect(values).toContainEqual({ BS: [Buffer.from('AQID', 'base64'), Buffer.from('/w==', 'base64'), Buffer.from('AAEC', 'base64')] });
-  });
-
-  it(`only checks that the item exists when it has more than ${MAX_COMPARED_ATTRIBUTES} attributes (DynamoDB's 300-operator limit)`, () => {
-    // Arrange
-    const image: Record<string, unknown> = { id: { S: 'big' } };
-    for (let i = 0; i <= MAX_COMPARED_ATTRIBUTES; i++) image[`field${i}`] = { N: String(i) };
-
-    // Act
-    const request = writeBackRequest({ table: 'orders', keys: { id: { S: 'big' } }, image }, RESULT);
-
-    // Assert
-    expect(request.ConditionExpression).toBe('attribute_exists(#key)');
-    expect(Object.keys(request.ExpressionAttributeValues ?? {})).toEqual([':status', ':hash', ':at']);
   });
 });
 
@@ -90,7 +60,7 @@ describe('dynamoDbWriteBack', () => {
     expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual(writeBackRequest(target('insert.json'), RESULT));
   });
 
-  it('reports superseded when the item changed since (ConditionalCheckFailedException)', async () => {
+  it('reports superseded when the item no longer exists (ConditionalCheckFailedException)', async () => {
     // Arrange
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
 

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { forwardBatch } from '../../lambdas/forwarder/forward-batch';
-import { secondsUntil, sqsMessageVisibility } from '../../lambdas/forwarder/message-visibility';
+import { PARALLEL_CALLS, secondsUntil, sqsMessageVisibility } from '../../lambdas/forwarder/message-visibility';
 import { RawJson, stringifyJson } from '../../lambdas/shared/json';
 import { FakeCertyo, FIXTURE_EVENT, fixtureRecord, forwarderDeps, NOW, RecordingSink, RecordingVerification, validMessages } from './forwarder-fakes';
 
@@ -168,5 +168,26 @@ describe('message visibility', () => {
     const calls = sqs.commandCalls(ChangeMessageVisibilityBatchCommand);
     expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([10, 2]);
     expect(calls[0]?.args[0].input.Entries?.[0]).toEqual({ Id: '0', ReceiptHandle: messages[0]?.receiptHandle, VisibilityTimeout: 120 });
+  });
+
+  it('keeps up to PARALLEL_CALLS visibility changes in flight, not one after another', async () => {
+    // Arrange: each call answers only after the event loop turns, and counts the calls in flight
+    let inFlight = 0;
+    let most = 0;
+    sqs.on(ChangeMessageVisibilityBatchCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return { Successful: [], Failed: [] };
+    });
+    const messages = validMessages(1000).map((m) => ({ messageId: m.messageId, receiptHandle: m.receiptHandle }));
+
+    // Act
+    await sqsMessageVisibility('https://sqs.eu-west-1.amazonaws.com/123456789012/buffer', new SQSClient({})).postpone(messages, 60);
+
+    // Assert
+    const ids = sqs.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((c) => c.args[0].input.Entries?.map((e) => e.ReceiptHandle) ?? []);
+    expect(ids.sort()).toEqual(messages.map((m) => m.receiptHandle).sort());
+    expect(most).toBe(PARALLEL_CALLS);
   });
 });

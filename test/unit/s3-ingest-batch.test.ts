@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { continuationBody } from '../../lambdas/s3-ingest/continuation';
 import { BatchDeps, processQueueBatch } from '../../lambdas/s3-ingest/process-batch';
 import { RecordingLog } from '../../local/harness/recording-log';
-import { harness, Harness, MemoryContinuations, ndjson, TASK } from '../helpers/s3-ingest-fakes';
+import { harness, Harness, LIMITS, MemoryContinuations, ndjson, TASK } from '../helpers/s3-ingest-fakes';
 
 const event = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 's3', 'sqs-s3-notifications.json'), 'utf8')) as SQSEvent;
 const NOW = Date.parse('2026-04-13T10:30:10Z');
@@ -52,9 +52,19 @@ describe('processQueueBatch', () => {
     expect(d.log.lines.some((l) => l.message.startsWith('s3:TestEvent'))).toBe(true);
   });
 
-  it('continues a rate-limited file after Retry-After and defers later files without reading them', async () => {
-    // Arrange
+  it('packs the records of several files into one request and books each file once it has landed', async () => {
     const d = deps();
+    putFixtureObjects(d);
+
+    await processQueueBatch(event.Records, d);
+
+    expect(d.certyo.bulks.map((b) => b.length)).toEqual([6]);
+    expect(d.log.lines.filter((l) => l.message === 'file ingested')).toHaveLength(3);
+  });
+
+  it('pauses every file a rate-limited request carried at its own first record, and defers later files without reading them', async () => {
+    // Arrange: requests of 2 records, so the first file's third record shares a request with the second file
+    const d = deps({ limits: { ...LIMITS, records: 2 } });
     putFixtureObjects(d);
     d.certyo.failFrom(1);
     d.certyo.retryAt = new Date(NOW + 120_000);
@@ -65,12 +75,36 @@ describe('processQueueBatch', () => {
     // Assert
     expect(response.batchItemFailures).toEqual([]);
     expect(d.certyo.bulks).toHaveLength(1);
-    expect(d.objects.opened).toHaveLength(1);
+    expect(d.objects.opened.map((o) => o.key)).toEqual(['invoices/2026/April batch+1.ndjson', 'exports/café résumé/orders (50% off).json.gz']);
     expect(d.continuations.sent.map((s) => [s.task.key, s.task.nextIndex, s.delaySeconds])).toEqual([
+      ['root-file.json', 0, 120],
       ['invoices/2026/April batch+1.ndjson', 0, 120],
       ['exports/café résumé/orders (50% off).json.gz', 0, 120],
-      ['root-file.json', 0, 120],
     ]);
+    expect(d.log.lines.filter((l) => l.message === 'file ingested')).toEqual([]);
+  });
+
+  it('fails the messages of every file a refused shared request carried, and books the others', async () => {
+    // Arrange: the second request (file 1's last record and file 2's first) is refused outright
+    const d = deps({ limits: { ...LIMITS, records: 2 } });
+    d.objects.put('a.ndjson', ndjson(3));
+    d.objects.put('b.ndjson', ndjson(1, 3));
+    d.objects.put('c.ndjson', ndjson(2, 4));
+    const ingestMany = d.certyo.ingestMany.bind(d.certyo);
+    let calls = 0;
+    d.certyo.ingestMany = async (recs, options) => {
+      if (++calls === 2) throw new Error('key refused');
+      return ingestMany(recs, options);
+    };
+    const task = (key: string): string => continuationBody({ ...TASK, key });
+
+    // Act
+    const response = await processQueueBatch([sqsRecord('m-a', task('a.ndjson')), sqsRecord('m-b', task('b.ndjson')), sqsRecord('m-c', task('c.ndjson'))], d);
+
+    // Assert: a and b are delivered again; c's request landed and c is done
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }, { itemIdentifier: 'm-b' }]);
+    expect(d.log.lines.filter((l) => l.message === 'file ingested').map((l) => (l.attributes?.summary as { file: string }).file)).toEqual(['s3://records-bucket/c.ndjson?versionId=v-1']);
+    expect(d.continuations.sent).toEqual([]);
   });
 
   it('re-enqueues a continuation whose rate-limit wait is not over, without calling Certyo', async () => {
