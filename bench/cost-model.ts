@@ -38,6 +38,10 @@ export const PRICES = {
   s3PerGet: 0.0004 / 1000,
   /** https://aws.amazon.com/xray/pricing/ — $5.00 per 1M traces recorded (an upper bound: default sampling records fewer). */
   xrayPerTrace: 5.0 / 1e6,
+  /** https://aws.amazon.com/dynamodb/pricing/on-demand/ — $0.625 per 1M write request units (a write up to 1 KB; a refused conditional write counts). */
+  dynamoDbPerWrite: 0.625 / 1e6,
+  /** https://aws.amazon.com/dynamodb/pricing/on-demand/ — $0.125 per 1M read request units (a strongly consistent read up to 4 KB). */
+  dynamoDbPerRead: 0.125 / 1e6,
 } as const;
 
 /** Certyo's documented default: 1,000 requests per hour per API key. */
@@ -64,9 +68,12 @@ export interface Usage {
   readonly s3Gets: number;
   /** Traced invocations (Lambda with active tracing; Step Functions executions with X-Ray). */
   readonly traces: number;
+  /** DynamoDB writes and reads (the shared rate-budget record). */
+  readonly dynamoDbWrites: number;
+  readonly dynamoDbReads: number;
 }
 
-export type CostLine = 'lambda' | 'sqs' | 'eventBridge' | 'apiDestinations' | 'stepFunctions' | 'sns' | 'cloudWatchLogs' | 'cloudWatchMetrics' | 's3' | 'xray';
+export type CostLine = 'lambda' | 'sqs' | 'eventBridge' | 'apiDestinations' | 'stepFunctions' | 'sns' | 'cloudWatchLogs' | 'cloudWatchMetrics' | 's3' | 'xray' | 'dynamoDb';
 
 export interface CostPerMillion {
   readonly usd: number;
@@ -94,6 +101,8 @@ export function emptyUsage(records: number, lambdaMemoryMb = 512, lambdaArchitec
     metricApiRequests: 0,
     s3Gets: 0,
     traces: 0,
+    dynamoDbWrites: 0,
+    dynamoDbReads: 0,
   };
 }
 
@@ -114,6 +123,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
     metricApiRequests: a.metricApiRequests + b.metricApiRequests,
     s3Gets: a.s3Gets + b.s3Gets,
     traces: a.traces + b.traces,
+    dynamoDbWrites: a.dynamoDbWrites + b.dynamoDbWrites,
+    dynamoDbReads: a.dynamoDbReads + b.dynamoDbReads,
   };
 }
 
@@ -135,6 +146,8 @@ export function scaleUsage(usage: Usage, records: number): Usage {
     metricApiRequests: usage.metricApiRequests * f,
     s3Gets: usage.s3Gets * f,
     traces: usage.traces * f,
+    dynamoDbWrites: usage.dynamoDbWrites * f,
+    dynamoDbReads: usage.dynamoDbReads * f,
   };
 }
 
@@ -156,6 +169,7 @@ export function costPerMillionRecords(usage: Usage): CostPerMillion {
     cloudWatchMetrics: round(u.metricApiRequests * PRICES.cloudWatchPerApiRequest),
     s3: round(u.s3Gets * PRICES.s3PerGet),
     xray: round(u.traces * PRICES.xrayPerTrace),
+    dynamoDb: round(u.dynamoDbWrites * PRICES.dynamoDbPerWrite + u.dynamoDbReads * PRICES.dynamoDbPerRead),
   };
   const usd = round(Object.values(lines).reduce((sum, v) => sum + v, 0));
   return { usd, lines, certyoRequests: Math.round(u.certyoRequests), certyoBudgetHours: Math.round((u.certyoRequests / CERTYO_REQUESTS_PER_HOUR) * 10) / 10 };

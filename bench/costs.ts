@@ -3,9 +3,10 @@
  * Modes without their figure in the results are left out rather than estimated.
  */
 import { METRIC_NAMES } from '../lambdas/shared/observability';
-import { VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
+import { BUDGET_METRIC_NAMES, VERIFICATION_OUTCOME_METRIC } from '../lambdas/shared/metric-names';
 import { addUsage, costPerMillionRecords, CostPerMillion, emptyUsage, PRICES, scaleUsage, sqsRequestsFor, Usage } from './cost-model';
 import { BenchResults } from './report';
+import { MAX_BULK_ITEMS } from '../lambdas/shared/certyo-types';
 
 type Mode = CostPerMillion & { readonly basis: string };
 
@@ -50,6 +51,16 @@ export function costTable(
   if (results.forwarder) {
     modes.batched = mode(deployed(batchedUsage(results.forwarder.usage), 'forwarder', memory), `${results.forwarder.records} events through the SQS buffer and the forwarder${at('forwarder')}`);
   }
+  const budget = results.budget?.shared.budgetTable;
+  if (budget && results.budget) {
+    // Per Certyo request as measured with every instance contending; bulk modes make 1,000 requests per million records.
+    const requests = 1e6 / MAX_BULK_ITEMS;
+    const perRequest = (calls: number): number => (calls / (results.budget as NonNullable<BenchResults['budget']>).shared.certyoRequests) * requests;
+    modes['shared budget record (add-on)'] = mode(
+      { ...emptyUsage(1e6), dynamoDbReads: perRequest(budget.getItem), dynamoDbWrites: perRequest(budget.putItem) },
+      `${budget.callsPerCertyoRequest} budget-table calls per Certyo request (the concurrency figure), ${requests} Certyo requests per million records`,
+    );
+  }
   const verify = results.verify;
   if (verify) {
     for (const [policy, v] of Object.entries(verify.policies)) {
@@ -76,7 +87,8 @@ export function costTable(
     );
     waiting['s3, one file paused for an hour'] = mode({ ...emptyUsage(1e6), sqsRequests: w.s3FileHour.sqsRequests }, 'continuation messages delayed 15 minutes at a time; no Lambda time');
   }
-  const metricsPerPath = Object.keys(METRIC_NAMES).length;
+  // RateBudgetUnavailable is a metric per path too, though emitted only when the budget table fails.
+  const metricsPerPath = Object.keys(METRIC_NAMES).length + Object.keys(BUDGET_METRIC_NAMES).length;
   const outcomes = VERIFICATION_OUTCOME_METRIC.outcomes.length;
   const monthly = (metrics: number): number => Math.round(metrics * PRICES.customMetricPerMonth * 100) / 100;
   return {

@@ -2,6 +2,7 @@
  * The shape of `bench/results.json`, the issue's targets checked against it, and the printed table.
  */
 import type { ColdStartResult } from './cold-start';
+import type { ConcurrencyFigure } from './concurrency';
 import type { CostPerMillion, Usage } from './cost-model';
 import type { MemoryFigure } from './memory';
 import type { ParseThroughputFigure } from './parse-throughput';
@@ -10,7 +11,7 @@ import type { LightTrafficFigure } from './light-traffic';
 import type { WaitingFigure } from './waiting';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'waiting', 'ratelimited', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -74,6 +75,8 @@ export interface BenchResults {
   /** What waiting out a rate limit costs, per path. */
   waiting?: Stamp & WaitingFigure;
   ratelimited?: Stamp & RateLimitedFigure;
+  /** `npm run bench -- --only concurrency`: the shared rate budget under concurrent paths (issue 20). */
+  budget?: Stamp & ConcurrencyFigure;
   verify?: Stamp & VerifyFigure;
   costPerMillionRecords?: Stamp & {
     readonly modes: Readonly<Record<string, CostPerMillion & { readonly basis: string }>>;
@@ -151,6 +154,15 @@ export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] =
     },
   },
   { check: (r) => check('ratelimited batched/direct', '>= 900x', r.ratelimited?.batchedOverDirect, (v) => v >= 900, 'x') },
+  { check: (r) => check('budget.retryAfterViolations', '0', r.budget?.retryAfterViolations, (v) => v === 0) },
+  { check: (r) => check('budget.efficiency', '>= 0.95', r.budget?.efficiency, (v) => v >= 0.95) },
+  {
+    check: (r) => {
+      const instances = r.budget && r.budget.instances.s3Files + r.budget.instances.ddbShards + r.budget.instances.forwarders;
+      return check('budget 429s in a window', `<= one per instance (${instances ?? '-'})`, r.budget?.shared.maxRateLimited429InAWindow, (v) => v <= (instances ?? 0));
+    },
+  },
+  { check: (r) => check('budget records lost + duplicated', '0', r.budget && r.budget.shared.lost + r.budget.shared.duplicated, (v) => v === 0) },
   { check: (r) => check('coldStart largest bundleKiB', '< 250 KiB', largest(r, 'bundleKiB'), (v) => v < 250, ' KiB') },
   { check: (r) => check('coldStart largest overNodeMs', '< 50 ms', largest(r, 'overNodeMs'), (v) => v < 50, ' ms') },
   { check: (r) => check('s3.peakRssMb (largest object)', '<= 128 MB', r.s3?.memory?.runs.at(-1)?.maxRssMb, (v) => v <= 128, ' MB') },
@@ -239,6 +251,25 @@ export function printTable(results: BenchResults): void {
       ['direct', String(rl.recordsPerWindow.direct)],
       ['batched', String(rl.recordsPerWindow.batched)],
       ['batched / direct', `${rl.batchedOverDirect}x`],
+    ]);
+  }
+  const budget = results.budget;
+  if (budget) {
+    const { s3Files, ddbShards, forwarders } = budget.instances;
+    const row = (name: string, run: ConcurrencyFigure['shared']) => [
+      name,
+      String(run.rateLimited429),
+      String(run.maxRateLimited429InAWindow),
+      String(run.retryAfterViolations),
+      String(run.efficiency),
+      `${run.recordsPerRequest.s3} / ${run.recordsPerRequest.ddb} / ${run.recordsPerRequest.forwarder}`,
+      `${run.lost} / ${run.duplicated}`,
+      run.budgetTable ? String(run.budgetTable.callsPerCertyoRequest) : '-',
+    ];
+    printRows(`Shared budget: ${s3Files} S3 files, ${ddbShards} shards, ${forwarders} forwarder at once, ${budget.requestsPerWindow} requests per ${budget.windowMs} ms window`, [
+      ['record', '429s', 'max 429s/window', 'sent before Retry-After', 'efficiency', 'records/request s3/ddb/fwd', 'lost/duplicated', 'DynamoDB calls/request'],
+      row('shared', budget.shared),
+      row('per instance', budget.perInstance),
     ]);
   }
   const verify = results.verify;

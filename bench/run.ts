@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { lambdaMemoryMb, synthesizeTemplates } from '../local/harness/synthesized';
 import { environmentsFromTemplates, measureColdStart } from './cold-start';
+import { measureConcurrency } from './concurrency';
 import { costTable } from './costs';
 import { measureBigRecords, measureDdb, measureForwarder, measureMongo, measureS3SmallFiles } from './ingest-paths';
 import { measureLightTraffic } from './light-traffic';
@@ -123,6 +124,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.only.has('ratelimited')) {
     console.log('ratelimited: records accepted in one 1,000-request window, direct vs batched');
     results.ratelimited = { ...stamp(), ...(await measureRateLimited(args.quick ? { requestsPerWindow: 20, log } : { log })) };
+  }
+  if (args.only.has('concurrency')) {
+    console.log('concurrency: S3 files, DynamoDB shards and the forwarder at once, with and without the shared budget record');
+    const quick = { requestsPerWindow: 5, windowMs: 5_000, instances: { s3Files: 2, ddbShards: 2, forwarders: 1 }, recordsPerInstance: 3_000, log };
+    results.budget = { ...stamp(), ...(await measureConcurrency(args.quick ? quick : { log })) };
   }
   if (args.only.has('verify')) {
     console.log('verify: verification requests per record, per policy (real ASL in aws-local-stepfunctions)');

@@ -10,6 +10,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_RANGE } from '../lambdas/shared/certyo-types';
 import { TENANT_SCOPES } from '../lambdas/proxy-authorizer/routes';
 import { SOURCE_NAME } from '../lambdas/webhook-intake/source-secrets';
+import type { BudgetPolicy } from '../lambdas/shared/rate-budget';
 
 export const CONTEXT_PREFIX = 'certyo:';
 
@@ -142,6 +143,12 @@ export interface CertyoConfig {
   };
   readonly webhook: {
     readonly sources: readonly WebhookSourceConfig[];
+  };
+  /** Shares of the key's hourly budget per path (issue 20); the proxy's is `apiProxy.hourlyRequestShare`. */
+  readonly rateBudget: {
+    readonly ingestHourlyShare: number;
+    readonly verificationHourlyShare: number;
+    readonly lendingMinutes: number;
   };
 }
 
@@ -469,6 +476,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
   setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","tenantIds"?,"rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). `tenantIds` (required with the `ingest` or `verify` scope): the tenants whose records the consumer may write or verify; a body naming another tenant is refused with 403 before it reaches Certyo. Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
   setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
+  setting('rateBudget.ingestHourlyShare', 700, integer(1, CERTYO_REQUESTS_PER_HOUR), `Certyo requests per hour the ingest Lambdas (forwarder, S3, DynamoDB, DocumentDB) may spend before the lending point; with the verification and proxy shares at most ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}.`),
+  setting('rateBudget.verificationHourlyShare', 100, integer(0, CERTYO_REQUESTS_PER_HOUR), 'Certyo requests per hour the verification workflows are counted against (docs/rate-budget.md: not enforced on the workflows themselves).'),
+  setting('rateBudget.lendingMinutes', 12, integer(0, 60), 'The last minutes of each hourly window in which any path may spend what the others left (0: never lend).'),
   setting('webhook.sources', [], webhookSources, 'Webhook sources (JSON array of `{"source","tenantIds","databases"}`): the tenants and Certyo databases each may write. A source not listed is refused like a bad signature.'),
 ];
 
@@ -561,6 +571,11 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): CertyoCo
     webhook: {
       sources: get('webhook.sources'),
     },
+    rateBudget: {
+      ingestHourlyShare: get('rateBudget.ingestHourlyShare'),
+      verificationHourlyShare: get('rateBudget.verificationHourlyShare'),
+      lendingMinutes: get('rateBudget.lendingMinutes'),
+    },
   };
   checkCombinations(config);
   return config;
@@ -613,10 +628,30 @@ function checkCombinations(config: CertyoConfig): void {
   if (vpcs.size > 1) {
     throw new ConfigError([`${CONTEXT_PREFIX}mongodb.documentdb: every cluster must be in one VPC (the mongo-ingest function runs in it), got ${[...vpcs].join(', ')}`]);
   }
+  const { ingestHourlyShare, verificationHourlyShare } = config.rateBudget;
+  const shares = ingestHourlyShare + verificationHourlyShare + config.apiProxy.hourlyRequestShare;
+  if (shares > CERTYO_REQUESTS_PER_HOUR) {
+    throw new ConfigError([
+      `${CONTEXT_PREFIX}rateBudget.ingestHourlyShare (${ingestHourlyShare}) + ${CONTEXT_PREFIX}rateBudget.verificationHourlyShare (${verificationHourlyShare}) + ${CONTEXT_PREFIX}apiProxy.hourlyRequestShare (${config.apiProxy.hourlyRequestShare}) = ${shares}: the shares must add up to at most the key's ${CERTYO_REQUESTS_PER_HOUR} requests per hour, or no path is sure of its share`,
+    ]);
+  }
   // SQS caps a batching window at 300 s and a batch above 10 messages needs a window of at least 1 s.
   if (config.forwarding.batchSize > 10 && config.forwarding.batchWindowSeconds < 1) {
     throw new ConfigError([
       `${CONTEXT_PREFIX}batched.batchWindowSeconds = ${config.forwarding.batchWindowSeconds}: expected at least 1 when ${CONTEXT_PREFIX}batched.batchSize (${config.forwarding.batchSize}) is above 10 (an SQS event source rule)`,
     ]);
   }
+}
+
+/** The shares and lending point every governed Lambda applies (fractions of whatever limit Certyo reports per window). */
+export function budgetPolicy(config: CertyoConfig): Omit<BudgetPolicy, 'path'> {
+  const { ingestHourlyShare, verificationHourlyShare, lendingMinutes } = config.rateBudget;
+  return {
+    shares: {
+      ingest: ingestHourlyShare / CERTYO_REQUESTS_PER_HOUR,
+      verification: verificationHourlyShare / CERTYO_REQUESTS_PER_HOUR,
+      apiProxy: config.apiProxy.hourlyRequestShare / CERTYO_REQUESTS_PER_HOUR,
+    },
+    lendingFraction: lendingMinutes / 60,
+  };
 }

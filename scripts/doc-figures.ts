@@ -53,6 +53,7 @@ const COST_LINES: Readonly<Record<keyof CostPerMillion['lines'], string>> = {
   cloudWatchMetrics: 'CloudWatch API',
   s3: 'S3 requests',
   xray: 'X-Ray',
+  dynamoDb: 'DynamoDB',
 };
 
 /** `$1.48 (EventBridge events $1.00, SQS $0.48, others < $0.01)`: the lines worth a cent, largest first. */
@@ -75,6 +76,7 @@ const COST_ROWS: readonly (readonly [string, string, string?])[] = [
   ['verify all (add-on)', 'Verification `all` (add-on)'],
   ['verify sample:0.01 (add-on)', 'Verification `sample:0.01` (add-on)'],
   ['verify batch (add-on)', 'Verification `batch` (add-on)'],
+  ['shared budget record (add-on)', 'Shared rate-budget record (add-on, bulk modes)', 'DynamoDB calls measured with seven instances contending'],
 ];
 
 function costTableBlock(results: BenchResults): string {
@@ -217,6 +219,28 @@ function waitingBlock(results: BenchResults): string {
 const BENCH = 'docs/benchmarks-and-costs.md';
 const PERFORMANCE = 'docs/performance.md';
 
+/** The shared rate budget under concurrent paths, with and without the record (issue 20). */
+function sharedBudgetBlock(results: BenchResults): string {
+  const b = need(results.budget, 'concurrency');
+  const { s3Files, ddbShards, forwarders } = b.instances;
+  const instances = s3Files + ddbShards + forwarders;
+  const perPath = (r: typeof b.shared): string => `${r.recordsPerRequest.s3} / ${r.recordsPerRequest.ddb} / ${r.recordsPerRequest.forwarder}`;
+  const table = b.shared.budgetTable;
+  return [
+    `${s3Files} S3 files, ${ddbShards} DynamoDB shards and ${forwarders} forwarder at once (${instances} instances, ${int(b.records)} records), ${b.requestsPerWindow} requests per ${b.windowMs / 1000} s window:`,
+    '',
+    '| | Shared record | Each instance alone (before) | Target |',
+    '|---|---|---|---|',
+    `| \`budget.rateLimited429\` (most in one window) | **${b.shared.rateLimited429}** (${b.shared.maxRateLimited429InAWindow}) | ${b.perInstance.rateLimited429} (${b.perInstance.maxRateLimited429InAWindow}) | ≤ 1 per instance per window (${instances}) |`,
+    `| \`budget.retryAfterViolations\` | **${b.shared.retryAfterViolations}** | ${b.perInstance.retryAfterViolations} | 0 |`,
+    `| \`budget.efficiency\` (${b.shared.fullWindows} full windows) | **${fixed(b.shared.efficiency, 2)}** | ${fixed(b.perInstance.efficiency, 2)} | ≥ 0.95 |`,
+    `| Records per request, S3 / DynamoDB / forwarder (429s count) | ${perPath(b.shared)} | ${perPath(b.perInstance)} | — |`,
+    `| Records lost / stored twice / dead-lettered | ${b.shared.lost} / ${b.shared.duplicated} / ${b.shared.deadLettered} | ${b.perInstance.lost} / ${b.perInstance.duplicated} / ${b.perInstance.deadLettered} | 0 |`,
+    `| Certyo requests, wall time | ${b.shared.certyoRequests}, ${fixed(b.shared.wallMs / 1000, 1)} s | ${b.perInstance.certyoRequests}, ${fixed(b.perInstance.wallMs / 1000, 1)} s | — |`,
+    `| Budget-table calls per Certyo request | ${table ? `${table.callsPerCertyoRequest} (${int(table.getItem)} GetItem, ${int(table.putItem)} PutItem of which ${int(table.conditionFailed)} lost a race)` : '—'} | — | — |`,
+  ].join('\n');
+}
+
 export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'bench-figures', render: figuresTableBlock },
   { file: BENCH, name: 'cold-start', render: coldStartBlock },
@@ -224,6 +248,8 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'traffic-shapes', render: trafficShapesBlock },
   { file: BENCH, name: 'light-traffic', render: lightTrafficBlock },
   { file: BENCH, name: 'waiting-costs', render: waitingBlock },
+  { file: BENCH, name: 'shared-budget', render: sharedBudgetBlock },
+  { file: 'docs/rate-budget.md', name: 'shared-budget', render: sharedBudgetBlock },
   { file: PERFORMANCE, name: 'bundle-composition', render: bundleCompositionBlock },
   { file: PERFORMANCE, name: 's3-memory', render: memoryBreakdownBlock },
 ];

@@ -8,7 +8,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
-import { countBudgetUnavailable, createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { budgetCounters, createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { sleep } from '../shared/retry';
 import { readRuntimeEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
@@ -24,13 +24,14 @@ const logger = createLogger('ddb-ingest');
 const metrics = createMetrics('dynamodb');
 const runtime = readRuntimeEnv();
 const settings = readDdbIngestSettings();
-const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const dynamodb = new DynamoDBClient({});
+const certyo = certyoClientFromEnv(process.env, { log: logger, ...budgetCounters(metrics), dynamodb });
 const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
   deadLetters: sqsDeadLetterSink(settings.deadLetterQueueUrl, new SQSClient({ useQueueUrlAsEndpoint: false })),
   verification: verificationStarterFromEnv(process.env),
-  writeBack: dynamoDbWriteBack(new DynamoDBClient({})),
+  writeBack: dynamoDbWriteBack(dynamodb),
   reporter: {
     batchSent: (outcome: IngestManyOutcome) => publishIngestMetrics(metrics, outcome, certyo.rateLimit),
     finished: (summary: BatchSummary) => {

@@ -14,7 +14,7 @@
  *   requests instead of costing a request of their own.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse } from 'aws-lambda';
-import { CertyoApi, CertyoRecord, IngestManyOutcome, MAX_BULK_ITEMS } from '../shared/certyo-types';
+import { CertyoApi, CertyoRecord, IngestManyOutcome, MAX_BULK_ITEMS, SHORT_WAIT_MS } from '../shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { VerificationStarter } from '../shared/verification-starter';
 import { MessageVisibility, ReceivedMessage, secondsUntil } from './message-visibility';
@@ -116,7 +116,7 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
     try {
       outcome = await deps.certyo.ingestMany(
         pending.map((p) => p.record),
-        { deadline: deps.deadline },
+        { deadline: deps.deadline, maxWaitMs: SHORT_WAIT_MS },
       );
     } catch (error) {
       // `ingestMany` only throws when no record can be sent (e.g. the key is refused after a

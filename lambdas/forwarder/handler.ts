@@ -7,7 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
-import { countBudgetUnavailable, createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { budgetCounters, createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { EnvironmentError, readRuntimeEnv, requireEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
 import { carryPolicy, forwardBatch } from './forward-batch';
@@ -27,7 +27,7 @@ function wholeNumber(name: string): number {
 const logger = createLogger('forwarder');
 const metrics = createMetrics('forwarder');
 const { tenantId } = readRuntimeEnv();
-const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const certyo = certyoClientFromEnv(process.env, { log: logger, ...budgetCounters(metrics) });
 // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const deps = {

@@ -8,7 +8,7 @@ import { certyoClientFromEnv } from '../shared/certyo-client';
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
 import { runInvocation } from '../shared/invocation';
-import { countBudgetUnavailable, createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { budgetCounters, createLogger, createMetrics, DYNAMODB_METRIC_NAMES, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { sleep } from '../shared/retry';
 import { readRuntimeEnv, requireEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
@@ -20,7 +20,7 @@ const SAFETY_MS = 20_000;
 const logger = createLogger('mongo-ingest');
 const metrics = createMetrics('mongodb');
 const runtime = readRuntimeEnv();
-const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const certyo = certyoClientFromEnv(process.env, { log: logger, ...budgetCounters(metrics) });
 const deps = {
   certyo,
   // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PROXY_ROUTES } from '../proxy-authorizer/routes';
 import { errorReply } from '../shared/api-response';
 import type { ForwardedRequest } from '../shared/certyo-client';
-import { AuthError, CallOptions, RateLimitedError, RetryableError } from '../shared/certyo-types';
+import { AuthError, CallOptions, RateLimitedError, RetryableError, SHORT_WAIT_MS } from '../shared/certyo-types';
 import { headerValue } from '../shared/headers';
 import type { HttpResponse } from '../shared/http';
 import type { Log } from '../shared/observability';
@@ -63,7 +63,7 @@ export async function guardTenants(event: APIGatewayProxyEvent, deps: GuardDeps)
   try {
     const response = await deps.certyo.forward(
       { method: 'POST', path: `/api/v1/${route.path}`, body, headers },
-      { deadline: deps.now() + deps.forwardTimeoutMs },
+      { deadline: deps.now() + deps.forwardTimeoutMs, maxWaitMs: SHORT_WAIT_MS },
     );
     deps.log.info('Body forwarded to Certyo', { ...request, records: check.records, status: response.status });
     const answerHeaders = Object.fromEntries(RESPONSE_HEADERS.flatMap((name) => {

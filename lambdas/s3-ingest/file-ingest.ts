@@ -12,7 +12,7 @@
  * a 1,000 requests/hour key) and reads the whole object into memory; here memory holds two
  * requests' records whatever the objects' sizes.
  */
-import { CertyoApi, CertyoRecord, IngestManyOutcome, RateLimitedError } from '../shared/certyo-types';
+import { CertyoApi, CertyoRecord, IngestManyOutcome, RateLimitedError, SHORT_WAIT_MS } from '../shared/certyo-types';
 import { DeadLetter, DeadLetterSink } from '../shared/dead-letter';
 import { stringifyJson } from '../shared/json';
 import { VerificationStarter } from '../shared/verification-starter';
@@ -195,7 +195,7 @@ export class SharedBatches {
     this.current = emptyBatch();
     this.inFlight = this.deps.certyo.ingestMany(
       batch.items.map((item) => item.record),
-      { deadline: this.deps.deadline },
+      { deadline: this.deps.deadline, maxWaitMs: SHORT_WAIT_MS },
     ).then(
       (outcome): Sent => ({ batch, outcome }),
       (error: unknown): Sent => ({ batch, error }),

@@ -8,7 +8,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IngestManyOutcome } from '../shared/certyo-types';
 import { certyoClientFromEnv } from '../shared/certyo-client';
 import { sqsDeadLetterSink } from '../shared/dead-letter';
-import { countBudgetUnavailable, createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
+import { budgetCounters, createLogger, createMetrics, METRIC_NAMES, MetricUnit, publishIngestMetrics } from '../shared/observability';
 import { readRuntimeEnv } from '../shared/runtime-env';
 import { verificationStarterFromEnv } from '../shared/verification-starter';
 import { sqsContinuationQueue } from './continuation';
@@ -23,7 +23,7 @@ const SAFETY_MS = 20_000;
 const logger = createLogger('s3-ingest');
 const metrics = createMetrics('s3');
 const settings = readS3IngestSettings(readRuntimeEnv().tenantId);
-const certyo = certyoClientFromEnv(process.env, { log: logger, onBudgetUnavailable: countBudgetUnavailable(metrics) });
+const certyo = certyoClientFromEnv(process.env, { log: logger, ...budgetCounters(metrics) });
 // Queue URLs are used as given, so AWS_ENDPOINT_URL_SQS applies locally (architecture.md, pitfalls).
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const deps = {

@@ -18,7 +18,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyProvider, secretsManagerApiKey } from './api-key';
-import { RateGovernor, sharedGovernor } from './rate-budget';
+import { budgetPolicyFromEnv, RateGovernor, sharedGovernor } from './rate-budget';
 import { DynamoDbBudgetStore } from './rate-budget-dynamodb';
 import { bulkBody, maxItemBytes, packChunks, SerializedItem } from './bulk-chunks';
 import {
@@ -341,14 +341,16 @@ export class CertyoClient implements CertyoApi {
 
   /** One call: the retry loop around single HTTP exchanges. Returns only 2xx responses (any status with `passthrough`). */
   private async send(spec: RequestSpec, options: CallOptions, counter: RequestCounter): Promise<HttpResponse> {
-    const { deadline } = options;
+    const { deadline, maxWaitMs } = options;
+    // The latest moment a wait starting at `now` may end before the call is handed back instead.
+    const waitLimit = (now: number): number => Math.min(deadline ?? Infinity, maxWaitMs === undefined ? Infinity : now + maxWaitMs);
     const authenticated = spec.authenticated !== false;
     const what = `${spec.method} ${spec.path.split('?')[0]}`;
     let failures = 0;
     let refreshedKey = false;
     for (;;) {
       if (authenticated && this.blockedUntil > this.now()) {
-        if (deadline !== undefined && this.blockedUntil > deadline) {
+        if (this.blockedUntil > waitLimit(this.now())) {
           throw new RateLimitedError(`${what}: rate limit exhausted until ${new Date(this.blockedUntil).toISOString()}`, new Date(this.blockedUntil));
         }
         await this.sleep(this.blockedUntil - this.now());
@@ -357,6 +359,7 @@ export class CertyoClient implements CertyoApi {
       if (deadline !== undefined && startedAt >= deadline) {
         throw new RetryableError(`${what}: deadline reached before the request could be sent`, new Date(startedAt));
       }
+      let lease: string | undefined;
       if (authenticated && this.governor) {
         // Another instance may have spent the window or met a 429: wait (or stop) as for our own.
         const permit = await this.governor.acquire(startedAt);
@@ -364,6 +367,7 @@ export class CertyoClient implements CertyoApi {
           this.blockedUntil = Math.max(this.blockedUntil, permit.until);
           continue;
         }
+        lease = permit.lease;
       }
       const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - startedAt);
       const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
@@ -375,7 +379,10 @@ export class CertyoClient implements CertyoApi {
       try {
         const response = await httpRequest({ method: spec.method, url: this.apiUrl + spec.path, headers, body: spec.body, timeoutMs });
         const reading = this.read(response);
-        if (authenticated) await this.governor?.record({ remaining: reading.limits.remaining, resetAt: reading.limits.resetAt?.getTime(), retryAt: reading.retryAt429 });
+        if (authenticated) {
+          const { limits } = reading;
+          await this.governor?.record({ remaining: limits.remaining, resetAt: limits.resetAt?.getTime(), limit: limits.limit, retryAt: reading.retryAt429 }, lease);
+        }
         const outcome = this.classify(what, response, reading, spec.passthrough === true);
         if (outcome === 'ok') return response;
         if (outcome === 'unauthorized') {
@@ -394,8 +401,9 @@ export class CertyoClient implements CertyoApi {
       const now = this.now();
       const retryAt = failure.retryAt ?? now + fullJitterDelay(failures - 1, this.backoff, this.random);
       if (failure.rateLimited) this.blockedUntil = Math.max(this.blockedUntil, retryAt);
-      if (failures >= this.maxAttempts || (deadline !== undefined && retryAt > deadline)) {
-        const reason = failures >= this.maxAttempts ? `after ${failures} attempts` : 'and the deadline comes first';
+      if (failures >= this.maxAttempts || retryAt > waitLimit(now)) {
+        const reason =
+          failures >= this.maxAttempts ? `after ${failures} attempts` : deadline !== undefined && retryAt > deadline ? 'and the deadline comes first' : `and the caller defers waits over ${maxWaitMs} ms`;
         throw failure.rateLimited
           ? new RateLimitedError(`${failure.message} ${reason}`, new Date(retryAt))
           : new RetryableError(`${failure.message} ${reason}`, new Date(retryAt), failure.status);
@@ -534,26 +542,36 @@ export function maxBodyBytesFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
 export interface ClientFromEnvOptions extends Partial<CertyoClientOptions> {
   /** Told when the shared budget table cannot be used (the client then goes on alone): count it. */
   readonly onBudgetUnavailable?: () => void;
+  /** Told when the shared budget holds a request back: count it. */
+  readonly onBudgetWait?: () => void;
+  /** The function's DynamoDB client, when it has one, for the budget record. @default - a new one */
+  readonly dynamodb?: Pick<DynamoDBClient, 'send'>;
 }
 
 /**
  * The client of a Lambda, from the runtime contract (`CERTYO_API_URL`, `CERTYO_SECRET_ARN`):
  * the key comes from Secrets Manager, cached for 5 minutes and reloaded on a 401. With
- * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record;
- * `CERTYO_MAX_BODY_BYTES` caps every bulk body.
+ * `CERTYO_BUDGET_TABLE` every request also goes through the key's shared budget record, with the
+ * shares of `CERTYO_BUDGET_POLICY`; `CERTYO_MAX_BODY_BYTES` caps every bulk body.
  */
 export function certyoClientFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: ClientFromEnvOptions = {}): CertyoClient {
   const runtime = readRuntimeEnv(env);
-  const { onBudgetUnavailable, ...options } = overrides;
+  const { onBudgetUnavailable, onBudgetWait, dynamodb, ...options } = overrides;
   const table = env.CERTYO_BUDGET_TABLE?.trim();
   const governor = table
-    ? sharedGovernor(new DynamoDbBudgetStore(new DynamoDBClient({}), table, `key:${runtime.secretId}`), (error) => {
-        options.log?.warn('Shared rate budget unavailable; this instance goes on with its own view of the limit', {
-          table,
-          error: error instanceof Error ? error.name : 'unknown',
-        });
-        onBudgetUnavailable?.();
-      })
+    ? sharedGovernor(
+        new DynamoDbBudgetStore(dynamodb ?? new DynamoDBClient({}), table, `key:${runtime.secretId}`),
+        (error) => {
+          options.log?.warn('Shared rate budget unavailable; this instance goes on with its own view of the limit', {
+            table,
+            error: error instanceof Error ? error.name : 'unknown',
+          });
+          onBudgetUnavailable?.();
+        },
+        // Every Lambda that consults the record is an ingest path; verification and the proxy call Certyo directly.
+        budgetPolicyFromEnv(env.CERTYO_BUDGET_POLICY, 'ingest'),
+        onBudgetWait,
+      )
     : undefined;
   return createCertyoClient({ apiUrl: runtime.apiUrl, apiKey: secretsManagerApiKey({ secretId: runtime.secretId }), governor, maxBodyBytes: maxBodyBytesFromEnv(env), ...options });
 }

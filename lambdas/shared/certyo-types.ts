@@ -164,7 +164,22 @@ export interface CallOptions {
    * @default - no deadline
    */
   readonly deadline?: number;
+  /**
+   * Longest single wait the client may sleep through (a rate limit it knows of, a back-off before
+   * a retry). A longer one ends the call as the deadline would, with `retryAt`, so a caller that
+   * can defer work for nothing (queue visibility, a continuation message) is not billed for a
+   * sleeping Lambda. `SHORT_WAIT_MS` is the value for such callers.
+   * @default - any wait that ends before the deadline
+   */
+  readonly maxWaitMs?: number;
 }
+
+/**
+ * The waits worth sleeping through rather than deferring: the shared budget's re-asks (a second
+ * while a new window's answers are in flight, plus jitter) and the first back-offs. A deferral
+ * costs a re-delivery, so the line sits just above those.
+ */
+export const SHORT_WAIT_MS = 2_000;
 
 /** One record, by its position in the input of `ingestMany`. */
 export interface IndexedRecord {

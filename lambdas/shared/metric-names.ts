@@ -35,6 +35,8 @@ export const METRIC_NAMES = {
 export const BUDGET_METRIC_NAMES = {
   /** Requests sent without the shared rate budget because its table could not be used. */
   rateBudgetUnavailable: 'RateBudgetUnavailable',
+  /** Requests the shared budget held back (window spent, share spent before the lending point, or a known Retry-After). */
+  rateBudgetWaits: 'RateBudgetWaits',
 } as const;
 
 /**

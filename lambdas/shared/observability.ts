@@ -59,7 +59,13 @@ export function publishIngestMetrics(metrics: Metrics, outcome: IngestManyOutcom
 
 export { MetricUnit };
 
-/** Counts each time the shared rate budget could not be used (the client then goes on alone). */
-export function countBudgetUnavailable(metrics: Metrics): () => void {
-  return () => metrics.addMetric(BUDGET_METRIC_NAMES.rateBudgetUnavailable, MetricUnit.Count, 1);
+/**
+ * The client's shared-budget counters: each time the record could not be used (the client then
+ * goes on alone), and each time it held a request back.
+ */
+export function budgetCounters(metrics: Metrics): { onBudgetUnavailable: () => void; onBudgetWait: () => void } {
+  return {
+    onBudgetUnavailable: () => metrics.addMetric(BUDGET_METRIC_NAMES.rateBudgetUnavailable, MetricUnit.Count, 1),
+    onBudgetWait: () => metrics.addMetric(BUDGET_METRIC_NAMES.rateBudgetWaits, MetricUnit.Count, 1),
+  };
 }

@@ -7,7 +7,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { awsManagedPolicyFinding } from '../nag';
 import { lambdaCode } from '../bundling';
-import { CertyoConfig } from '../config';
+import { budgetPolicy, CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
 import { MAX_BODY_BYTES_ENV } from '../../lambdas/shared/certyo-types';
 
@@ -120,7 +120,7 @@ export class CertyoFunction extends LambdaFunction {
         POWERTOOLS_SERVICE_NAME: props.lambdaName,
         POWERTOOLS_METRICS_NAMESPACE: props.config.metricsNamespace,
         ...(props.apiKeySecret ? { CERTYO_SECRET_ARN: props.apiKeySecret.secretName } : {}),
-        ...(props.rateBudget ? { CERTYO_BUDGET_TABLE: props.rateBudget.table.tableName } : {}),
+        ...(props.rateBudget ? { CERTYO_BUDGET_TABLE: props.rateBudget.table.tableName, CERTYO_BUDGET_POLICY: JSON.stringify(budgetPolicy(props.config)) } : {}),
         ...props.environment,
       },
     });

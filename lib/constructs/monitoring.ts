@@ -605,6 +605,8 @@ export class CertyoMonitoring extends Construct {
       }),
       // Above zero, instances are spending the key without the shared budget record (docs/rate-budget.md).
       this.pathGraph('Shared rate budget unavailable / 5 min', BUDGET_METRIC_NAMES.rateBudgetUnavailable, 'Sum', ALARM_PERIOD),
+      // Waits instead of 429s: the window or the path's share was spent, or a Retry-After runs.
+      this.pathGraph('Held back by the shared rate budget / 5 min', BUDGET_METRIC_NAMES.rateBudgetWaits, 'Sum', ALARM_PERIOD),
     ];
   }
 

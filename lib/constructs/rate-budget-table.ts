@@ -6,10 +6,11 @@ import { Construct } from 'constructs';
 
 /**
  * The key's shared rate budget (`lambdas/shared/rate-budget.ts`): one small item per Certyo key
- * recording what Certyo last said (requests remaining, window end, `Retry-After`), read and
- * written by compare-and-set before and after every request of every ingest Lambda, so
- * concurrent instances spend the 1,000 requests/hour as one client. On-demand (about 3,000
- * small calls an hour at most), items expire a day after the window they describe.
+ * recording what Certyo last said (requests remaining, window end, `Retry-After`) and the
+ * requests in flight, read and written by compare-and-set before and after every request of
+ * every ingest Lambda, so concurrent instances spend the 1,000 requests/hour as one client.
+ * On-demand (about four small calls per Certyo request, more when instances collide: the
+ * concurrency bench counts them), items expire a day after the window they describe.
  */
 export class RateBudgetTable extends Construct {
   public readonly table: ITable;

@@ -103,6 +103,8 @@ class SandboxServer {
   /** Per key, the latest `Retry-After` given (epoch ms), and the requests that came before it. */
   private retryAfterUntil = new Map<string, number>();
   private retryAfterViolations = 0;
+  /** Per key and window end, what the window saw (`stats().rateWindows`). */
+  private rateWindows = new Map<string, { endsAt: number; requests: number; throttled: number; recordsStored: number }>();
   private apiKeys: Set<string>;
   private readonly sockets = new Set<Socket>();
 
@@ -143,6 +145,7 @@ class SandboxServer {
       duplicateIngests: this.ledger.counters.duplicateIngests,
       replayMismatches: this.ledger.counters.replayMismatches,
       retryAfterViolations: this.retryAfterViolations,
+      rateWindows: [...this.rateWindows.values()].map((w) => ({ ...w })),
       snapshots: this.ledger.snapshotCounts(),
       connections: this.counts.connections,
       faults: { ...this.counts.faults },
@@ -155,6 +158,7 @@ class SandboxServer {
     this.limiter.reset();
     this.retryAfterUntil.clear();
     this.retryAfterViolations = 0;
+    this.rateWindows.clear();
     this.faults.clearScript();
     this.counts = new RequestCounts();
   }
@@ -226,13 +230,27 @@ class SandboxServer {
     }
     const decision = this.limiter.take(key);
     const limits = rateLimitHeaders(decision);
-    if (!decision.allowed) return this.throttled(key, decision, decision.resetAt - this.options.clock());
+    const window = this.rateWindow(key, decision.resetAt);
+    if (!decision.allowed) {
+      window.throttled += 1;
+      return this.throttled(key, decision, decision.resetAt - this.options.clock());
+    }
+    window.requests += 1;
     if (fault === 'error') {
       this.counts.fault(fault);
       return errorReply(500, ERROR_CODE.internal, 'Injected server error', [], limits);
     }
+    const storedBefore = this.ledger.recordsStored;
     const reply = this.route(req, method, url, endpoint, snapshotId, text);
+    window.recordsStored += this.ledger.recordsStored - storedBefore;
     return { ...reply, headers: { ...limits, ...reply.headers }, fault };
+  }
+
+  private rateWindow(key: string, endsAt: number): { endsAt: number; requests: number; throttled: number; recordsStored: number } {
+    const id = `${endsAt} ${key}`;
+    let window = this.rateWindows.get(id);
+    if (!window) this.rateWindows.set(id, (window = { endsAt, requests: 0, throttled: 0, recordsStored: 0 }));
+    return window;
   }
 
   private throttled(key: string, decision: RateDecision, waitMs: number): Reply {

@@ -17,6 +17,8 @@ export interface SandboxStats {
   readonly replayMismatches: number;
   /** Requests that arrived before the `Retry-After` a 429 had given their key. */
   readonly retryAfterViolations: number;
+  /** Each rate window opened (every key's, in order): its charged requests, the 429s it answered and the records it stored. */
+  readonly rateWindows: readonly RateWindowStats[];
   /** Stores of a record version (tenant, database, collection, recordId, recordVersion, hash) already stored under another key. */
   readonly duplicateIngests: number;
   /** Snapshots by status, plus `pendingRecords` not yet in a snapshot. */
@@ -25,6 +27,15 @@ export interface SandboxStats {
   readonly connections: number;
   /** Faults injected, by kind. */
   readonly faults: Partial<Record<Exclude<ScriptedFault, 'none'>, number>>;
+}
+
+export interface RateWindowStats {
+  /** Epoch ms at which the window ends (`X-RateLimit-Reset`, before rounding). */
+  readonly endsAt: number;
+  readonly requests: number;
+  /** Rate-limit 429s (the window was spent), injected ones excluded. */
+  readonly throttled: number;
+  readonly recordsStored: number;
 }
 
 export class RequestCounts {

@@ -6,7 +6,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { secretsManagerApiKey } from '../../lambdas/shared/api-key';
-import { AuthError, RateLimitedError, RetryableError } from '../../lambdas/shared/certyo-types';
+import { AuthError, RateLimitedError, RetryableError, SHORT_WAIT_MS } from '../../lambdas/shared/certyo-types';
 import { clientFor, invoice, invoices, withSandbox } from './support';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -140,6 +140,48 @@ describe('deadline', () => {
       expect(error).toBeInstanceOf(RetryableError);
       expect((error as RetryableError).status).toBe(500);
       expect(sleeps).toEqual([]);
+    });
+  });
+});
+
+describe('maxWaitMs: waits a caller would rather defer', () => {
+  const T0 = Date.parse('2026-04-13T10:30:00Z');
+
+  it.each([
+    // A 429 that says 30 s: sleeping through it is the default; under a 2 s cap the call is handed back.
+    [undefined, [30_000], 1000],
+    [SHORT_WAIT_MS, [], 0],
+  ] as const)('with maxWaitMs %p a 30 s Retry-After sleeps %p and stores %p records', async (maxWaitMs, expectedSleeps, stored) => {
+    await withSandbox({ throttleRetryAfterSeconds: 30 }, async (sandbox) => {
+      // A virtual clock that a sleep moves on.
+      let now = T0;
+      const sleeps: number[] = [];
+      const client = clientFor(sandbox, { now: () => now, sleep: async (ms) => { sleeps.push(ms); now += ms; } });
+      sandbox.injectFaults('throttle');
+
+      const outcome = await client.ingestMany(invoices(1000), { deadline: T0 + 600_000, maxWaitMs });
+
+      expect(sleeps).toEqual(expectedSleeps);
+      expect(outcome.accepted).toHaveLength(stored);
+      if (stored === 0) {
+        expect(outcome.stoppedBy).toBeInstanceOf(RateLimitedError);
+        expect(outcome.stoppedBy!.retryAt.getTime()).toBeGreaterThanOrEqual(T0 + 29_000);
+        expect(outcome.unsent).toHaveLength(1000);
+      }
+    });
+  });
+
+  it('still sleeps through a back-off shorter than maxWaitMs', async () => {
+    await withSandbox({}, async (sandbox) => {
+      const sleeps: number[] = [];
+      const client = clientFor(sandbox, { backoff: { baseMs: 400, capMs: 400 }, random: () => 0.99, now: () => T0, sleep: async (ms) => void sleeps.push(ms) });
+      sandbox.injectFaults('error');
+
+      const result = await client.ingestRecord(invoice(1), { deadline: T0 + 600_000, maxWaitMs: SHORT_WAIT_MS });
+
+      expect(result.recordId).toBe('INV-1');
+      expect(sleeps).toHaveLength(1);
+      expect(sleeps[0]).toBeLessThanOrEqual(SHORT_WAIT_MS);
     });
   });
 });

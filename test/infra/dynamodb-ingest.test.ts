@@ -95,7 +95,9 @@ describe('DynamoDbIngest with the demo table', () => {
     const budget = functionStatements(template).filter(onRateBudget);
     const budgetTable = logicalId(template, 'AWS::DynamoDB::Table', /^RateBudgetTable/);
     expect(budget).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [budgetTable, 'Arn'] } }]);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CERTYO_BUDGET_TABLE: { Ref: budgetTable } }) } });
+    // The default shares (700 ingest, 100 verification, 200 proxy of 1,000) and 12 lending minutes.
+    const policy = JSON.stringify({ shares: { ingest: 0.7, verification: 0.1, apiProxy: 0.2 }, lendingFraction: 0.2 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CERTYO_BUDGET_TABLE: { Ref: budgetTable }, CERTYO_BUDGET_POLICY: policy }) } });
     template.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
   });
 

@@ -561,6 +561,7 @@ describe('CertyoMonitoring dashboard', () => {
       'Rate limited (429) / 5 min',
       'Requests remaining (Certyo, min)',
       'Shared rate budget unavailable / 5 min',
+      'Held back by the shared rate budget / 5 min',
     ]);
   });
 });

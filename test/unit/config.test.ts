@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { budgetPolicy, ConfigError, loadConfig } from '../../lib/config';
 import { CONFIGURATION_PAGE, configTable, tableInPage } from '../../scripts/config-table';
 
 const valid = { 'certyo:tenantId': 'acme-corp' };
@@ -121,7 +121,9 @@ describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
       fc.property(fc.uniqueArray(consumerArb, { selector: (c) => c.name, minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 999 }), (consumers, share) => {
         let config;
         try {
-          config = loadConfig({ ...valid, 'certyo:apiProxy.hourlyRequestShare': share, 'certyo:apiProxy.consumers': consumers.map((c) => ({ ...c, scopes: ['read'] })) });
+          // The other shares leave the proxy any share the key allows.
+          const otherShares = { 'certyo:rateBudget.ingestHourlyShare': 1, 'certyo:rateBudget.verificationHourlyShare': 0 };
+          config = loadConfig({ ...valid, ...otherShares, 'certyo:apiProxy.hourlyRequestShare': share, 'certyo:apiProxy.consumers': consumers.map((c) => ({ ...c, scopes: ['read'] })) });
         } catch (error) {
           // Refused: and then the message names both keys.
           expect(error).toBeInstanceOf(ConfigError);
@@ -206,5 +208,19 @@ describe('loadConfig accepts exactly what CloudFormation accepts', () => {
         expect(accepts({ ...base, [key]: value })).toBe(Number.isInteger(value) && value >= min && value <= max);
       }),
     );
+  });
+});
+
+describe('rate budget shares (certyo:rateBudget.*)', () => {
+  it('refuses shares that add up to more than the key allows, naming the three keys', () => {
+    expect(() => loadConfig({ ...valid, 'certyo:rateBudget.ingestHourlyShare': 750, 'certyo:apiProxy.hourlyRequestShare': 200 })).toThrow(
+      'certyo:rateBudget.ingestHourlyShare (750) + certyo:rateBudget.verificationHourlyShare (100) + certyo:apiProxy.hourlyRequestShare (200) = 1050: the shares must add up to at most',
+    );
+  });
+
+  it('gives the governor each share as a fraction of the hour and the lending point as a fraction of the window', () => {
+    const config = loadConfig({ ...valid, 'certyo:rateBudget.ingestHourlyShare': 600, 'certyo:rateBudget.lendingMinutes': 6 });
+
+    expect(budgetPolicy(config)).toEqual({ shares: { ingest: 0.6, verification: 0.1, apiProxy: 0.2 }, lendingFraction: 0.1 });
   });
 });
