@@ -1,23 +1,35 @@
 /**
  * `coldStart`: for every Lambda, the size of the bundle the stacks deploy (built with the one
  * bundling definition, `toEsbuildOptions`) and how long loading it takes: the module
- * initialisation a cold start pays before the first event, i.e. requiring the bundle in a
- * fresh `node` with the Lambda's `NODE_OPTIONS`, compared with a bare `node -e 0`.
+ * initialisation a cold start pays before the first event, i.e. importing the handler module in
+ * a fresh `node` with the Lambda's environment (including `NODE_OPTIONS` when the template sets
+ * it), compared with a bare `node -e 0`.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { lambdaNames, toEsbuildOptions } from '../lib/bundling';
+import { bundleBytes } from './bundle-analysis';
 import { CfnTemplate, resourcesOfType } from '../local/harness/synthesized';
 
 export interface ColdStartFigure {
+  /** Every code file of the function's zip (the entry and all its chunks). */
   readonly bundleKiB: number;
-  /** Median time of `require(bundle)` measured inside the process. */
+  /** The entry and the chunks it imports statically: what initialisation loads. */
+  readonly initKiB: number;
+  /** Largest contributors to `initKiB`, by npm package or `lambdas/` folder. */
+  readonly initTopKiB: Readonly<Record<string, number>>;
+  /** Median time of `import(bundle)` measured inside the process. */
   readonly requireMs: number;
-  /** Median wall time of `node -e "require(bundle)"` minus that of `node -e 0`. */
+  /** Median wall time of `node -e "import(bundle)"` minus that of `node -e 0`. */
   readonly overNodeMs: number;
+  /**
+   * The baseline, timed in the same interleaved runs: the bundling this project used before
+   * issue 21 (one CommonJS file with its source map, loaded with `--enable-source-maps`).
+   */
+  readonly previous: { readonly bundleKiB: number; readonly mapKiB: number; readonly requireMs: number; readonly overNodeMs: number };
   /** Where the environment came from: the synthesized function, or discovered from load errors. */
   readonly environmentFrom: 'template' | 'discovered';
   /** Variables not in the synthesized template that had to be set (with placeholders) to initialise. */
@@ -32,7 +44,6 @@ export interface ColdStartResult {
 
 /** What every Lambda gets from `CertyoFunction` plus an AWS region and dummy credentials (nothing is called). */
 const BASE_ENV: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--enable-source-maps',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
@@ -65,6 +76,7 @@ function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): { ms: number
 }
 
 const REQUIRE_SCRIPT = 'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+const IMPORT_SCRIPT = 'const t=process.hrtime.bigint();import(process.argv[1]).then(()=>process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6)))';
 
 /**
  * Function environments from the synthesized templates, by Lambda (`POWERTOOLS_SERVICE_NAME`
@@ -87,7 +99,7 @@ function discoverEnvironment(bundle: string, known: Readonly<Record<string, stri
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...BASE_ENV, ...known };
   const added: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
-    const run = timeNode(['-e', REQUIRE_SCRIPT, bundle], env);
+    const run = timeNode(['-e', IMPORT_SCRIPT, bundle], env);
     if (run.status === 0) return { env, added };
     const missing = /Environment variable (\w+) is not set/.exec(run.stderr)?.[1];
     if (!missing || env[missing] !== undefined) {
@@ -108,6 +120,12 @@ export interface ColdStartOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The pre-issue-21 bundling, kept only as this figure's baseline. */
+function previousBundling(name: string, outdir: string): BuildOptions & { outfile: string } {
+  const { outdir: _, splitting: __, outExtension: ___, chunkNames: ____, banner: _____, ...rest } = toEsbuildOptions(name, outdir);
+  return { ...rest, format: 'cjs', sourcemap: true, outfile: path.join(outdir, 'previous', name, 'index.js') };
+}
+
 export async function measureColdStart(options: ColdStartOptions = {}): Promise<ColdStartResult> {
   const { runs = 7, environments = {}, log = () => undefined } = options;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-bench-bundles-'));
@@ -116,39 +134,57 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     const nodeTimes: number[] = [];
     const lambdas: Record<string, ColdStartFigure | { error: string }> = {};
     for (const name of lambdaNames()) {
-      const esbuild = toEsbuildOptions(name, outdir);
-      let bytes: number;
+      let bytes: ReturnType<typeof bundleBytes>;
+      const previous = previousBundling(name, outdir);
       try {
-        await build({ ...esbuild, logLevel: 'silent' });
-        bytes = fs.statSync(esbuild.outfile).size;
+        bytes = bundleBytes((await build({ ...toEsbuildOptions(name, outdir), logLevel: 'silent' })).metafile);
+        await build({ ...previous, logLevel: 'silent' });
       } catch (error) {
         lambdas[name] = { error: `bundling failed: ${(error as Error).message.split('\n')[0]}` };
         continue;
       }
       const known = environments[name];
-      const discovered = discoverEnvironment(esbuild.outfile, known ?? {});
+      const discovered = discoverEnvironment(path.resolve(bytes.entry), known ?? {});
       if ('error' in discovered) {
         lambdas[name] = { error: discovered.error };
         continue;
       }
       const requireTimes: number[] = [];
       const wallTimes: number[] = [];
-      // Interleaved with bare `node -e 0` runs so both see the same machine load.
+      const previousRequireTimes: number[] = [];
+      const previousWallTimes: number[] = [];
+      const ownNodeTimes: number[] = [];
+      const previousEnv = { ...discovered.env, NODE_OPTIONS: `--enable-source-maps ${discovered.env.NODE_OPTIONS ?? ''}`.trim() };
+      // Interleaved with bare `node -e 0` runs and the baseline so all three see the same machine load.
       for (let i = 0; i < runs; i++) {
-        nodeTimes.push(timeNode(['-e', '0'], nodeEnv).ms);
-        const run = timeNode(['-e', REQUIRE_SCRIPT, esbuild.outfile], discovered.env);
+        ownNodeTimes.push(timeNode(['-e', '0'], nodeEnv).ms);
+        const run = timeNode(['-e', IMPORT_SCRIPT, path.resolve(bytes.entry)], discovered.env);
         wallTimes.push(run.ms);
         requireTimes.push(Number(run.stdout));
+        const before = timeNode(['-e', REQUIRE_SCRIPT, previous.outfile], previousEnv);
+        previousWallTimes.push(before.ms);
+        previousRequireTimes.push(Number(before.stdout));
       }
+      nodeTimes.push(...ownNodeTimes);
+      const kib = (n: number): number => Math.round((n / 1024) * 10) / 10;
+      const ms = (n: number): number => Math.round(n * 10) / 10;
       const figure: ColdStartFigure = {
-        bundleKiB: Math.round((bytes / 1024) * 10) / 10,
-        requireMs: Math.round(median(requireTimes) * 10) / 10,
-        overNodeMs: Math.round((median(wallTimes) - median(nodeTimes)) * 10) / 10,
+        bundleKiB: kib(bytes.totalBytes),
+        initKiB: kib(bytes.initBytes),
+        initTopKiB: Object.fromEntries(bytes.initByPackage.slice(0, 6).map(([pkg, n]) => [pkg, kib(n)])),
+        requireMs: ms(median(requireTimes)),
+        overNodeMs: ms(median(wallTimes) - median(ownNodeTimes)),
+        previous: {
+          bundleKiB: kib(fs.statSync(previous.outfile).size),
+          mapKiB: kib(fs.statSync(`${previous.outfile}.map`).size),
+          requireMs: ms(median(previousRequireTimes)),
+          overNodeMs: ms(median(previousWallTimes) - median(ownNodeTimes)),
+        },
         environmentFrom: known ? 'template' : 'discovered',
         discovered: discovered.added,
       };
       lambdas[name] = figure;
-      log(`coldStart ${name}: ${figure.bundleKiB} KiB, require ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0`);
+      log(`coldStart ${name}: ${figure.bundleKiB} KiB (${figure.initKiB} KiB at start), import ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0 (before: ${figure.previous.bundleKiB} KiB + ${figure.previous.mapKiB} KiB map, +${figure.previous.overNodeMs} ms)`);
     }
     return { runs, nodeMs: Math.round(median(nodeTimes.length > 0 ? nodeTimes : [0]) * 10) / 10, lambdas };
   } finally {

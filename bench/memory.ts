@@ -11,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { startSandbox } from '../local/sandbox';
+import { synthesizeTemplates } from '../local/harness/synthesized';
+import { environmentsFromTemplates } from './cold-start';
 import type { MemoryChildInput, MemoryChildOutput } from './memory-child';
 import { requestsTo } from './sandbox-counts';
 
@@ -23,6 +25,10 @@ export interface MemoryFigure {
   readonly runs: readonly MemoryRun[];
   /** Peak RSS of the largest object minus that of the smallest. */
   readonly growthMb: number;
+  /** The deployed s3-ingest function's `NODE_OPTIONS` (V8 heap limits), which each child runs with. */
+  readonly nodeOptions: string;
+  /** Baseline, same run: the smallest object again without `NODE_OPTIONS` (V8's own heap sizing, as before issue 21). */
+  readonly withoutHeapLimits: MemoryRun;
   readonly method: string;
 }
 
@@ -31,13 +37,15 @@ export interface MemoryOptions {
   readonly sizes?: readonly number[];
   /** @default 1024 */
   readonly lineBytes?: number;
+  /** @default - the s3-ingest function's `NODE_OPTIONS` in the synthesized template */
+  readonly nodeOptions?: string;
   readonly log?: (line: string) => void;
 }
 
-function runChild(script: string, input: MemoryChildInput): Promise<MemoryChildOutput> {
+function runChild(script: string, input: MemoryChildInput, nodeOptions: string): Promise<MemoryChildOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, JSON.stringify(input)], {
-      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -54,28 +62,33 @@ function runChild(script: string, input: MemoryChildInput): Promise<MemoryChildO
 
 export async function measureMemory(options: MemoryOptions = {}): Promise<MemoryFigure> {
   const { sizes = [10 * 1024 ** 2, 1024 ** 3], lineBytes = 1024, log = () => undefined } = options;
+  const nodeOptions = options.nodeOptions ?? environmentsFromTemplates(synthesizeTemplates())['s3-ingest']?.NODE_OPTIONS ?? '';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-bench-memory-'));
   const script = path.join(dir, 'memory-child.js');
   await build({ entryPoints: [path.join(__dirname, 'memory-child.ts')], outfile: script, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' });
   const sandbox = await startSandbox({ rateLimit: 1_000_000_000, flushMs: 3_600_000, anchorDelayMs: 3_600_000 });
   try {
-    const runs: MemoryRun[] = [];
-    for (const bytes of sizes) {
-      // Each size starts from an empty sandbox so the parent's memory does not grow across runs.
+    const measure = async (bytes: number, options: string, label: string): Promise<MemoryRun> => {
+      // Each run starts from an empty sandbox so the parent's memory does not grow across runs.
       sandbox.reset();
-      const output = await runChild(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes });
+      const output = await runChild(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, options);
       const stats = sandbox.stats();
       if (stats.recordsStored !== output.records) throw new Error(`memory bench: ${stats.recordsStored} of ${output.records} records stored for ${bytes} bytes`);
       const run: MemoryRun = { ...output, bytes, requests: requestsTo(stats, 'POST /api/v1/records/bulk') };
-      log(`memory ${(bytes / 1024 ** 2).toFixed(0)} MiB: ${run.records} records, peak RSS ${run.maxRssMb} MB, ${run.requests} requests, ${run.wallMs} ms`);
-      runs.push(run);
-    }
+      log(`memory ${(bytes / 1024 ** 2).toFixed(0)} MiB${label}: ${run.records} records, peak RSS ${run.maxRssMb} MB, ${run.requests} requests, ${run.wallMs} ms`);
+      return run;
+    };
+    const runs: MemoryRun[] = [];
+    for (const bytes of sizes) runs.push(await measure(bytes, nodeOptions, ''));
+    const withoutHeapLimits = await measure(Math.min(...sizes), '', ' without heap limits');
     const first = runs[0] as MemoryRun;
     const last = runs[runs.length - 1] as MemoryRun;
     return {
       runs,
       growthMb: Math.round((last.maxRssMb - first.maxRssMb) * 10) / 10,
-      method: `each size in its own node process (bundled with esbuild, no TypeScript tooling), NDJSON of ~${lineBytes}-byte lines generated on the fly and streamed as the GetObject body; peak RSS from process.resourceUsage().maxRSS`,
+      nodeOptions,
+      withoutHeapLimits,
+      method: `each size in its own node process with the deployed NODE_OPTIONS (${nodeOptions || 'none'}) (bundled with esbuild, no TypeScript tooling), NDJSON of ~${lineBytes}-byte lines generated on the fly and streamed as the GetObject body; peak RSS from the child's own VmHWM (/proc/self/status), not getrusage maxRSS, which includes the forked parent`,
     };
   } finally {
     await sandbox.close();

@@ -5,12 +5,13 @@ import type { ColdStartResult } from './cold-start';
 import type { ConcurrencyFigure } from './concurrency';
 import type { CostPerMillion, Usage } from './cost-model';
 import type { MemoryFigure } from './memory';
+import type { ParseThroughputFigure } from './parse-throughput';
 import type { S3ThroughputFigure } from './s3-throughput';
 import type { LightTrafficFigure } from './light-traffic';
 import type { WaitingFigure } from './waiting';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -60,6 +61,7 @@ export interface BenchResults {
     peakRssMb?: Record<string, number>;
     throughput?: Stamp & S3ThroughputFigure;
     memory?: Stamp & MemoryFigure;
+    parseThroughput?: Stamp & ParseThroughputFigure;
   };
   ddb?: Stamp & RecordsPerRequestFigure;
   mongo?: Stamp & RecordsPerRequestFigure;
@@ -161,7 +163,18 @@ export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] =
     },
   },
   { check: (r) => check('budget records lost + duplicated', '0', r.budget && r.budget.shared.lost + r.budget.shared.duplicated, (v) => v === 0) },
+  { check: (r) => check('coldStart largest bundleKiB', '< 250 KiB', largest(r, 'bundleKiB'), (v) => v < 250, ' KiB') },
+  { check: (r) => check('coldStart largest overNodeMs', '< 50 ms', largest(r, 'overNodeMs'), (v) => v < 50, ' ms') },
+  { check: (r) => check('s3.peakRssMb (largest object)', '<= 128 MB', r.s3?.memory?.runs.at(-1)?.maxRssMb, (v) => v <= 128, ' MB') },
+  { check: (r) => check('s3.parseThroughput vs line split + JSON.parse', '>= 50%', percent(r.s3?.parseThroughput?.ratio), (v) => v >= 50, '%') },
 ];
+
+function largest(results: BenchResults, field: 'bundleKiB' | 'overNodeMs'): number | undefined {
+  const values = Object.values(results.coldStart?.lambdas ?? {}).flatMap((f) => ('error' in f ? [] : [f[field]]));
+  return values.length > 0 ? Math.max(...values) : undefined;
+}
+
+const percent = (ratio: number | undefined): number | undefined => (ratio === undefined ? undefined : Math.round(ratio * 100));
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -183,8 +196,12 @@ export function printTable(results: BenchResults): void {
   const cold = results.coldStart;
   if (cold) {
     printRows(`Cold start (median of ${cold.runs}; bare node -e 0: ${cold.nodeMs} ms)`, [
-      ['lambda', 'bundle KiB', 'require ms', 'over node -e 0 ms'],
-      ...Object.entries(cold.lambdas).map(([name, f]) => ('error' in f ? [name, 'error', f.error, ''] : [name, String(f.bundleKiB), String(f.requireMs), String(f.overNodeMs)])),
+      ['lambda', 'bundle KiB', 'loaded at start KiB', 'import ms', 'over node -e 0 ms', 'before: KiB + map, over node ms'],
+      ...Object.entries(cold.lambdas).map(([name, f]) =>
+        'error' in f
+          ? [name, 'error', f.error, '', '', '']
+          : [name, String(f.bundleKiB), String(f.initKiB ?? '-'), String(f.requireMs), String(f.overNodeMs), f.previous ? `${f.previous.bundleKiB} + ${f.previous.mapKiB}, ${f.previous.overNodeMs}` : '-'],
+      ),
     ]);
   }
 
@@ -200,6 +217,15 @@ export function printTable(results: BenchResults): void {
   const memory = results.s3?.memory;
   if (memory) {
     printRows('S3 ingest peak memory', [['object', 'records', 'peak RSS MB', 'requests'], ...memory.runs.map((r) => [sizeLabel(r.bytes), String(r.records), String(r.maxRssMb), String(r.requests)])]);
+  }
+  const parse = results.s3?.parseThroughput;
+  if (parse) {
+    printRows(`S3 parse throughput, ${(parse.bytes / 1024 ** 2).toFixed(0)} MiB`, [
+      ['reader', 'MB/s'],
+      ['ours (readRecords + mapRecord)', String(parse.oursMBps)],
+      ['line split + JSON.parse', String(parse.baselineMBps)],
+      ['ratio', `${Math.round(parse.ratio * 100)}%`],
+    ]);
   }
   const rpr = [
     results.ddb && ['ddb', results.ddb],

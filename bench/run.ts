@@ -20,6 +20,7 @@ import { measureWaiting } from './waiting';
 import { measureMemory } from './memory';
 import { measureRateLimited } from './rate-limited';
 import { measureS3Throughput } from './s3-throughput';
+import { measureParseThroughput } from './parse-throughput';
 import { BenchResults, FIGURE_NAMES, FigureName, printTable, summarizeS3, TARGETS } from './report';
 import { measureVerify } from './verify';
 import { EXIT_OK, parseFlags, runCli, textFlag, UsageError } from '../scripts/cli';
@@ -85,6 +86,11 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log('s3Memory: peak RSS of the S3 path, 10 MiB vs 1 GiB NDJSON object');
     const memory = await measureMemory(args.quick ? { sizes: [10 * 1024 ** 2, 100 * 1024 ** 2], log } : { log });
     results.s3 = { ...results.s3, memory: { ...stamp(), ...memory } };
+  }
+  if (args.only.has('s3Parse')) {
+    console.log('s3Parse: our S3 reader and mapping vs a plain line split + JSON.parse over the same bytes');
+    const parse = await measureParseThroughput(args.quick ? { bytes: 8 * 1024 ** 2, rounds: 3, log } : { log });
+    results.s3 = { ...results.s3, parseThroughput: { ...stamp(), ...parse } };
   }
   summarizeS3(results);
   if (args.only.has('ddb')) {

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BundlingOptions, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 /** Repository root, from which Lambda entry points are resolved. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -8,25 +10,71 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Must match the runtime in `lib/constructs/certyo-function.ts`. */
 export const NODE_TARGET = 'node24';
 
+/** The file the Lambda runtime loads for `index.handler` (`.mjs`: an ES module without a package.json). */
+export const HANDLER_FILE = 'index.mjs';
+
 /**
- * The one bundling definition. The stacks hand it to `NodejsFunction`; `npm run bundle`
- * turns it into esbuild options with `toEsbuildOptions`, so what is tested locally is
- * byte-for-byte what is deployed.
+ * Bundled CommonJS dependencies call `require` for Node built-ins; an ES module has none, so
+ * every output file gets one from `createRequire`.
  */
-export const LAMBDA_BUNDLING = {
-  minify: true,
-  sourceMap: true,
-  sourceMapMode: SourceMapMode.DEFAULT,
-  target: NODE_TARGET,
-  format: OutputFormat.CJS,
-  // Bundle the AWS SDK v3 clients instead of using the runtime's copy: a tree-shaken,
-  // minified client loads faster than resolving the runtime's full package at cold start,
-  // and the version we test is the version that runs.
-  externalModules: [],
-  // Prefer ESM entry points of dependencies so esbuild can tree-shake them.
-  mainFields: ['module', 'main'],
-  forceDockerBundling: false,
-} as const satisfies BundlingOptions;
+const ESM_REQUIRE_BANNER = "import{createRequire as __certyoCreateRequire}from'node:module';const require=__certyoCreateRequire(import.meta.url);";
+
+/**
+ * The one bundling definition, as esbuild options: the stacks run it at synth time
+ * (`lambdaCode`), `npm run bundle` and the cold-start benchmark run it as is, so what is
+ * measured locally is byte-for-byte what is deployed. Why each option (docs/performance.md):
+ * - ES module output with code splitting: what the SDK imports dynamically (the credential
+ *   providers other than environment variables, their STS/SSO clients, event streams) goes to
+ *   chunks that a cold start never loads, since Lambda gives credentials in the environment.
+ *   NodejsFunction cannot split (it passes `--outfile`), hence our own asset bundling.
+ * - Minified, and no source map: a map is only useful with `--enable-source-maps`, which
+ *   measurably slows every module load; `npm run bundle -- --source-map` rebuilds the same
+ *   bytes with a map for reading a minified stack trace.
+ * - The AWS SDK clients are bundled (not the runtime's copy), so the version tested is the
+ *   version that runs; ESM entry points of dependencies are preferred so esbuild can tree-shake.
+ */
+export function toEsbuildOptions(name: string, outdir: string): BuildOptions & { outdir: string } {
+  return {
+    entryPoints: { index: lambdaEntry(name) },
+    outdir: path.join(outdir, name),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    format: 'esm',
+    minify: true,
+    sourcemap: false,
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * The Lambda's code asset: `toEsbuildOptions` run in-process at synth time into the asset
+ * directory. Hashed by output, so an unchanged bundle is not uploaded again.
+ */
+export function lambdaCode(name: string): Code {
+  // The Lambda's own folder as the asset source: CDK caches bundling per source path and
+  // options, and the options here are the same for every Lambda (the name is in the closure).
+  return Code.fromAsset(path.dirname(lambdaEntry(name)), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always succeeds or throws (esbuild is a dependency of this project).
+      image: DockerImage.fromRegistry('dummy'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const built = toEsbuildOptions(name, outputDir);
+          buildSync({ ...built, outdir: outputDir, metafile: false });
+          return true;
+        },
+      },
+    },
+  });
+}
 
 /** Names of the Lambdas: every folder of `lambdas/` (except `shared`) with a `handler.ts`. */
 export function lambdaNames(root: string = PROJECT_ROOT): string[] {
@@ -45,22 +93,4 @@ export function lambdaEntry(name: string, root: string = PROJECT_ROOT): string {
     throw new Error(`No Lambda named "${name}": expected ${entry} (known: ${lambdaNames(root).join(', ') || 'none'})`);
   }
   return entry;
-}
-
-/** esbuild options equivalent to what NodejsFunction runs with LAMBDA_BUNDLING. */
-export function toEsbuildOptions(name: string, outdir: string) {
-  return {
-    entryPoints: [lambdaEntry(name)],
-    outfile: path.join(outdir, name, 'index.js'),
-    bundle: true,
-    platform: 'node' as const,
-    target: LAMBDA_BUNDLING.target,
-    format: LAMBDA_BUNDLING.format,
-    minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    external: [...LAMBDA_BUNDLING.externalModules],
-    metafile: true,
-    logLevel: 'warning' as const,
-  };
 }

@@ -93,6 +93,7 @@ function figuresTableBlock(results: BenchResults): string {
   const memory = need(results.s3?.memory, 's3Memory').runs;
   const small = need(memory[0], 's3Memory.runs');
   const large = need(memory[memory.length - 1], 's3Memory.runs');
+  const parse = need(results.s3?.parseThroughput, 's3Parse');
   const ddb = need(results.ddb, 'ddb');
   const mongo = need(results.mongo, 'mongo');
   const forwarder = need(results.forwarder, 'forwarder');
@@ -105,7 +106,8 @@ function figuresTableBlock(results: BenchResults): string {
     '|---|---|---|',
     `| \`s3.recordsPerRequest\` (${int(s3.records)}-record NDJSON file) | ${int(s3.recordsPerRequest)} (${int(s3.ours.requests)} bulk requests) | ≥ 990 |`,
     `| \`s3.speedup\` at ${s3.latencyMs} ms Certyo latency | **${Math.floor(s3.speedup)}×**: ${fixed(s3.ours.wallMs / 1000, 1)} s vs ${fixed(s3.baseline.extrapolatedWallMs / 60_000, 1)} min | ≥ 50× |`,
-    `| \`s3.peakRssMb\`, ${mib(small.bytes)} vs ${mib(large.bytes)} object (${int(large.records)} records) | ${fixed(small.maxRssMb, 1)} MB vs ${fixed(large.maxRssMb, 1)} MB | flat |`,
+    `| \`s3.peakRssMb\`, ${mib(small.bytes)} vs ${mib(large.bytes)} object (${int(large.records)} records) | ${fixed(small.maxRssMb, 1)} MB vs ${fixed(large.maxRssMb, 1)} MB (${fixed(need(results.s3?.memory?.withoutHeapLimits, 's3Memory.withoutHeapLimits').maxRssMb, 1)} MB at ${mib(small.bytes)} without heap limits) | flat, ≤ 128 MB |`,
+    `| \`s3.parseThroughput\`: our reader and mapping vs line split + \`JSON.parse\` over the same ${Math.round(parse.bytes / 1024 ** 2)} MiB | ${fixed(parse.oursMBps, 1)} MB/s vs ${fixed(parse.baselineMBps, 1)} MB/s (**${Math.round(parse.ratio * 100)}%**) | ≥ 50% |`,
     `| \`ddb.recordsPerRequest\` (${int(ddb.records)} stream records, batch size ${batchSize(ddb.notes)}) | ${int(ddb.recordsPerRequest)} | ≥ 990 |`,
     `| \`mongo.recordsPerRequest\` (${int(mongo.records)} DocumentDB change events, batch size ${batchSize(mongo.notes)}) | ${int(mongo.recordsPerRequest)} | ≥ 990 |`,
     `| \`forwarder.recordsPerRequest\` (${int(forwarder.records)} events, batch size ${batchSize(forwarder.notes)}) | ${int(forwarder.recordsPerRequest)} | ≥ 990 |`,
@@ -116,16 +118,51 @@ function figuresTableBlock(results: BenchResults): string {
   ].join('\n');
 }
 
-function coldStartBlock(results: BenchResults): string {
+function coldStartFigures(results: BenchResults) {
   const cold = need(results.coldStart, 'coldStart');
-  const rows = Object.entries(cold.lambdas)
+  return Object.entries(cold.lambdas)
     .map(([name, f]) => {
       if ('error' in f) throw new Error(`bench/results.json: cold start of ${name} failed: ${f.error}`);
-      return { name, ...f };
+      if (f.previous === undefined) throw new Error(`bench/results.json: cold start of ${name} has no baseline: run npm run bench -- --only coldStart`);
+      return { name, ...f, previous: f.previous };
     })
-    .sort((a, b) => b.bundleKiB - a.bundleKiB)
-    .map((f) => `| ${f.name} | ${Math.round(f.bundleKiB)} KiB | ${Math.round(f.requireMs)} ms | ${Math.round(f.overNodeMs)} ms |`);
-  return ['| Lambda | Bundle | `require` | Over `node -e 0` |', '|---|---|---|---|', ...rows].join('\n');
+    .sort((a, b) => b.bundleKiB - a.bundleKiB);
+}
+
+function coldStartBlock(results: BenchResults): string {
+  const rows = coldStartFigures(results).map(
+    (f) =>
+      `| ${f.name} | ${Math.round(f.bundleKiB)} KiB (${Math.round(f.initKiB)} KiB at start) | ${Math.round(f.requireMs)} ms | ${Math.round(f.overNodeMs)} ms | ${Math.round(f.previous.bundleKiB)} KiB + ${Math.round(f.previous.mapKiB)} KiB map, ${Math.round(f.previous.overNodeMs)} ms |`,
+  );
+  return ['| Lambda | Bundle (zip code) | `import` | Over `node -e 0` | Before (same run): bundle + map, over `node -e 0` |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** What initialisation loads, by package: the largest contributors of each function's start-up bytes. */
+function bundleCompositionBlock(results: BenchResults): string {
+  const rows = coldStartFigures(results).map(
+    (f) =>
+      `| ${f.name} | ${Math.round(f.initKiB)} KiB | ${Object.entries(f.initTopKiB)
+        .map(([pkg, kib]) => `${pkg} ${Math.round(kib)}`)
+        .join(', ')} |`,
+  );
+  return ['| Lambda | Loaded at start | Largest contributors (KiB, minified) |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Where the S3 path's peak memory goes, per object size, and the same-run baseline without heap limits. */
+function memoryBreakdownBlock(results: BenchResults): string {
+  const memory = need(results.s3?.memory, 's3Memory');
+  const mib = (bytes: number): string => (bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`);
+  const baseline = need(memory.withoutHeapLimits, 's3Memory.withoutHeapLimits');
+  const row = (label: string, r: typeof baseline): string => {
+    const p = need(r.sampledPeakMb, 's3Memory.runs.sampledPeakMb');
+    return `| ${label} | ${fixed(r.maxRssMb, 1)} MB | ${fixed(need(r.startRssMb, 's3Memory.runs.startRssMb'), 1)} MB | ${fixed(p.heapTotal, 1)} MB (${fixed(p.heapUsed, 1)} MB used) | ${fixed(p.arrayBuffers, 1)} MB | ${fixed(r.wallMs / 1000, 1)} s |`;
+  };
+  return [
+    '| Object | Peak RSS | RSS before reading | V8 heap peak | Buffers peak | Wall time |',
+    '|---|---|---|---|---|---|',
+    ...memory.runs.map((r) => row(`${mib(r.bytes)}, \`${memory.nodeOptions}\``, r)),
+    row(`${mib(baseline.bytes)}, no heap limits (before)`, baseline),
+  ].join('\n');
 }
 
 /** Transitions of one verification execution once the record is anchored (rounded: a rare extra poll adds a few). */
@@ -180,6 +217,7 @@ function waitingBlock(results: BenchResults): string {
 }
 
 const BENCH = 'docs/benchmarks-and-costs.md';
+const PERFORMANCE = 'docs/performance.md';
 
 /** The shared rate budget under concurrent paths, with and without the record (issue 20). */
 function sharedBudgetBlock(results: BenchResults): string {
@@ -212,6 +250,8 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'waiting-costs', render: waitingBlock },
   { file: BENCH, name: 'shared-budget', render: sharedBudgetBlock },
   { file: 'docs/rate-budget.md', name: 'shared-budget', render: sharedBudgetBlock },
+  { file: PERFORMANCE, name: 'bundle-composition', render: bundleCompositionBlock },
+  { file: PERFORMANCE, name: 's3-memory', render: memoryBreakdownBlock },
 ];
 
 export const FIGURE_CLAIMS: readonly FigureClaim[] = [

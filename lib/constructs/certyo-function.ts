@@ -1,16 +1,30 @@
 import { Acknowledgment, Duration, Validations } from 'aws-cdk-lib';
 import { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { awsManagedPolicyFinding } from '../nag';
-import { LAMBDA_BUNDLING, lambdaEntry } from '../bundling';
+import { lambdaCode } from '../bundling';
 import { budgetPolicy, CertyoConfig } from '../config';
 import { RateBudgetTable } from './rate-budget-table';
 import { MAX_BODY_BYTES_ENV } from '../../lambdas/shared/certyo-types';
+
+/**
+ * V8 heap limits for a function of `memorySize` MB, passed as `NODE_OPTIONS` so the heap is
+ * sized for the function, not for the machine. Without them V8 lets the heap grow towards the
+ * machine's memory before collecting (a 16 MB+ young generation, an old space bounded only by
+ * the host), which is where most of the S3 path's 185–242 MB peak went while its live data
+ * stayed under 45 MB (docs/performance.md). Young generation (semi-space) 1/128 of the memory,
+ * 1 to 16 MB; old space half the memory less 64 MB, at least 64 MB: the other half is for Node
+ * itself, code, and Buffers outside the heap (records and request bodies).
+ */
+export function heapOptions(memorySize: number): string {
+  const semiSpace = Math.min(16, Math.max(1, Math.floor(memorySize / 128)));
+  const oldSpace = Math.max(64, Math.floor(memorySize / 2) - 64);
+  return `--max-semi-space-size=${semiSpace} --max-old-space-size=${oldSpace}`;
+}
 
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
@@ -49,7 +63,7 @@ export interface CertyoFunctionProps {
  * (`lambdas/shared/api-key.ts`). Not `ISecret.grantRead`, which adds `DescribeSecret`, unused here.
  * A secret imported by name is matched with Secrets Manager's six-character suffix, as CDK does.
  */
-export function grantGetSecretValue(fn: NodejsFunction, secret: ISecret): void {
+export function grantGetSecretValue(fn: LambdaFunction, secret: ISecret): void {
   fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`] }));
   secret.encryptionKey?.grantDecrypt(fn);
 }
@@ -57,11 +71,12 @@ export function grantGetSecretValue(fn: NodejsFunction, secret: ISecret): void {
 /**
  * A Lambda with the project's defaults in one place: the newest Node.js runtime aws-cdk-lib
  * offers, the configured architecture (ARM64 by default), the shared esbuild definition
- * (minified, source maps, SDK bundled), JSON logs into a log group with retention, and
+ * (`lib/bundling.ts`: ES modules split so a cold start loads only what it uses, minified, SDK
+ * bundled, no source map), JSON logs into a log group with retention, and
  * X-Ray tracing. It receives the Certyo runtime contract (`CERTYO_API_URL`,
  * `CERTYO_TENANT_ID`, `CERTYO_SECRET_ARN`, `CERTYO_MAX_BODY_BYTES`).
  */
-export class CertyoFunction extends NodejsFunction {
+export class CertyoFunction extends LambdaFunction {
   /**
    * The execution role: a sibling of the function (`<id>ServiceRole`), since it exists before the
    * function. Acknowledge findings on its policies with `acknowledgePolicyFindings`.
@@ -70,6 +85,7 @@ export class CertyoFunction extends NodejsFunction {
 
   constructor(scope: Construct, id: string, props: CertyoFunctionProps) {
     const timeout = props.timeout ?? Duration.seconds(60);
+    const memorySize = props.memorySize ?? 512;
     if (timeout.toSeconds() < 1 || timeout.toSeconds() > 900) {
       throw new Error(`CertyoFunction ${id}: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
     }
@@ -81,13 +97,12 @@ export class CertyoFunction extends NodejsFunction {
     role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
       role,
-      entry: lambdaEntry(props.lambdaName),
-      handler: 'handler',
+      code: lambdaCode(props.lambdaName),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: props.config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
-      bundling: LAMBDA_BUNDLING,
       timeout,
-      memorySize: props.memorySize ?? 512,
+      memorySize,
       description: props.description,
       ...(props.network
         ? { vpc: props.network.vpc, vpcSubnets: { subnets: [...props.network.subnets] }, securityGroups: [...props.network.securityGroups], allowPublicSubnet: false }
@@ -98,7 +113,7 @@ export class CertyoFunction extends NodejsFunction {
       systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: heapOptions(memorySize),
         CERTYO_API_URL: props.config.apiUrl,
         CERTYO_TENANT_ID: props.config.tenantId,
         [MAX_BODY_BYTES_ENV]: String(props.config.bulkMaxBodyBytes),

@@ -61,7 +61,12 @@ export interface S3IngestProps {
    * @default 5
    */
   readonly maxReceiveCount?: number;
-  /** @default 1024 */
+  /**
+   * Twice the measured peak RSS (`s3.peakRssMb`, flat in the object's size; docs/performance.md),
+   * rounded up to 128 MB. Lambda's CPU share grows with memory, so more
+   * memory reads a large object faster (at about the same cost per GB-second when CPU-bound).
+   * @default 256
+   */
   readonly memorySize?: number;
   /**
    * Alarm when the oldest notification or continuation in the queue is older than this: files
@@ -79,6 +84,9 @@ export interface S3IngestProps {
  * Both alarm. The function may read only that bucket (and prefix) and send only to its own
  * queue (continuations of large files) and the rejected-records queue.
  */
+/** The s3-ingest function's default memory size (see `S3IngestProps.memorySize`). */
+export const S3_INGEST_MEMORY_MB = 256;
+
 export class S3Ingest extends Construct {
   public readonly bucket: IBucket;
   /** Server access logs of the created bucket; `undefined` for an existing bucket. */
@@ -147,7 +155,7 @@ export class S3Ingest extends Construct {
       apiKeySecret: props.apiKeySecret,
       rateBudget: props.rateBudget,
       timeout,
-      memorySize: props.memorySize ?? 1024,
+      memorySize: props.memorySize ?? S3_INGEST_MEMORY_MB,
       description: 'Streams S3 objects into Certyo bulk requests',
       environment: {
         INGEST_QUEUE_URL: this.queue.queueUrl,

@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { loadConfig } from '../../lib/config';
 import { OperationsTopic } from '../../lib/constructs/operations-topic';
-import { S3Ingest, S3IngestProps } from '../../lib/constructs/s3-ingest';
+import { S3_INGEST_MEMORY_MB, S3Ingest, S3IngestProps } from '../../lib/constructs/s3-ingest';
+import { heapOptions } from '../../lib/constructs/certyo-function';
 import { formatFindings, NagFinding, projectContext, synth } from '../helpers/synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -108,6 +109,15 @@ describe('S3Ingest with the bucket the stack creates', () => {
         }),
       },
     });
+  });
+
+  it('deploys the function at its measured memory size, with V8 heap limits for that size and no source-map support', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: S3_INGEST_MEMORY_MB,
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 's3-ingest', NODE_OPTIONS: heapOptions(S3_INGEST_MEMORY_MB) }) },
+    });
+    expect(heapOptions(S3_INGEST_MEMORY_MB)).not.toMatch(/enable-source-maps/);
   });
 
   it('alarms when the ingest queue\'s oldest message is older than 6 hours', () => {

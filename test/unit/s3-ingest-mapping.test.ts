@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { FileTask } from '../../lambdas/s3-ingest/file-task';
 import { RawElement } from '../../lambdas/s3-ingest/json-splitter';
 import { collectionOf, mapRecord, MappingOptions } from '../../lambdas/s3-ingest/record-mapping';
@@ -110,6 +111,20 @@ describe('rawAtPath', () => {
 
   it('takes the last of duplicate keys, as JSON.parse does', () => {
     expect(rawAtPath('{"id":1,"id":2}', 'id')).toBe('2');
+  });
+
+  it('reads what JSON.parse reads, for any object, however its strings are escaped and spaced', () => {
+    // Strings full of quotes and backslashes (runs of them), the cases a fast string skip can get wrong.
+    const tricky = fc.string({ unit: fc.constantFrom('"', '\\', 'a', ' ', '{', '}', ',', ':', '\u00e9', '\n') });
+    const value = fc.oneof(tricky, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(tricky, { maxLength: 3 }), fc.dictionary(tricky, tricky, { maxKeys: 3 }));
+    fc.assert(
+      fc.property(fc.dictionary(tricky, value, { minKeys: 1, maxKeys: 6 }), fc.constantFrom(undefined, 2), (object, indent) => {
+        const text = JSON.stringify(object, null, indent);
+        for (const key of Object.keys(object).filter((k) => !k.includes('.'))) {
+          expect(JSON.parse(rawAtPath(text, key) as string)).toEqual(JSON.parse(JSON.stringify(object[key])));
+        }
+      }),
+    );
   });
 });
 
