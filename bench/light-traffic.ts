@@ -19,12 +19,10 @@ import { MemoryDeadLetters, MemoryQueue } from '../local/harness/memory-queue';
 import { recordEvents } from '../local/harness/record-events';
 import { RecordingLog } from '../local/harness/recording-log';
 import { projectConfig } from '../local/harness/synthesized';
+import { CERTYO_SNAPSHOT, percentile, PathTimeline, snapshots } from './latency-model';
 
-/** Certyo's snapshot: flushed at this many records, or this long after its first record. */
-const SNAPSHOT_RECORDS = 1000;
-const SNAPSHOT_MS = 60_000;
 /** The end-to-end bound: p99 within the floor's p99 plus this (issue 21). */
-const BOUND_MS = 10_000;
+export const BOUND_MS = 10_000;
 /** Receives a poller makes per second while messages wait. */
 const RECEIVE_MESSAGES = 10;
 
@@ -50,38 +48,18 @@ export interface LightTrafficFigure extends LightTrafficRun {
   readonly notes: readonly string[];
 }
 
-function p99(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0;
-}
-
-/** When each record's snapshot flushes, records given in the order Certyo receives them, with the time each arrives. */
-function flushTimes(arrivals: readonly number[]): number[] {
-  const flushed: number[] = new Array(arrivals.length);
-  let open: number[] = [];
-  let openedAt = 0;
-  const close = (at: number): void => {
-    for (const i of open) flushed[i] = at;
-    open = [];
-  };
-  arrivals.forEach((at, i) => {
-    if (open.length > 0 && at >= openedAt + SNAPSHOT_MS) close(openedAt + SNAPSHOT_MS);
-    if (open.length === 0) openedAt = at;
-    open.push(i);
-    if (open.length >= SNAPSHOT_RECORDS) close(at);
-  });
-  if (open.length > 0) close(openedAt + SNAPSHOT_MS);
-  return flushed;
-}
-
 /** Certyo accepting everything at virtual time `clock()`, remembering when each record arrived. */
 class TimedCertyo implements Pick<CertyoApi, 'ingestMany'> {
-  readonly requests: number[] = [];
+  /** The records of each bulk request, by their index in `received`. */
+  readonly requests: number[][] = [];
   readonly received: { readonly id: string; readonly at: number }[] = [];
   constructor(private readonly clock: () => number) {}
   async ingestMany(records: Parameters<CertyoApi['ingestMany']>[0]): Promise<IngestManyOutcome> {
     const accepted: AcceptedRecord[] = [];
-    for (let start = 0; start < records.length; start += MAX_BULK_ITEMS) this.requests.push(Math.min(MAX_BULK_ITEMS, records.length - start));
+    for (let start = 0; start < records.length; start += MAX_BULK_ITEMS) {
+      const first = this.received.length + start;
+      this.requests.push(Array.from({ length: Math.min(MAX_BULK_ITEMS, records.length - start) }, (_, k) => first + k));
+    }
     records.forEach((record, index) => {
       this.received.push({ id: record.recordId, at: this.clock() });
       accepted.push({ index, record, replayed: false, result: { recordId: record.recordId, recordHash: 'h', tenantId: record.tenantId, acceptedAt: '' } });
@@ -96,7 +74,21 @@ interface Poller {
   firstAt: number | undefined;
 }
 
-async function simulate(options: { readonly records: number; readonly perSecond: number; readonly windowSeconds: number; readonly pollers: number; readonly batchSize: number }): Promise<LightTrafficRun> {
+export interface ForwarderTraffic {
+  readonly records: number;
+  /** May be a fraction: events are produced evenly, `1 / perSecond` s apart. */
+  readonly perSecond: number;
+  readonly windowSeconds: number;
+  readonly pollers: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Replays `records` events through the buffer queue's pollers and the real `forwardBatch`: when
+ * each was produced, when it reached Certyo, and the bulk requests (one `batch` execution each,
+ * started as the request is answered, verifying its last record).
+ */
+export async function simulateForwarder(options: ForwarderTraffic): Promise<PathTimeline & { readonly requests: number }> {
   let clock = Date.parse('2026-04-13T10:00:00Z');
   const start = clock;
   const queue = new MemoryQueue('ForwardingBuffer', { maxReceiveCount: 1000, visibilityTimeoutMs: 1_800_000, now: () => clock });
@@ -124,15 +116,16 @@ async function simulate(options: { readonly records: number; readonly perSecond:
     queue.settle(records, await forwardBatch(records, { ...deps, deadline: clock + 60_000 }));
   };
 
+  const intervalMs = 1000 / options.perSecond;
+  const lastSecond = Math.ceil((options.records * intervalMs) / 1000) * 10 + 1000;
   for (let second = 0; produced < options.records || queue.size > 0; second++) {
-    if (second > options.records * 10) throw new Error('lightTraffic: the buffer never drained');
+    if (second > lastSecond) throw new Error('simulateForwarder: the buffer never drained');
     clock = start + second * 1000;
-    for (let i = 0; i < options.perSecond && produced < options.records; i++) {
+    while (produced < options.records && start + Math.round(produced * intervalMs) <= clock) {
       const next = events.next();
       if (next.done) break;
-      const body = JSON.stringify(next.value);
-      sentAt.set((next.value.detail as { recordId: string }).recordId, clock);
-      queue.send(body);
+      sentAt.set((next.value.detail as { recordId: string }).recordId, start + Math.round(produced * intervalMs));
+      queue.send(JSON.stringify(next.value));
       produced++;
     }
     // The pollers take turns, 10 messages a receive, until nothing visible is left or all are full.
@@ -155,17 +148,26 @@ async function simulate(options: { readonly records: number; readonly perSecond:
   }
 
   const received = certyo.received;
-  const ours = flushTimes(received.map((r) => r.at));
-  const waits = received.map((r, i) => (ours[i] as number) - (sentAt.get(r.id) as number));
-  const arrivals = [...sentAt.values()].sort((a, b) => a - b);
-  const floor = flushTimes(arrivals).map((f, i) => f - (arrivals[i] as number));
-  const requests = certyo.requests.length;
-  const p99Seconds = p99(waits) / 1000;
-  const floorP99Seconds = p99(floor) / 1000;
+  return {
+    producedAt: received.map((r) => sentAt.get(r.id) as number),
+    deliveredAt: received.map((r) => r.at),
+    executions: certyo.requests.map((records) => ({ records, representative: records[records.length - 1] as number, startedAt: received[records[0] as number]?.at as number })),
+    requests: certyo.requests.length,
+  };
+}
+
+async function simulate(options: ForwarderTraffic): Promise<LightTrafficRun> {
+  const run = await simulateForwarder(options);
+  const ours = snapshots(run.deliveredAt, CERTYO_SNAPSHOT).flushedAt;
+  const waits = run.deliveredAt.map((_, i) => (ours[i] as number) - (run.producedAt[i] as number));
+  const arrivals = [...run.producedAt].sort((a, b) => a - b);
+  const floor = snapshots(arrivals, CERTYO_SNAPSHOT).flushedAt.map((f, i) => f - (arrivals[i] as number));
+  const p99Seconds = percentile(waits, 0.99) / 1000;
+  const floorP99Seconds = percentile(floor, 0.99) / 1000;
   return {
     windowSeconds: options.windowSeconds,
-    requests,
-    recordsPerRequest: Math.round((received.length / requests) * 10) / 10,
+    requests: run.requests,
+    recordsPerRequest: Math.round((run.producedAt.length / run.requests) * 10) / 10,
     p99Seconds,
     floorP99Seconds,
     withinBound: p99Seconds <= floorP99Seconds + BOUND_MS / 1000,

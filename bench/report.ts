@@ -8,10 +8,11 @@ import type { MemoryFigure } from './memory';
 import type { ParseThroughputFigure } from './parse-throughput';
 import type { S3ThroughputFigure } from './s3-throughput';
 import type { LightTrafficFigure } from './light-traffic';
+import type { LatencyFigure } from './latency';
 import type { WaitingFigure } from './waiting';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'latency', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -72,6 +73,8 @@ export interface BenchResults {
   bigRecords?: Stamp & RecordsPerRequestFigure;
   /** Batched mode at 20 records/s against the end-to-end bound. */
   lightTraffic?: Stamp & LightTrafficFigure;
+  /** Producer → `anchored` per path at 1,000 and 100,000 records/hour, against Certyo's own floor (issue 21). */
+  latency?: Stamp & LatencyFigure;
   /** What waiting out a rate limit costs, per path. */
   waiting?: Stamp & WaitingFigure;
   ratelimited?: Stamp & RateLimitedFigure;
@@ -137,6 +140,21 @@ export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] =
       };
     },
   },
+  ...(['direct', 'batched', 's3', 'dynamodb'] as const).flatMap((path) =>
+    (['low', 'high'] as const).map((load) => ({
+      check: (r: BenchResults): TargetCheck => {
+        const name = `latency.${path}.p99Seconds @ ${load === 'low' ? '1,000' : '100,000'}/h`;
+        const run = r.latency?.paths[path][load];
+        if (!run) return { name, target: 'floor + 10 s', actual: '-', met: 'not measured' };
+        return {
+          name,
+          target: `<= floor + 10 s (${Math.round((run.floorSeconds + 10) * 10) / 10} s)`,
+          actual: `${run.p99Seconds === null ? 'never (unverified)' : `${run.p99Seconds} s`}, p50 ${run.p50Seconds ?? '-'} s, ${run.recordsPerRequest} records/request`,
+          met: run.withinBound,
+        };
+      },
+    })),
+  ),
   { check: (r) => check('s3.speedup', '>= 50x', r.s3?.speedup, (v) => v >= 50, 'x') },
   {
     check: (r) => {
@@ -242,6 +260,17 @@ export function printTable(results: BenchResults): void {
     printRows(`Light traffic: ${light.recordsPerSecond} records/s, ${light.pollers} pollers (wait until the snapshot flushes)`, [
       ['window s', 'records/request', 'p99 s', 'floor p99 s', 'within bound'],
       ...[light, ...light.sweep].map((l) => [String(l.windowSeconds), String(l.recordsPerRequest), String(l.p99Seconds), String(l.floorP99Seconds), String(l.withinBound)]),
+    ]);
+  }
+  const latency = results.latency;
+  if (latency) {
+    printRows(`Latency, producer → anchored (floor p99: ${latency.floorSeconds.low} s at 1,000/h, ${latency.floorSeconds.high} s at 100,000/h)`, [
+      ['path', 'records/h', 'window s', 'wait/poll s', 'p50 s', 'p99 s', 'floor s', 'records/request', 'verify calls/1,000', 'within bound'],
+      ...Object.entries(latency.sweeps).flatMap(([path, loads]) =>
+        Object.entries(loads).flatMap(([load, runs]) =>
+          runs.map((l) => [path, String(latency.recordsPerHour[load as keyof typeof latency.recordsPerHour]), String(l.windowSeconds), `${l.waitSeconds}/${l.pollIntervalSeconds}`, String(l.p50Seconds ?? '-'), String(l.p99Seconds ?? 'never'), String(l.floorSeconds), String(l.recordsPerRequest), String(l.verifyCallsPer1000), String(l.withinBound)]),
+        ),
+      ),
     ]);
   }
   const rl = results.ratelimited;

@@ -16,6 +16,7 @@ import { measureConcurrency } from './concurrency';
 import { costTable } from './costs';
 import { measureBigRecords, measureDdb, measureForwarder, measureMongo, measureS3SmallFiles } from './ingest-paths';
 import { measureLightTraffic } from './light-traffic';
+import { measureLatency } from './latency';
 import { measureWaiting } from './waiting';
 import { measureMemory } from './memory';
 import { measureRateLimited } from './rate-limited';
@@ -116,6 +117,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.only.has('lightTraffic')) {
     console.log('lightTraffic: batched mode at 20 records/s (virtual time) against the end-to-end bound');
     results.lightTraffic = { ...stamp(), ...(await measureLightTraffic({ records: args.quick ? 6_000 : 36_000, log })) };
+  }
+  if (args.only.has('latency')) {
+    console.log('latency: producer → anchored per path at 1,000 and 100,000 records/hour (virtual time) against Certyo\'s floor');
+    results.latency = { ...stamp(), ...(await measureLatency({ records: args.quick ? { low: 1_000, high: 20_000 } : { low: 1_000, high: 100_000 }, log })) };
   }
   if (args.only.has('waiting')) {
     console.log('waiting: the cost of waiting out the rate limit, per path');

@@ -16,6 +16,9 @@ import { OperationsTopic } from './operations-topic';
 import { PropProblems } from './prop-problems';
 import { IVerificationTarget } from './verification-target';
 
+/** The notification queue's event source defaults; the latency bench (`bench/latency.ts`) models these. */
+export const S3_INGEST_DEFAULTS = { batchSize: 100, batchWindowSeconds: 2, maxConcurrency: 2 } as const;
+
 export interface S3IngestProps {
   /** `s3.bucketName`, `s3.prefix`, `s3.suffix` and `s3.recordIdField` are read from here. */
   readonly config: CertyoConfig;
@@ -104,9 +107,9 @@ export class S3Ingest extends Construct {
     super(scope, id);
     const s3 = props.config.s3;
     const timeout = props.timeout ?? Duration.minutes(5);
-    const batchSize = props.batchSize ?? 100;
-    const batchWindow = props.batchWindow ?? Duration.seconds(2);
-    const maxConcurrency = props.maxConcurrency ?? 2;
+    const batchSize = props.batchSize ?? S3_INGEST_DEFAULTS.batchSize;
+    const batchWindow = props.batchWindow ?? Duration.seconds(S3_INGEST_DEFAULTS.batchWindowSeconds);
+    const maxConcurrency = props.maxConcurrency ?? S3_INGEST_DEFAULTS.maxConcurrency;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     validate(id, { timeout, batchSize, batchWindow, maxConcurrency, maxReceiveCount, prefix: s3.prefix });
 

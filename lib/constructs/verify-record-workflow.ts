@@ -88,6 +88,12 @@ export function worstCaseWaitSeconds(horizonSeconds: number): number {
 
 /** Events a direct-mode verification batch takes: one bulk request's worth, as in batched mode. */
 export const DIRECT_BATCH_SIZE = 1000;
+/** How long direct mode's verification queue gathers events before starting executions. */
+export const DIRECT_BATCH_WINDOW_SECONDS = 300;
+/** Direct mode's verification starter: at most this many concurrent pollers. */
+export const DIRECT_MAX_CONCURRENCY = 2;
+/** Backoff step between verify attempts (`pollIntervalSeconds`). */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 30;
 
 /** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
 export interface DirectVerificationStarter {
@@ -147,7 +153,7 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     const { verify, apiUrl, tenantId } = props.config;
     const waitSeconds = wholeNumber('certyo:verify.waitSeconds', verify.waitSeconds, 1, 86_400);
     const maxAttempts = wholeNumber('certyo:verify.maxAttempts', verify.maxAttempts, 1, 100);
-    const pollIntervalSeconds = wholeNumber('pollIntervalSeconds', props.pollIntervalSeconds ?? 30, 1, 3_600);
+    const pollIntervalSeconds = wholeNumber('pollIntervalSeconds', props.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS, 1, 3_600);
     const horizonSeconds = wholeNumber('certyo:verify.horizonSeconds', verify.horizonSeconds, 60, 86_400);
     if (waitSeconds >= horizonSeconds) {
       throw new Error(`VerifyRecordWorkflow: certyo:verify.waitSeconds (${waitSeconds}) must be shorter than certyo:verify.horizonSeconds (${horizonSeconds}), or no verify call would ever be made`);
@@ -347,9 +353,9 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: DIRECT_BATCH_SIZE,
-        maxBatchingWindow: Duration.minutes(5),
+        maxBatchingWindow: Duration.seconds(DIRECT_BATCH_WINDOW_SECONDS),
         // Two pollers at most: batches stay full under load, so `batch` stays near one execution per 1,000 events.
-        maxConcurrency: 2,
+        maxConcurrency: DIRECT_MAX_CONCURRENCY,
       }),
     );
     return { queue, function: fn, deliveryFailures, startFailures };
