@@ -92,8 +92,12 @@ export const DIRECT_BATCH_SIZE = 1000;
 export const DIRECT_BATCH_WINDOW_SECONDS = 300;
 /** Direct mode's verification starter: at most this many concurrent pollers. */
 export const DIRECT_MAX_CONCURRENCY = 2;
-/** Backoff step between verify attempts (`pollIntervalSeconds`). */
-export const DEFAULT_POLL_INTERVAL_SECONDS = 30;
+/**
+ * Backoff step between verify attempts (`pollIntervalSeconds`). 20, not 30: after the 90 s wait the
+ * calls land at 90, 110 and 150 s, and 150 s is the latest a snapshot anchors (flush 60 s + anchor
+ * 90 s), where 30 left a gap to 180 s; about 30 s off every path's p99 for ~6% more verify calls (`latency`).
+ */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 20;
 
 /** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
 export interface DirectVerificationStarter {
@@ -117,7 +121,7 @@ export interface VerifyRecordWorkflowProps {
   readonly operations: OperationsTopic;
   /**
    * Backoff step between verify attempts: the pauses are 1×, 2×, 3×… this.
-   * @default 30
+   * @default 20
    */
   readonly pollIntervalSeconds?: number;
 }
