@@ -176,7 +176,7 @@ export interface LatencyOptions {
 }
 
 export async function measureLatency(options: LatencyOptions = {}): Promise<LatencyFigure> {
-  const { records = LATENCY_LOADS, windows = [1, 2, 5, 10, 20, 30, 60], schedules = [[90, 30], [60, 30], [100, 10], [120, 10]], log = () => undefined } = options;
+  const { records = LATENCY_LOADS, windows = [1, 2, 5, 10, 20, 30, 60], schedules = [[90, 30], [90, 20], [60, 30], [100, 10], [120, 20]], log = () => undefined } = options;
   const config = projectConfig();
   const deployedSchedule: VerifySchedule = { waitSeconds: config.verify.waitSeconds, pollIntervalSeconds: DEFAULT_POLL_INTERVAL_SECONDS, maxAttempts: config.verify.maxAttempts };
   const windowsOf = deployedWindows(config);

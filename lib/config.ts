@@ -471,7 +471,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   // `batch` by default, not the seed's per-record verification: verify calls spend the ingest
   // key's 1,000 requests/hour, and `all` would cap the whole pipeline near 660 records/hour.
   setting('verify.policy', 'batch', verifyPolicy, 'Which accepted records get a verification workflow: `batch` (one per bulk request, notifying every record in it), `all`, `sample:<fraction>` or `none`; in both forwarding modes.'),
-  setting('verify.waitSeconds', 90, integer(1, 86400), 'Wait before the first verification (Certyo anchors in ~60-90 s).'),
+  // 120 s, not 90: with 10 s poll steps the calls land at 120, 130 and 150 s, 150 s being the latest a snapshot
+  // anchors (flush 60 s + anchor 90 s); a lower p99 than 90 s with 30 s (or 20 s) steps, and fewer verify calls (`latency`).
+  setting('verify.waitSeconds', 120, integer(1, 86400), 'Wait before the first verification: Certyo flushes a snapshot within 60 s and anchors it in ~60-90 s, so 120 s then polls 10, 20, 30 … s later catch the latest anchor at 150 s.'),
   setting('verify.maxAttempts', 10, integer(1, 100), 'Verify answers of "not anchored yet" before an `unverified` notification with reason `not_anchored` (429s, 5xx and 404s are not counted).'),
   // Longer than one rate-limit window (an hour), so a spent key delays verification but does not end it.
   setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),

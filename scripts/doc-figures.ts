@@ -203,6 +203,65 @@ function lightTrafficBlock(results: BenchResults): string {
   return ['| Batching window | Records per request | p99 wait until the snapshot flushes | Floor p99 (sent on arrival) | Within floor + 10 s |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
+const LATENCY_LABELS: Readonly<Record<string, string>> = { direct: 'Direct (API Destination)', batched: 'Batched forwarder', s3: 'S3 ingest', dynamodb: 'DynamoDB stream' };
+
+/** Producer → `anchored` per path at the deployed settings, both loads, against Certyo's floor (issue 21). */
+function latencyBlock(results: BenchResults): string {
+  const l = need(results.latency, 'latency');
+  const secs = (v: number | null): string => (v === null ? 'never¹' : `${v} s`);
+  const rows = Object.entries(l.paths).flatMap(([path, loads]) =>
+    Object.entries(loads).map(
+      ([load, r]) =>
+        `| ${LATENCY_LABELS[path] ?? path} | ${int(l.recordsPerHour[load as keyof typeof l.recordsPerHour])} | ${r.windowSeconds} s | ${secs(r.p50Seconds)} | ${secs(r.p99Seconds)} | ${r.floorSeconds} s | ${r.recordsPerRequest} | ${r.verifyCallsPer1000} | ${r.withinBound ? 'yes' : 'no'} |`,
+    ),
+  );
+  return [
+    '| Path | Records/hour | Batching window | p50 | p99 | Floor (p99) | Records per request | Verify calls per 1,000 records | p99 ≤ floor + 10 s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** The trade-off: each path's batching window against p99 and records per request, at both loads (deployed verify schedule). */
+function latencyTradeOffBlock(results: BenchResults): string {
+  const l = need(results.latency, 'latency');
+  const rows = Object.entries(l.sweeps).flatMap(([path, loads]) => {
+    const deployed = l.paths[path as keyof typeof l.paths].low;
+    const at = (runs: readonly (typeof deployed)[], w: number) => runs.find((r) => r.windowSeconds === w && r.waitSeconds === deployed.waitSeconds && r.pollIntervalSeconds === deployed.pollIntervalSeconds);
+    const windows = [...new Set(loads.low.filter((r) => r.waitSeconds === deployed.waitSeconds && r.pollIntervalSeconds === deployed.pollIntervalSeconds).map((r) => r.windowSeconds))].sort((a, b) => a - b);
+    return windows.map((w) => {
+      const cell = (r: typeof deployed | undefined): string => (r === undefined ? '—' : `${r.p99Seconds === null ? 'never¹' : `${r.p99Seconds} s`}, ${r.recordsPerRequest}, ${r.verifyCallsPer1000}`);
+      return `| ${LATENCY_LABELS[path] ?? path} | ${w} s${w === deployed.windowSeconds ? ' (deployed)' : ''} | ${cell(at(loads.low, w))} | ${cell(at(loads.high, w))} |`;
+    });
+  });
+  return [
+    `| Path | Batching window | ${int(l.recordsPerHour.low)}/hour: p99, records/request, verify calls/1,000 | ${int(l.recordsPerHour.high)}/hour: p99, records/request, verify calls/1,000 |`,
+    '|---|---|---|---|',
+    ...rows,
+    `| Floor (Certyo alone) | — | ${l.floorSeconds.low} s | ${l.floorSeconds.high} s |`,
+  ].join('\n');
+}
+
+/** The verify workflow's first wait and poll step against p99 and verify calls, per path, at each path's deployed window. */
+function latencyScheduleBlock(results: BenchResults): string {
+  const l = need(results.latency, 'latency');
+  const rows = Object.entries(l.sweeps).flatMap(([path, loads]) => {
+    const deployed = l.paths[path as keyof typeof l.paths].low;
+    const schedules = loads.low.filter((r) => r.windowSeconds === deployed.windowSeconds);
+    return schedules.map((r) => {
+      const high = loads.high.find((h) => h.windowSeconds === l.paths[path as keyof typeof l.paths].high.windowSeconds && h.waitSeconds === r.waitSeconds && h.pollIntervalSeconds === r.pollIntervalSeconds);
+      const cell = (x: typeof r | undefined): string => (x === undefined ? '—' : `${x.p99Seconds === null ? 'never¹' : `${x.p99Seconds} s`}, ${x.verifyCallsPer1000}`);
+      const isDeployed = r.waitSeconds === deployed.waitSeconds && r.pollIntervalSeconds === deployed.pollIntervalSeconds;
+      return `| ${LATENCY_LABELS[path] ?? path} | ${r.waitSeconds} s / ${r.pollIntervalSeconds} s${isDeployed ? ' (deployed)' : ''} | ${cell(r)} | ${cell(high)} |`;
+    });
+  });
+  return [
+    `| Path | First wait / poll step | ${int(l.recordsPerHour.low)}/hour: p99, verify calls/1,000 | ${int(l.recordsPerHour.high)}/hour: p99, verify calls/1,000 |`,
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** What waiting out the rate limit costs, per path. */
 function waitingBlock(results: BenchResults): string {
   const waiting = need(need(results.costPerMillionRecords, 'cost').waiting, 'cost.waiting');
@@ -247,6 +306,9 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'cost-per-mode', render: costTableBlock },
   { file: BENCH, name: 'traffic-shapes', render: trafficShapesBlock },
   { file: BENCH, name: 'light-traffic', render: lightTrafficBlock },
+  { file: BENCH, name: 'latency', render: latencyBlock },
+  { file: BENCH, name: 'latency-trade-off', render: latencyTradeOffBlock },
+  { file: BENCH, name: 'latency-schedule', render: latencyScheduleBlock },
   { file: BENCH, name: 'waiting-costs', render: waitingBlock },
   { file: BENCH, name: 'shared-budget', render: sharedBudgetBlock },
   { file: 'docs/rate-budget.md', name: 'shared-budget', render: sharedBudgetBlock },

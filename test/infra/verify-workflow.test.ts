@@ -52,7 +52,7 @@ describe('verification workflow in the pipeline stack (default configuration)', 
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
-      DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '90', MaxAttempts: '10', HorizonSeconds: '7200', MetricsNamespace: 'Certyo', ApiUrl: 'https://www.certyos.com' }),
+      DefinitionSubstitutions: Match.objectLike({ WaitSeconds: '120', PollIntervalSeconds: '10', MaxAttempts: '10', HorizonSeconds: '7200', MetricsNamespace: 'Certyo', ApiUrl: 'https://www.certyos.com' }),
     });
   });
 
@@ -65,10 +65,10 @@ describe('verification workflow in the pipeline stack (default configuration)', 
     expect(placeholders.filter((name) => !(name in props.DefinitionSubstitutions))).toEqual([]);
   });
 
-  it('waits 90 seconds before the first verification, within a 2-hour horizon', () => {
+  it('waits 120 seconds before the first verification, within a 2-hour horizon', () => {
     const { States } = deployedDefinition(template);
 
-    expect(States.Initialize).toMatchObject({ Parameters: { pause: { seconds: 90, endsAt: 90 }, clock: { elapsed: 0, horizon: 7200 } } });
+    expect(States.Initialize).toMatchObject({ Parameters: { pause: { seconds: 120, endsAt: 120 }, clock: { elapsed: 0, horizon: 7200 } } });
     expect(States.Pause).toMatchObject({ Type: 'Wait', SecondsPath: '$.pause.seconds', Next: 'Tick' });
   });
 

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       busName: 'domain-events',
       lambdaArchitecture: 'arm64',
       forwarding: { mode: 'direct', detailType: 'Certyo Record', sources: [], apiDestinationRateLimitPerSecond: 1 },
-      verify: { policy: { kind: 'batch' }, waitSeconds: 90, workflowType: 'STANDARD' },
+      verify: { policy: { kind: 'batch' }, waitSeconds: 120, workflowType: 'STANDARD' },
       dynamodb: { tables: [], ttlDeletes: 'ingest', writeBack: false },
     });
   });
