@@ -452,7 +452,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('batched.batchSize', 4000, integer(1, 10000), 'Batched mode: SQS messages per forwarder invocation. Lambda cuts a batch at its 6 MB invocation payload: about 5,000 events of 1.25 KB as SQS event records (`npm run bench`, `forwarder.eventsPer6Mb`); 4,000 (four full bulk requests) leaves room for events up to ~1.5 KB. A batch cut short carries its trailing partial request into the next invocation.'),
   // 20 s, not 60: a record waits this long before it reaches Certyo, at 1,000 records/hour as at 100,000 (`latency` in
   // bench/results.json); 20 s still sends about 290 records a request at 100,000/hour through the 2 pollers, half the ingest share.
-  setting('batched.batchWindowSeconds', 20, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder. Each second adds to the latency of a record at light traffic; see the latency trade-off in docs/benchmarks-and-costs.md.'),
+  setting('batched.batchWindowSeconds', 30, integer(0, 300), 'Batched mode: how long SQS gathers messages before invoking the forwarder. Each second adds to the latency of a record at light traffic; see the latency trade-off in docs/benchmarks-and-costs.md.'),
   setting('s3.enabled', true, boolean, 'Create the S3 ingest path.'),
   setting('s3.bucketName', undefined, optionalText, 'Existing bucket to ingest from; unset creates an encrypted, versioned bucket.'),
   setting('s3.prefix', undefined, optionalText, 'Only objects whose key starts with this prefix are ingested.'),
@@ -465,7 +465,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('dynamodb.writeBack', false, boolean, 'Write `certyo_*` status attributes back to the item. Its IAM policy allows UpdateItem on those attributes and the key only, so each table in `certyo:dynamodb.tables` must name its `keyAttributes`.'),
   setting('dynamodb.batchSize', 1000, integer(1, 10000), 'Stream records per ingest invocation.'),
   // 10 s, not 30: one poller per shard, so 10 s already fills about 280 records a request at 100,000/hour (`latency`).
-  setting('dynamodb.batchWindowSeconds', 10, integer(0, 300), 'How long the stream gathers records before invoking. Each second adds to the latency of a record at light traffic; see the latency trade-off in docs/benchmarks-and-costs.md.'),
+  setting('dynamodb.batchWindowSeconds', 20, integer(0, 300), 'How long the stream gathers records before invoking. Each second adds to the latency of a record at light traffic; see the latency trade-off in docs/benchmarks-and-costs.md.'),
   setting('mongodb.atlasEventSources', [], atlasSources, 'MongoDB Atlas Trigger partner event sources (JSON array of `aws.partner/mongodb.com/...` names): each gets its partner event bus and a rule into the batched forwarder. Needs `forwardingMode` `batched`.'),
   setting('mongodb.documentdb', [], documentDbSources, 'Amazon DocumentDB change streams to ingest (JSON array of `{"clusterArn","secretArn","database","collection"?,"vpcId","subnetIds","securityGroupIds"}`): each gets an event source mapping onto the `mongo-ingest` Lambda.'),
   // `batch` by default, not the seed's per-record verification: verify calls spend the ingest

@@ -53,7 +53,7 @@ describe('DynamoDbIngest with the demo table', () => {
       EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 10,
+      MaximumBatchingWindowInSeconds: 20,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 300,

@@ -57,7 +57,7 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
     expect(buffer.Properties).toMatchObject({
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
-      VisibilityTimeout: 5 * 60 * 6 + 20,
+      VisibilityTimeout: 5 * 60 * 6 + 30,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [failedMessagesId, 'Arn'] }, maxReceiveCount: 200 },
     });
     for (const id of [failedMessagesId, rejectedId, deliveriesId]) {
@@ -70,7 +70,7 @@ describe('batched forwarding (certyo:forwardingMode = batched)', () => {
       EventSourceArn: { 'Fn::GetAtt': [bufferId, 'Arn'] },
       FunctionName: { Ref: functionId },
       BatchSize: 4000,
-      MaximumBatchingWindowInSeconds: 20,
+      MaximumBatchingWindowInSeconds: 30,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
