@@ -15,7 +15,8 @@
  * hours pass in milliseconds.
  */
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
+import { DEFAULT_POLL_INTERVAL_SECONDS, renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
+import { projectConfig } from './synthesized';
 
 /** The library does not export its event types; derive them from `run()`. */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -197,15 +198,18 @@ type DefinitionOptions = Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempt
 export const METRICS_NAMESPACE = 'CertyoTest';
 
 export function substitutions(options: DefinitionOptions): VerifyRecordSubstitutions {
+  // The deployed schedule unless a test asks for another: the local runs and the verify bench
+  // then time what a deployment does.
+  const deployed = projectConfig().verify;
   return {
     ApiUrl: options.apiUrl,
     ConnectionArn: CONNECTION_ARN,
     TopicArn: TOPIC_ARN,
     DefaultTenantId: options.tenantId ?? 'default-tenant',
-    WaitSeconds: String(options.waitSeconds ?? 90),
-    MaxAttempts: String(options.maxAttempts ?? 10),
-    PollIntervalSeconds: String(options.pollIntervalSeconds ?? 30),
-    HorizonSeconds: String(options.horizonSeconds ?? 7200),
+    WaitSeconds: String(options.waitSeconds ?? deployed.waitSeconds),
+    MaxAttempts: String(options.maxAttempts ?? deployed.maxAttempts),
+    PollIntervalSeconds: String(options.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS),
+    HorizonSeconds: String(options.horizonSeconds ?? deployed.horizonSeconds),
     MetricsNamespace: METRICS_NAMESPACE,
   };
 }

@@ -36,7 +36,8 @@ function scripted(script: Record<string, HttpResponse[]>) {
 
 const ok = (body: unknown): HttpResponse => ({ status: 200, body });
 const run = (input: unknown, script: Record<string, HttpResponse[]>, extra = {}) =>
-  runWorkflow(input, { apiUrl: API, apiKey: KEY, http: scripted(script), tenantId: 'default-tenant', ...extra });
+  // The schedule these answers' timings are written for (a wait of 90 s, then pauses of 30, 60, 90 s …), not the deployed one.
+  runWorkflow(input, { apiUrl: API, apiKey: KEY, http: scripted(script), tenantId: 'default-tenant', waitSeconds: 90, pollIntervalSeconds: 30, ...extra });
 
 /** A forwarding event's detail as direct mode passes it (`$.detail`), optional fields left out. */
 const detail = { database: 'billing', collection: 'invoices', recordId: 'INV-1', idempotencyKey: 'k-1', operationType: 'upsert' };

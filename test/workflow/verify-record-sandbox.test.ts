@@ -49,8 +49,11 @@ async function sandboxWith(options: SandboxOptions): Promise<Sandbox> {
   return started;
 }
 
+/** The schedule these scenarios' timings are written for (a wait of 90 s, then pauses of 30, 60, 90 s …), not the deployed one. */
+const SCENARIO_SCHEDULE = { waitSeconds: 90, pollIntervalSeconds: 30 } as const;
+
 function options(target: Sandbox, more: Partial<RunOptions> = {}): RunOptions {
-  return { apiUrl: target.url, apiKey: target.apiKey, clock, ...more };
+  return { apiUrl: target.url, apiKey: target.apiKey, clock, ...SCENARIO_SCHEDULE, ...more };
 }
 
 const endpoints = (calls: readonly HttpRequest[]) => calls.map((c) => `${c.method} ${new URL(c.url).pathname}`);
