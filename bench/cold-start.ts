@@ -5,6 +5,7 @@
  * a fresh `node` with the Lambda's environment (including `NODE_OPTIONS` when the template sets
  * it), compared with a bare `node -e 0`.
  */
+import { median, roundTo } from './numbers';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -62,11 +63,6 @@ function placeholder(name: string): string {
   if (name.endsWith('_ARN')) return `arn:aws:states:us-east-1:123456789012:stateMachine:${name.toLowerCase()}`;
   return 'bench';
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): { ms: number; stdout: string; stderr: string; status: number | null } {
   const started = process.hrtime.bigint();
@@ -166,8 +162,8 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         previousRequireTimes.push(Number(before.stdout));
       }
       nodeTimes.push(...ownNodeTimes);
-      const kib = (n: number): number => Math.round((n / 1024) * 10) / 10;
-      const ms = (n: number): number => Math.round(n * 10) / 10;
+      const kib = (n: number): number => roundTo(n / 1024, 1);
+      const ms = (n: number): number => roundTo(n, 1);
       const figure: ColdStartFigure = {
         bundleKiB: kib(bytes.totalBytes),
         initKiB: kib(bytes.initBytes),
@@ -186,7 +182,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       lambdas[name] = figure;
       log(`coldStart ${name}: ${figure.bundleKiB} KiB (${figure.initKiB} KiB at start), import ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0 (before: ${figure.previous.bundleKiB} KiB + ${figure.previous.mapKiB} KiB map, +${figure.previous.overNodeMs} ms)`);
     }
-    return { runs, nodeMs: Math.round(median(nodeTimes.length > 0 ? nodeTimes : [0]) * 10) / 10, lambdas };
+    return { runs, nodeMs: roundTo(median(nodeTimes.length > 0 ? nodeTimes : [0]), 1), lambdas };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

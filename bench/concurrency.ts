@@ -8,6 +8,7 @@
  * `Retry-After`, how full each window was, records per request per path, and records lost or
  * stored twice.
  */
+import { roundTo } from './numbers';
 import { staticApiKey } from '../lambdas/shared/api-key';
 import { createCertyoClient } from '../lambdas/shared/certyo-client';
 import { IngestManyOutcome } from '../lambdas/shared/certyo-types';
@@ -83,8 +84,6 @@ const TENANT = 'bench';
 const BULK = 'POST /api/v1/records/bulk';
 const RECORDS_PER_REQUEST = 1000;
 
-const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
-
 async function runAll(options: Required<Omit<ConcurrencyOptions, 'log'>>, policy: BudgetPolicy | undefined): Promise<ConcurrencyRun> {
   const { requestsPerWindow, windowMs, instances, recordsPerInstance, latencyMs } = options;
   const sandbox = await startSandbox({ latencyMs, rateLimit: requestsPerWindow, rateWindowMs: windowMs, flushMs: 3_600_000, anchorDelayMs: 3_600_000 });
@@ -154,12 +153,12 @@ async function runAll(options: Required<Omit<ConcurrencyOptions, 'log'>>, policy
       rateLimited429: windows.reduce((sum, w) => sum + w.throttled, 0),
       maxRateLimited429InAWindow: Math.max(0, ...windows.map((w) => w.throttled)),
       retryAfterViolations: stats.retryAfterViolations,
-      efficiency: full.length === 0 ? 0 : round(full.reduce((sum, w) => sum + w.recordsStored, 0) / (full.length * requestsPerWindow * RECORDS_PER_REQUEST)),
+      efficiency: full.length === 0 ? 0 : roundTo(full.reduce((sum, w) => sum + w.recordsStored, 0) / (full.length * requestsPerWindow * RECORDS_PER_REQUEST), 3),
       fullWindows: full.length,
       recordsPerRequest: {
-        s3: round(tally.s3.records / tally.s3.requests, 1),
-        ddb: round(tally.ddb.records / tally.ddb.requests, 1),
-        forwarder: round(tally.forwarder.records / tally.forwarder.requests, 1),
+        s3: roundTo(tally.s3.records / tally.s3.requests, 1),
+        ddb: roundTo(tally.ddb.records / tally.ddb.requests, 1),
+        forwarder: roundTo(tally.forwarder.records / tally.forwarder.requests, 1),
       },
       lost: Math.max(0, expected - stats.recordsStored),
       duplicated: stats.duplicateIngests + Math.max(0, stats.recordsStored - expected),
@@ -167,7 +166,7 @@ async function runAll(options: Required<Omit<ConcurrencyOptions, 'log'>>, policy
       deadLettered: runs.reduce((sum, run) => sum + run.rejected.letters.length + ('queue' in run ? run.queue.deadLetters.length : 0), 0),
       certyoRequests,
       wallMs,
-      ...(policy ? { budgetTable: { ...table.calls, callsPerCertyoRequest: round(calls / certyoRequests, 2) } } : {}),
+      ...(policy ? { budgetTable: { ...table.calls, callsPerCertyoRequest: roundTo(calls / certyoRequests, 2) } } : {}),
     };
   } finally {
     await sandbox.close();

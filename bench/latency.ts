@@ -10,6 +10,7 @@
  * Every setting is read where the stack reads it (lib/config.ts defaults, the constructs'
  * exported defaults); sweeps vary one setting at a time for the records-per-request trade-off.
  */
+import { roundTo } from './numbers';
 import { CERTYO_REQUESTS_PER_HOUR, CertyoConfig } from '../lib/config';
 import { S3_INGEST_DEFAULTS } from '../lib/constructs/s3-ingest';
 import { DEFAULT_POLL_INTERVAL_SECONDS, DIRECT_BATCH_SIZE, DIRECT_BATCH_WINDOW_SECONDS, DIRECT_MAX_CONCURRENCY } from '../lib/constructs/verify-record-workflow';
@@ -61,8 +62,6 @@ export interface LatencyFigure {
   readonly sweeps: Readonly<Record<LatencyPath, Readonly<Record<LatencyLoad, readonly LatencyRun[]>>>>;
   readonly notes: readonly string[];
 }
-
-const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 /** Records produced evenly over the run. */
 function evenly(records: number, perHour: number): number[] {
@@ -142,10 +141,10 @@ export async function measurePath(path: LatencyPath, records: number, perHour: n
   const outcome = latencyOf(timeline, CERTYO_SNAPSHOT, settings.schedule);
   const seconds = (fraction: number): number | null => {
     const ms = percentile(outcome.latencies, fraction);
-    return Number.isFinite(ms) ? round1(ms / 1000) : null;
+    return Number.isFinite(ms) ? roundTo(ms / 1000, 1) : null;
   };
   const p99Seconds = seconds(0.99);
-  const floorSeconds = round1(percentile(outcome.floor, 0.99) / 1000);
+  const floorSeconds = roundTo(percentile(outcome.floor, 0.99) / 1000, 1);
   return {
     windowSeconds: settings.windowSeconds,
     waitSeconds: settings.schedule.waitSeconds,
@@ -153,8 +152,8 @@ export async function measurePath(path: LatencyPath, records: number, perHour: n
     p50Seconds: seconds(0.5),
     p99Seconds,
     floorSeconds,
-    recordsPerRequest: round1(timeline.producedAt.length / timeline.requests),
-    verifyCallsPer1000: round1((outcome.verifyCalls / timeline.producedAt.length) * 1000),
+    recordsPerRequest: roundTo(timeline.producedAt.length / timeline.requests, 1),
+    verifyCallsPer1000: roundTo((outcome.verifyCalls / timeline.producedAt.length) * 1000, 1),
     unverified: outcome.unverified,
     withinBound: p99Seconds !== null && p99Seconds <= floorSeconds + BOUND_MS / 1000,
   };
@@ -184,7 +183,7 @@ export async function measureLatency(options: LatencyOptions = {}): Promise<Late
   const sweeps = {} as Record<LatencyPath, Record<LatencyLoad, LatencyRun[]>>;
   const floorSeconds = {} as Record<LatencyLoad, number>;
   for (const load of Object.keys(LATENCY_LOADS) as LatencyLoad[]) {
-    floorSeconds[load] = round1(percentile(floorLatencies(evenly(records[load], LATENCY_LOADS[load]), CERTYO_SNAPSHOT), 0.99) / 1000);
+    floorSeconds[load] = roundTo(percentile(floorLatencies(evenly(records[load], LATENCY_LOADS[load]), CERTYO_SNAPSHOT), 0.99) / 1000, 1);
   }
   for (const path of LATENCY_PATHS) {
     paths[path] = {} as Record<LatencyLoad, LatencyRun>;

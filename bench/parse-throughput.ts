@@ -5,6 +5,7 @@
  * carry-over and `JSON.parse`s each one — the least a reader of NDJSON can do. Same bytes, same
  * process, interleaved rounds, in memory (no network, no Certyo), so the two differ only in the code.
  */
+import { median, roundTo } from './numbers';
 import { readRecords } from '../lambdas/s3-ingest/record-reader';
 import { mapRecord } from '../lambdas/s3-ingest/record-mapping';
 import { DEFAULT_MAX_RECORD_BYTES } from '../lambdas/s3-ingest/settings';
@@ -63,8 +64,6 @@ async function baseline(chunks: readonly Uint8Array[]): Promise<number> {
   return parsed;
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
 export async function measureParseThroughput(options: ParseThroughputOptions = {}): Promise<ParseThroughputFigure> {
   const { bytes = 64 * 1024 ** 2, lineBytes = 1024, rounds = 5, log = () => undefined } = options;
   const records = recordsForBytes(bytes, lineBytes);
@@ -86,8 +85,8 @@ export async function measureParseThroughput(options: ParseThroughputOptions = {
       rates.push(total / 1e6 / seconds);
     }
   }
-  const oursMBps = Math.round(median(oursRates) * 10) / 10;
-  const baselineMBps = Math.round(median(baselineRates) * 10) / 10;
+  const oursMBps = roundTo(median(oursRates), 1);
+  const baselineMBps = roundTo(median(baselineRates), 1);
   log(`parse: ours ${oursMBps} MB/s, line split + JSON.parse ${baselineMBps} MB/s over ${(total / 1024 ** 2).toFixed(0)} MiB`);
   return {
     bytes: total,
@@ -95,7 +94,7 @@ export async function measureParseThroughput(options: ParseThroughputOptions = {
     rounds,
     oursMBps,
     baselineMBps,
-    ratio: Math.round((oursMBps / baselineMBps) * 100) / 100,
+    ratio: roundTo(oursMBps / baselineMBps, 2),
     method: `${(total / 1024 ** 2).toFixed(0)} MiB of ~${lineBytes}-byte NDJSON lines in 64 KiB chunks, held in memory; median of ${rounds} interleaved rounds each; ours = readRecords + mapRecord (id, version, idempotency key), baseline = TextDecoder + split('\\n') + JSON.parse per line`,
   };
 }
