@@ -16,6 +16,7 @@
  */
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { DEFAULT_POLL_INTERVAL_SECONDS, renderVerifyRecordDefinition, VerifyRecordSubstitutions } from '../../lib/constructs/verify-record-workflow';
+import type { CertyoConfig } from '../../lib/config';
 import { projectConfig } from './synthesized';
 
 /** The library does not export its event types; derive them from `run()`. */
@@ -197,10 +198,16 @@ type DefinitionOptions = Pick<RunOptions, 'apiUrl' | 'waitSeconds' | 'maxAttempt
 
 export const METRICS_NAMESPACE = 'CertyoTest';
 
+/**
+ * The deployed verification settings, read from cdk.json once per process rather than on every
+ * run (the verify bench runs thousands of executions).
+ */
+let deployedVerify: CertyoConfig['verify'] | undefined;
+
 export function substitutions(options: DefinitionOptions): VerifyRecordSubstitutions {
   // The deployed schedule unless a test asks for another: the local runs and the verify bench
   // then time what a deployment does.
-  const deployed = projectConfig().verify;
+  const deployed = (deployedVerify ??= projectConfig().verify);
   return {
     ApiUrl: options.apiUrl,
     ConnectionArn: CONNECTION_ARN,
