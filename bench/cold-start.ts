@@ -44,7 +44,7 @@ export interface ColdStartResult {
 }
 
 /** What every Lambda gets from `CertyoFunction` plus an AWS region and dummy credentials (nothing is called). */
-const BASE_ENV: Readonly<Record<string, string>> = {
+export const BASE_ENV: Readonly<Record<string, string>> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

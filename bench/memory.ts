@@ -5,7 +5,6 @@
  * s3rver is not used here: uploading and serving 1 GiB through it would take minutes and
  * measure s3rver; the generator is fed to the function exactly as a GetObject body would be.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +12,8 @@ import { build } from 'esbuild';
 import { startSandbox } from '../local/sandbox';
 import { synthesizeTemplates } from '../local/harness/synthesized';
 import { environmentsFromTemplates } from './cold-start';
-import type { MemoryChildInput, MemoryChildOutput } from './memory-child';
+import type { MemoryChildOutput } from './memory-child';
+import { runChild } from './peak-memory';
 import { requestsTo } from './sandbox-counts';
 
 export interface MemoryRun extends MemoryChildOutput {
@@ -42,24 +42,6 @@ export interface MemoryOptions {
   readonly log?: (line: string) => void;
 }
 
-function runChild(script: string, input: MemoryChildInput, nodeOptions: string): Promise<MemoryChildOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(input)], {
-      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(stdout) as MemoryChildOutput);
-      else reject(new Error(`memory child (${input.bytes} bytes) exited ${code}: ${stderr.trim().slice(0, 500)}`));
-    });
-  });
-}
-
 export async function measureMemory(options: MemoryOptions = {}): Promise<MemoryFigure> {
   const { sizes = [10 * 1024 ** 2, 1024 ** 3], lineBytes = 1024, log = () => undefined } = options;
   const nodeOptions = options.nodeOptions ?? environmentsFromTemplates(synthesizeTemplates())['s3-ingest']?.NODE_OPTIONS ?? '';
@@ -71,7 +53,8 @@ export async function measureMemory(options: MemoryOptions = {}): Promise<Memory
     const measure = async (bytes: number, options: string, label: string): Promise<MemoryRun> => {
       // Each run starts from an empty sandbox so the parent's memory does not grow across runs.
       sandbox.reset();
-      const output = await runChild(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, options);
+      const env = { PATH: process.env.PATH, NODE_OPTIONS: options, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const output = await runChild<MemoryChildOutput>(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, env, `${bytes} bytes`);
       const stats = sandbox.stats();
       if (stats.recordsStored !== output.records) throw new Error(`memory bench: ${stats.recordsStored} of ${output.records} records stored for ${bytes} bytes`);
       const run: MemoryRun = { ...output, bytes, requests: requestsTo(stats, 'POST /api/v1/records/bulk') };

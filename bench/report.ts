@@ -5,6 +5,7 @@ import type { ColdStartResult } from './cold-start';
 import type { ConcurrencyFigure } from './concurrency';
 import type { CostPerMillion, Usage } from './cost-model';
 import type { MemoryFigure } from './memory';
+import type { FunctionMemoryFigure } from './function-memory';
 import type { ParseThroughputFigure } from './parse-throughput';
 import type { S3ThroughputFigure } from './s3-throughput';
 import type { LightTrafficFigure } from './light-traffic';
@@ -12,7 +13,7 @@ import type { LatencyFigure } from './latency';
 import type { WaitingFigure } from './waiting';
 
 /** Figures `--only` can name, in the order they run. */
-export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'latency', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
+export const FIGURE_NAMES = ['coldStart', 's3Throughput', 's3Memory', 'lambdaMemory', 's3Parse', 'ddb', 'mongo', 'forwarder', 's3SmallFiles', 'bigRecords', 'lightTraffic', 'latency', 'waiting', 'ratelimited', 'concurrency', 'verify', 'cost'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface Stamp {
@@ -64,6 +65,8 @@ export interface BenchResults {
     memory?: Stamp & MemoryFigure;
     parseThroughput?: Stamp & ParseThroughputFigure;
   };
+  /** Peak RSS of every other Lambda under its largest input, and the memory size the rule gives (issue 21). */
+  lambdaMemory?: Stamp & FunctionMemoryFigure;
   ddb?: Stamp & RecordsPerRequestFigure;
   mongo?: Stamp & RecordsPerRequestFigure;
   forwarder?: Stamp & RecordsPerRequestFigure;
@@ -183,6 +186,15 @@ export const TARGETS: readonly { check(results: BenchResults): TargetCheck }[] =
   { check: (r) => check('budget records lost + duplicated', '0', r.budget && r.budget.shared.lost + r.budget.shared.duplicated, (v) => v === 0) },
   { check: (r) => check('coldStart largest bundleKiB', '< 250 KiB', largest(r, 'bundleKiB'), (v) => v < 250, ' KiB') },
   { check: (r) => check('coldStart largest overNodeMs', '< 50 ms', largest(r, 'overNodeMs'), (v) => v < 50, ' ms') },
+  {
+    check: (r) => {
+      const functions = r.lambdaMemory?.functions;
+      const name = 'lambdaMemory: deployed memory = memorySizeFor(peak)';
+      if (!functions) return { name, target: 'every function', actual: '-', met: 'not measured' };
+      const off = Object.entries(functions).filter(([, f]) => f.deployedMb !== f.ruleMb);
+      return { name, target: 'every function', actual: off.length === 0 ? 'all' : off.map(([fn, f]) => `${fn} ${f.deployedMb} vs ${f.ruleMb} MB`).join(', '), met: off.length === 0 };
+    },
+  },
   { check: (r) => check('s3.peakRssMb (largest object)', '<= 128 MB', r.s3?.memory?.runs.at(-1)?.maxRssMb, (v) => v <= 128, ' MB') },
   { check: (r) => check('s3.parseThroughput vs line split + JSON.parse', '>= 50%', percent(r.s3?.parseThroughput?.ratio), (v) => v >= 50, '%') },
 ];
@@ -230,6 +242,13 @@ export function printTable(results: BenchResults): void {
       ['ours', `${(s3.ours.wallMs / 1000).toFixed(1)} s`, String(s3.ours.requests), String(s3.recordsPerRequest)],
       ['seed (extrapolated)', `${(s3.baseline.extrapolatedWallMs / 60_000).toFixed(1)} min`, String(s3.baseline.extrapolatedRequests), '1'],
       ['speedup', `${s3.speedup}x`, '', ''],
+    ]);
+  }
+  const lambdaMemory = results.lambdaMemory;
+  if (lambdaMemory) {
+    printRows('Lambda peak memory (largest input)', [
+      ['function', 'peak RSS MB', 'rule MB', 'deployed MB', 'CPU ms/invocation'],
+      ...Object.entries(lambdaMemory.functions).map(([fn, f]) => [fn, String(f.peakRssMb), String(f.ruleMb), String(f.deployedMb), String(Math.max(...f.runs.map((r) => r.maxInvocationCpuMs)))]),
     ]);
   }
   const memory = results.s3?.memory;

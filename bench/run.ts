@@ -19,6 +19,7 @@ import { measureLightTraffic } from './light-traffic';
 import { measureLatency } from './latency';
 import { measureWaiting } from './waiting';
 import { measureMemory } from './memory';
+import { measureFunctionMemory } from './function-memory';
 import { measureRateLimited } from './rate-limited';
 import { measureS3Throughput } from './s3-throughput';
 import { measureParseThroughput } from './parse-throughput';
@@ -87,6 +88,10 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log('s3Memory: peak RSS of the S3 path, 10 MiB vs 1 GiB NDJSON object');
     const memory = await measureMemory(args.quick ? { sizes: [10 * 1024 ** 2, 100 * 1024 ** 2], log } : { log });
     results.s3 = { ...results.s3, memory: { ...stamp(), ...memory } };
+  }
+  if (args.only.has('lambdaMemory')) {
+    console.log('lambdaMemory: peak RSS of every other Lambda under its largest input, at its deployed heap limits');
+    results.lambdaMemory = { ...stamp(), ...(await measureFunctionMemory({ invocations: args.quick ? 2 : 3, log })) };
   }
   if (args.only.has('s3Parse')) {
     console.log('s3Parse: our S3 reader and mapping vs a plain line split + JSON.parse over the same bytes');

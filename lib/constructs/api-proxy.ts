@@ -138,6 +138,12 @@ export interface ProxyConsumer {
  * integration sends as `X-API-Key`; the API's key source is `AUTHORIZER`, so each consumer's
  * usage plan (throttle, monthly quota: 429 beyond them) applies to the key the authorizer names.
  */
+/** The proxy-authorizer function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-authorizer']`, with the floor of a function a caller waits on). */
+export const PROXY_AUTHORIZER_MEMORY_MB = 256;
+
+/** The proxy-tenant-guard function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-tenant-guard']`: a body near Lambda's 6 MB request limit). */
+export const PROXY_TENANT_GUARD_MEMORY_MB = 384;
+
 export class CertyoApiProxy extends Construct {
   public readonly api: RestApi;
   /** A plain string (the stage's own `stageName` is a token), for monitoring in other stacks. */
@@ -224,7 +230,7 @@ export class CertyoApiProxy extends Construct {
       config: props.config,
       apiKeySecret: props.apiKeySecret,
       timeout: Duration.seconds(10),
-      memorySize: 256,
+      memorySize: PROXY_AUTHORIZER_MEMORY_MB,
       description: 'Certyo proxy authorizer: consumer key and scopes, injects the Certyo key',
     });
     this.authorizer = new RequestAuthorizer(this, 'Authorizer', {
@@ -257,7 +263,7 @@ export class CertyoApiProxy extends Construct {
       apiKeySecret: props.apiKeySecret,
       // Within API Gateway's 29 s integration timeout; the Certyo request gets 20 s of it.
       timeout: Duration.seconds(25),
-      memorySize: 256,
+      memorySize: PROXY_TENANT_GUARD_MEMORY_MB,
       description: "Certyo proxy: lets a body reach Certyo only when every tenantId in it is one of the consumer's",
       environment: { PROXY_TENANTS: tenantsJson(consumers), FORWARD_TIMEOUT_MS: '20000' },
     });

@@ -62,7 +62,13 @@ export interface BatchedForwardingProps {
    * @default Duration.hours(6)
    */
   readonly backlogAgeAlarm?: Duration;
-  /** @default 1024 */
+  /**
+   * Twice the forwarder's measured peak RSS under its largest input, rounded up to 128 MB
+   * (`lambdaMemory` in bench/results.json, `memorySizeFor`; docs/performance.md, "Memory sizes").
+   * Lambda's CPU share grows with memory: more makes a full batch finish sooner at about the same
+   * cost per batch.
+   * @default FORWARDER_MEMORY_MB
+   */
   readonly memorySize?: number;
 }
 
@@ -75,6 +81,9 @@ export interface BatchedForwardingProps {
  * go to `rejectedEvents` with their reason; events failing `maxReceiveCount` times go to
  * `failedMessages`; events EventBridge could not put in the buffer go to `failedDeliveries`.
  */
+/** The forwarder function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions.forwarder`). */
+export const FORWARDER_MEMORY_MB = 384;
+
 export class BatchedForwarding extends Construct {
   public readonly rule: Rule;
   public readonly buffer: Queue;
@@ -127,7 +136,7 @@ export class BatchedForwarding extends Construct {
       apiKeySecret: props.apiKeySecret,
       rateBudget: props.rateBudget,
       timeout,
-      memorySize: props.memorySize ?? 1024,
+      memorySize: props.memorySize ?? FORWARDER_MEMORY_MB,
       description: 'Forwards record events from the buffer queue to Certyo bulk requests',
       environment: {
         BUFFER_QUEUE_URL: this.buffer.queueUrl,

@@ -51,6 +51,9 @@ export interface CertyoConnectionProps {
  * minutes, without a redeploy. That function may read only this secret and update only this
  * connection, and its failures alarm.
  */
+/** The connection-key-sync function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['connection-key-sync']`). */
+export const KEY_SYNC_MEMORY_MB = 128;
+
 export class CertyoConnection extends Construct {
   public readonly connection: Connection;
   public readonly keySyncFunction: CertyoFunction;
@@ -81,7 +84,7 @@ export class CertyoConnection extends Construct {
       config: props.config,
       apiKeySecret: props.apiKeySecret,
       timeout: Duration.seconds(30),
-      memorySize: 256,
+      memorySize: KEY_SYNC_MEMORY_MB,
       description: 'Pushes the current Certyo API key into the EventBridge connection',
       environment: { CONNECTION_NAME: this.connection.connectionName, API_KEY_HEADER },
     });

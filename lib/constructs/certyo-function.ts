@@ -26,6 +26,32 @@ export function heapOptions(memorySize: number): string {
   return `--max-semi-space-size=${semiSpace} --max-old-space-size=${oldSpace}`;
 }
 
+/**
+ * Functions a caller waits on (API Gateway): their start-up and CPU time are on someone's request
+ * path, so they keep at least `SYNCHRONOUS_MEMORY_FLOOR_MB` (docs/performance.md, "Memory sizes").
+ */
+export const SYNCHRONOUS_LAMBDAS: readonly string[] = ['proxy-authorizer', 'proxy-tenant-guard', 'webhook-intake'];
+/**
+ * Lambda's CPU share is proportional to memory: at 128 MB a cold start's CPU-bound
+ * initialisation could take twice as long as at 256 MB, for under $0.02 more per million
+ * invocations of these short functions (docs/performance.md).
+ */
+export const SYNCHRONOUS_MEMORY_FLOOR_MB = 256;
+
+/**
+ * The memory size the project's rule gives function `lambdaName` (its folder under `lambdas/`)
+ * whose measured peak RSS is `peakRssMb`: the smallest multiple of 128 MB that is at least twice
+ * the peak (headroom for records up to the 1 MiB limit and two request bodies in flight), at
+ * least Lambda's 128 MB, and at least `SYNCHRONOUS_MEMORY_FLOOR_MB` for a function a caller waits
+ * on. Every function's default follows it from `bench/results.json` (`lambdaMemory`,
+ * `s3.memory`), which `test/infra/memory-sizes.test.ts` checks.
+ */
+export function memorySizeFor(lambdaName: string, peakRssMb: number): number {
+  if (!Number.isFinite(peakRssMb) || peakRssMb <= 0) throw new Error(`memorySizeFor(${lambdaName}): peakRssMb must be a positive number of MB, got ${peakRssMb}`);
+  const floor = SYNCHRONOUS_LAMBDAS.includes(lambdaName) ? SYNCHRONOUS_MEMORY_FLOOR_MB : 128;
+  return Math.max(floor, Math.ceil((2 * peakRssMb) / 128) * 128);
+}
+
 export interface CertyoFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`, e.g. `s3-ingest`. */
   readonly lambdaName: string;

@@ -37,7 +37,13 @@ export interface DynamoDbIngestProps {
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
-  /** @default 1024 */
+  /**
+   * Twice ddb-ingest's measured peak RSS under its largest input, rounded up to 128 MB
+   * (`lambdaMemory` in bench/results.json, `memorySizeFor`; docs/performance.md, "Memory sizes").
+   * Lambda's CPU share grows with memory: more makes a full batch finish sooner at about the same
+   * cost per batch.
+   * @default DDB_INGEST_MEMORY_MB
+   */
   readonly memorySize?: number;
   /**
    * Where a new mapping starts reading. `TRIM_HORIZON` reads everything the stream still holds
@@ -78,6 +84,9 @@ export interface IngestedTable {
  * alarm. The function may read only those streams and, with `certyo:dynamodb.writeBack`,
  * update only those tables.
  */
+/** The ddb-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['ddb-ingest']`). */
+export const DDB_INGEST_MEMORY_MB = 384;
+
 export class DynamoDbIngest extends Construct {
   public readonly function: CertyoFunction;
   /** The demo table (`NEW_AND_OLD_IMAGES`, PITR, encrypted), when `certyo:dynamodb.tables` is empty. */
@@ -96,7 +105,7 @@ export class DynamoDbIngest extends Construct {
     const timeout = props.timeout ?? Duration.minutes(5);
     const startingPosition = props.startingPosition ?? StartingPosition.TRIM_HORIZON;
     const retryAttempts = props.retryAttempts ?? 300;
-    const memorySize = props.memorySize ?? 1024;
+    const memorySize = props.memorySize ?? DDB_INGEST_MEMORY_MB;
     validate(id, { config: props.config, timeout, startingPosition, retryAttempts, memorySize });
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'FailedRecords', {

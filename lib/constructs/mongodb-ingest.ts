@@ -46,7 +46,13 @@ export interface MongoDbIngestProps {
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
-  /** @default 1024 */
+  /**
+   * Twice mongo-ingest's measured peak RSS under its largest input, rounded up to 128 MB
+   * (`lambdaMemory` in bench/results.json, `memorySizeFor`; docs/performance.md, "Memory sizes").
+   * Lambda's CPU share grows with memory: more makes a full batch finish sooner at about the same
+   * cost per batch.
+   * @default MONGO_INGEST_MEMORY_MB
+   */
   readonly memorySize?: number;
   /**
    * Change events per invocation (DocumentDB allows up to 10,000). 1,000 fills one bulk request.
@@ -90,6 +96,9 @@ export interface AtlasRoute {
  *   which runs in the clusters' VPC. Events that cannot be mapped or that Certyo refuses go to an
  *   encrypted dead-letter queue with their reason and an alarm.
  */
+/** The mongo-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['mongo-ingest']`). */
+export const MONGO_INGEST_MEMORY_MB = 384;
+
 export class MongoDbIngest extends Construct {
   /** `mongo-ingest`, when `config.mongodb.documentdb` is not empty. */
   public readonly function?: CertyoFunction;
@@ -104,7 +113,7 @@ export class MongoDbIngest extends Construct {
     const timeout = props.timeout ?? Duration.minutes(5);
     const batchSize = props.batchSize ?? 1000;
     const batchWindow = props.batchWindow ?? Duration.seconds(30);
-    const memorySize = props.memorySize ?? 1024;
+    const memorySize = props.memorySize ?? MONGO_INGEST_MEMORY_MB;
     validate(id, props, { timeout, batchSize, batchWindow, memorySize });
 
     this.atlasRoutes = mongo.atlasEventSources.map((eventSourceName, index) => {

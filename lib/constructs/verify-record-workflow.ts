@@ -101,6 +101,9 @@ export const DIRECT_MAX_CONCURRENCY = 2;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
 
 /** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
+/** The verify-starter function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['verify-starter']`). */
+export const VERIFY_STARTER_MEMORY_MB = 256;
+
 export interface DirectVerificationStarter {
   readonly queue: Queue;
   readonly function: CertyoFunction;
@@ -345,6 +348,7 @@ export class VerifyRecordWorkflow extends Construct implements IVerificationTarg
       lambdaName: 'verify-starter',
       config: this.config,
       timeout: Duration.seconds(60),
+      memorySize: VERIFY_STARTER_MEMORY_MB,
       description: 'Direct mode: forwarded events → verification executions, per certyo:verify.policy',
     });
     const queue = new Queue(this, 'DirectQueue', {

@@ -49,6 +49,9 @@ export interface WebhookIntakeProps {
  * bus. It may read only the secrets under `secretPrefix`, write only its table, and put events
  * only on that bus.
  */
+/** The webhook-intake function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['webhook-intake']`, with the floor of a function a caller waits on). */
+export const WEBHOOK_INTAKE_MEMORY_MB = 256;
+
 export class WebhookIntake extends Construct {
   public readonly function: CertyoFunction;
   /** Delivery ids seen per source, forgotten by TTL (`expiresAt`). */
@@ -76,7 +79,7 @@ export class WebhookIntake extends Construct {
       lambdaName: 'webhook-intake',
       config: props.config,
       timeout: WEBHOOK_TIMEOUT,
-      memorySize: 256,
+      memorySize: WEBHOOK_INTAKE_MEMORY_MB,
       description: 'Verifies signed webhooks and puts their records on the domain-events bus',
       environment: {
         EVENT_BUS_NAME: props.bus.eventBusName,
