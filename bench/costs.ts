@@ -33,23 +33,45 @@ function deployed(usage: Usage, fn: string, memory: DeployedMemory): Usage {
   return mb === undefined ? usage : { ...usage, lambdaMemoryMb: mb };
 }
 
+/** The size the bulk paths had before their memory followed the measurements (issue 21): the comparison of `memoryEffect`. */
+export const PREVIOUS_MEMORY_MB = 1024;
+
+/** One row priced at a deployed memory size: its Lambda line there and, with the same durations, at `PREVIOUS_MEMORY_MB`. */
+export interface MemoryEffect {
+  readonly fn: string;
+  readonly deployedMb: number;
+  readonly lambdaUsd: number;
+  readonly previousLambdaUsd: number;
+}
+
 export function costTable(
   results: BenchResults,
   memory: DeployedMemory = {},
-): { modes: Record<string, Mode>; waiting: Record<string, Mode>; fixedMonthly: Record<string, number> } {
+): { modes: Record<string, Mode>; waiting: Record<string, Mode>; memoryEffect: Record<string, MemoryEffect>; fixedMonthly: Record<string, number> } {
   const modes: Record<string, Mode> = {};
+  const memoryEffect: Record<string, MemoryEffect> = {};
   const at = (fn: string): string => (memory[fn] === undefined ? '' : `; ${fn} at ${memory[fn]} MB as deployed`);
+  /** `deployed`, recording the row's Lambda line at the deployed size and at the previous one. */
+  const priced = (row: string, usage: Usage, fn: string): Usage => {
+    const usageThere = deployed(usage, fn, memory);
+    const deployedMb = memory[fn];
+    if (deployedMb !== undefined) {
+      const lambda = (mb: number): number => costPerMillionRecords(complete({ ...usageThere, lambdaMemoryMb: mb })).lines.lambda;
+      memoryEffect[row] = { fn, deployedMb, lambdaUsd: lambda(deployedMb), previousLambdaUsd: lambda(PREVIOUS_MEMORY_MB) };
+    }
+    return usageThere;
+  };
   const s3 = results.s3?.throughput;
   if (s3) {
     modes['s3 (seed Lambda)'] = mode(s3.baseline.usage, `seed port timed on ${s3.baseline.sampleRecords} records at ${s3.latencyMs} ms, one invocation per ${s3.records}-record file`);
-    modes.s3 = mode(deployed(s3.ours.usage, 's3-ingest', memory), `${s3.records}-record NDJSON files at ${s3.latencyMs} ms${at('s3-ingest')}`);
+    modes.s3 = mode(priced('s3', s3.ours.usage, 's3-ingest'), `${s3.records}-record NDJSON files at ${s3.latencyMs} ms${at('s3-ingest')}`);
   }
   const small = results.s3SmallFiles;
-  if (small) modes['s3 (150-record files)'] = mode(deployed(small.usage, 's3-ingest', memory), `${small.records} records in 150-record files uploaded together${at('s3-ingest')}`);
-  if (results.ddb) modes.dynamodb = mode(deployed(results.ddb.usage, 'ddb-ingest', memory), `${results.ddb.records} stream records (stream reads by Lambda are free)${at('ddb-ingest')}`);
+  if (small) modes['s3 (150-record files)'] = mode(priced('s3 (150-record files)', small.usage, 's3-ingest'), `${small.records} records in 150-record files uploaded together${at('s3-ingest')}`);
+  if (results.ddb) modes.dynamodb = mode(priced('dynamodb', results.ddb.usage, 'ddb-ingest'), `${results.ddb.records} stream records (stream reads by Lambda are free)${at('ddb-ingest')}`);
   if (results.ratelimited) modes.direct = mode(results.ratelimited.directUsage, 'one event, one API Destination invocation, one Certyo request per record');
   if (results.forwarder) {
-    modes.batched = mode(deployed(batchedUsage(results.forwarder.usage), 'forwarder', memory), `${results.forwarder.records} events through the SQS buffer and the forwarder${at('forwarder')}`);
+    modes.batched = mode(priced('batched', batchedUsage(results.forwarder.usage), 'forwarder'), `${results.forwarder.records} events through the SQS buffer and the forwarder${at('forwarder')}`);
   }
   const budget = results.budget?.shared.budgetTable;
   if (budget && results.budget) {
@@ -76,13 +98,13 @@ export function costTable(
   if (w) {
     const b = w.batched;
     waiting['batched, draining a rate-limited backlog (per million records)'] = mode(
-      deployed({ ...b.throttledUsage, eventBridgeEvents: b.throttledUsage.records }, 'forwarder', memory),
+      priced('batched, draining a rate-limited backlog', { ...b.throttledUsage, eventBridgeEvents: b.throttledUsage.records }, 'forwarder'),
       `${b.throttled.records} events over ${b.windows} rate-limit windows: ${b.throttled.visibilityChangesPerRecord} visibility changes per record (${b.throttled.visibilityCalls} calls, in parallel), ${b.throttled.invocations} invocations (unthrottled: ${b.unthrottled.invocations})${at('forwarder')}`,
     );
     // Per shard-hour, not per record: scaled so that "per million" reads as one hour of one shard.
     const shard = w.dynamodbShardHour;
     waiting['dynamodb, one shard rate-limited for an hour'] = mode(
-      { ...deployed(shard.usage, 'ddb-ingest', memory), records: 1e6 },
+      { ...priced('dynamodb, one shard rate-limited for an hour', { ...shard.usage, records: 1e6 }, 'ddb-ingest') },
       `${shard.invocations} invocations holding ${shard.billedSeconds} s until the reset (the stream retries a failed batch at once)${at('ddb-ingest')}`,
     );
     waiting['s3, one file paused for an hour'] = mode({ ...emptyUsage(1e6), sqsRequests: w.s3FileHour.sqsRequests }, 'continuation messages delayed 15 minutes at a time; no Lambda time');
@@ -94,6 +116,7 @@ export function costTable(
   return {
     modes,
     waiting,
+    memoryEffect,
     fixedMonthly: {
       [`custom metrics (${metricsPerPath} per path, dimension Path)`]: monthly(metricsPerPath),
       ...(verify ? { [`verification outcome metric (${outcomes} outcomes, dimensions Path and Outcome)`]: monthly(outcomes) } : {}),

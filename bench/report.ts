@@ -4,6 +4,7 @@
 import type { ColdStartResult } from './cold-start';
 import type { ConcurrencyFigure } from './concurrency';
 import type { CostPerMillion, Usage } from './cost-model';
+import type { MemoryEffect } from './costs';
 import type { MemoryFigure } from './memory';
 import type { FunctionMemoryFigure } from './function-memory';
 import type { ParseThroughputFigure } from './parse-throughput';
@@ -88,6 +89,8 @@ export interface BenchResults {
     readonly modes: Readonly<Record<string, CostPerMillion & { readonly basis: string }>>;
     /** What waiting out the rate limit costs, per path (each row says its unit). */
     readonly waiting?: Readonly<Record<string, CostPerMillion & { readonly basis: string }>>;
+    /** Rows priced at a deployed memory size: their Lambda line there and at `PREVIOUS_MEMORY_MB` (issue 21). */
+    readonly memoryEffect?: Readonly<Record<string, MemoryEffect>>;
     readonly fixedMonthly: Readonly<Record<string, number>>;
   };
   targets?: TargetCheck[];

@@ -8,7 +8,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CostPerMillion } from '../bench/cost-model';
+import { PRICES, type CostPerMillion } from '../bench/cost-model';
+import { PREVIOUS_MEMORY_MB } from '../bench/costs';
 import type { BenchResults } from '../bench/report';
 
 export const REPO_ROOT = path.join(__dirname, '..');
@@ -165,6 +166,42 @@ function memoryBreakdownBlock(results: BenchResults): string {
   ].join('\n');
 }
 
+/** Lambda gives a function the equivalent of one vCPU at 1,769 MB, and CPU in proportion below that (Lambda docs, "Memory and computing power"). */
+const LAMBDA_MB_PER_VCPU = 1769;
+/** Seconds that `cpuMs` of CPU take at `memoryMb`'s CPU share, if the work is CPU-bound. */
+const secondsAt = (cpuMs: number, memoryMb: number): number => (cpuMs / 1000) * Math.max(1, LAMBDA_MB_PER_VCPU / memoryMb);
+
+/** Every other Lambda's peak memory under its largest input, the size the rule gives and the size deployed. */
+function lambdaMemoryBlock(results: BenchResults): string {
+  const figure = need(results.lambdaMemory, 'lambdaMemory');
+  const rows = Object.entries(figure.functions).flatMap(([fn, f]) =>
+    f.runs.map((r, i) => {
+      const head = i === 0 ? `| ${fn} | ${fixed(f.peakRssMb, 1)} MB | ${f.ruleMb} MB | ${f.deployedMb} MB` : '| | | |';
+      return `${head} | ${r.input} | ${fixed(r.maxRssMb, 1)} MB (${fixed(r.startRssMb, 1)} MB loaded) | ${int(r.maxInvocationCpuMs)} ms | ${fixed(secondsAt(r.maxInvocationCpuMs, f.deployedMb), 1)} s |`;
+    }),
+  );
+  return [
+    '| Lambda | Peak RSS | Rule gives | Deployed | Largest input (per invocation) | Peak of this input | CPU per invocation (here) | ≈ at the deployed size, CPU-bound |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** What the measured memory sizes change in the Lambda line of each row priced at a deployed size. */
+function memoryCostBlock(results: BenchResults): string {
+  const effect = need(need(results.costPerMillionRecords, 'cost').memoryEffect, 'cost.memoryEffect');
+  const rows = Object.entries(effect).map(([row, e]) => `| ${row} | ${e.fn} | ${e.deployedMb} MB | ${usd(e.lambdaUsd)} | ${usd(e.previousLambdaUsd)} |`);
+  return [`| Row | Function | Deployed | Lambda line at the deployed size | Same durations at ${int(PREVIOUS_MEMORY_MB)} MB |`, '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** The floor for functions a caller waits on: their start-up at 128 and 256 MB, and what the floor costs. */
+function synchronousFloorClaim(results: BenchResults): string {
+  const cold = need(results.coldStart, 'coldStart').lambdas['proxy-authorizer'];
+  if (!cold || 'error' in cold) throw new Error('bench/results.json has no coldStart.lambdas.proxy-authorizer');
+  const perMillion = 0.125 * 0.01 * 1e6 * PRICES.lambdaArmPerGbSecond;
+  return `proxy-authorizer's module initialisation took ${fixed(cold.requireMs, 0)} ms here (\`coldStart\`): about ${fixed(secondsAt(cold.requireMs, 128), 1)} s at 128 MB's CPU share and ${fixed(secondsAt(cold.requireMs, 256), 1)} s at 256 MB's. The extra 128 MB costs ${usd(perMillion)} per million invocations for every 10 ms billed`;
+}
+
 /** Transitions of one verification execution once the record is anchored (rounded: a rare extra poll adds a few). */
 function transitionsPerExecution(results: BenchResults): number {
   const all = need(results.verify?.policies.all, 'verify.policies.all');
@@ -304,6 +341,7 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: BENCH, name: 'bench-figures', render: figuresTableBlock },
   { file: BENCH, name: 'cold-start', render: coldStartBlock },
   { file: BENCH, name: 'cost-per-mode', render: costTableBlock },
+  { file: BENCH, name: 'memory-cost', render: memoryCostBlock },
   { file: BENCH, name: 'traffic-shapes', render: trafficShapesBlock },
   { file: BENCH, name: 'light-traffic', render: lightTrafficBlock },
   { file: BENCH, name: 'latency', render: latencyBlock },
@@ -314,9 +352,11 @@ export const FIGURE_BLOCKS: readonly FigureBlock[] = [
   { file: 'docs/rate-budget.md', name: 'shared-budget', render: sharedBudgetBlock },
   { file: PERFORMANCE, name: 'bundle-composition', render: bundleCompositionBlock },
   { file: PERFORMANCE, name: 's3-memory', render: memoryBreakdownBlock },
+  { file: PERFORMANCE, name: 'lambda-memory', render: lambdaMemoryBlock },
 ];
 
 export const FIGURE_CLAIMS: readonly FigureClaim[] = [
+  { file: PERFORMANCE, render: synchronousFloorClaim },
   {
     file: BENCH,
     render: (r) => {
