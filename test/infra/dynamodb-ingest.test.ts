@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { loadConfig } from '../../lib/config';
-import { DynamoDbIngest, DynamoDbIngestProps } from '../../lib/constructs/dynamodb-ingest';
+import { DDB_INGEST_MEMORY_MB, DynamoDbIngest, DynamoDbIngestProps } from '../../lib/constructs/dynamodb-ingest';
+import { heapOptions } from '../../lib/constructs/certyo-function';
 import { OperationsTopic } from '../../lib/constructs/operations-topic';
 import { formatFindings, projectContext, synth } from '../helpers/synth';
 
@@ -78,9 +79,10 @@ describe('DynamoDbIngest with the demo table', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Ingests DynamoDB stream changes into Certyo bulk requests',
       Timeout: 300,
-      MemorySize: 1024,
+      MemorySize: DDB_INGEST_MEMORY_MB,
       Environment: {
         Variables: Match.objectLike({
+          NODE_OPTIONS: heapOptions(DDB_INGEST_MEMORY_MB),
           DEAD_LETTER_QUEUE_URL: { Ref: dlq },
           CERTYO_DATABASE: 'dynamodb',
           TTL_DELETES: 'ingest',
@@ -185,7 +187,7 @@ describe('DynamoDbIngest switched off', () => {
 });
 
 describe('DynamoDbIngest props', () => {
-  function build(overrides: Partial<DynamoDbIngestProps>, context: Record<string, unknown> = {}): void {
+  function build(overrides: Partial<DynamoDbIngestProps>, context: Record<string, unknown> = {}): Stack {
     const stack = new Stack(new App(), 'Test');
     new DynamoDbIngest(stack, 'Ingest', {
       config: loadConfig(projectContext(context)),
@@ -193,7 +195,15 @@ describe('DynamoDbIngest props', () => {
       operations: new OperationsTopic(stack, 'Ops'),
       ...overrides,
     });
+    return stack;
   }
+
+  it('takes a memorySize above the measured default, with heap limits to match', () => {
+    Template.fromStack(build({ memorySize: 1024 })).hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 1024,
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: heapOptions(1024) }) },
+    });
+  });
 
   it.each([
     [{ timeout: Duration.seconds(10) }, 'DynamoDbIngest Ingest: timeout must be from 30 seconds to 15 minutes, got 10 seconds'],
