@@ -304,6 +304,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
     const key = 'consumer-key-bench-0000000000000000000000';
     const deps = {
       consumers: cachedConsumerDirectory({ consumers: [{ name: 'bench', keyId: 'k1', scopes: ['ingest', 'verify', 'read', 'admin'] }], lookup: async () => ({ value: key, enabled: true }), log: quiet }),
+      tenants: new Map([['bench', [TENANT]]]),
       certyoKey: staticApiKey(apiKey),
       log: quiet,
     };

@@ -85,8 +85,8 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, readonly string[]>> = {
   'connection-key-sync': ['typical'],
 };
 
-/** The guard's consumers come from `certyo:apiProxy.consumers` (none in cdk.json): one consumer of the sandbox's tenant. */
-const GUARD_TENANTS = (tenant: string): string => JSON.stringify({ bench: [tenant] });
+/** The proxy's consumers come from `certyo:apiProxy.consumers` (none in cdk.json): one consumer of the sandbox's tenant. */
+const PROXY_TENANTS = (tenant: string): string => JSON.stringify({ bench: [tenant] });
 
 export async function measureFunctionMemory(options: FunctionMemoryOptions = {}): Promise<FunctionMemoryFigure> {
   const { invocations = 3, only = MEASURED_FUNCTIONS, log = () => undefined } = options;
@@ -111,7 +111,7 @@ export async function measureFunctionMemory(options: FunctionMemoryOptions = {})
         ...deployed,
         CERTYO_API_URL: sandbox.url,
         CERTYO_TENANT_ID: 'bench',
-        ...(fn === 'proxy-tenant-guard' ? { PROXY_TENANTS: GUARD_TENANTS('bench') } : {}),
+        ...(fn === 'proxy-tenant-guard' || fn === 'proxy-authorizer' ? { PROXY_TENANTS: PROXY_TENANTS('bench') } : {}),
       };
       const runs: FunctionMemoryRun[] = [];
       for (const scenario of SCENARIOS[fn]) {
