@@ -128,6 +128,12 @@ export interface ProxyConsumer {
   readonly usagePlan: UsagePlan;
 }
 
+/** The proxy-authorizer function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-authorizer']`, with the floor of a function a caller waits on). */
+export const PROXY_AUTHORIZER_MEMORY_MB = 256;
+
+/** The proxy-tenant-guard function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-tenant-guard']`: a body near Lambda's 6 MB request limit). */
+export const PROXY_TENANT_GUARD_MEMORY_MB = 384;
+
 /**
  * Regional REST API in front of Certyo for internal consumers. Each route of `PROXY_ROUTES`
  * (`POST /records`, `GET /snapshots/{snapshotId}`, ...) is its own method, an HTTP proxy to
@@ -138,12 +144,6 @@ export interface ProxyConsumer {
  * integration sends as `X-API-Key`; the API's key source is `AUTHORIZER`, so each consumer's
  * usage plan (throttle, monthly quota: 429 beyond them) applies to the key the authorizer names.
  */
-/** The proxy-authorizer function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-authorizer']`, with the floor of a function a caller waits on). */
-export const PROXY_AUTHORIZER_MEMORY_MB = 256;
-
-/** The proxy-tenant-guard function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['proxy-tenant-guard']`: a body near Lambda's 6 MB request limit). */
-export const PROXY_TENANT_GUARD_MEMORY_MB = 384;
-
 export class CertyoApiProxy extends Construct {
   public readonly api: RestApi;
   /** A plain string (the stage's own `stageName` is a token), for monitoring in other stacks. */

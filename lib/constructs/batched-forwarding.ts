@@ -72,6 +72,9 @@ export interface BatchedForwardingProps {
   readonly memorySize?: number;
 }
 
+/** The forwarder function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions.forwarder`). */
+export const FORWARDER_MEMORY_MB = 384;
+
 /**
  * Batched mode (beyond the seed): a rule sends every event of the detail-type to an encrypted SQS
  * buffer; the `forwarder` Lambda reads up to `batchSize` events per invocation (gathered for up to
@@ -81,9 +84,6 @@ export interface BatchedForwardingProps {
  * go to `rejectedEvents` with their reason; events failing `maxReceiveCount` times go to
  * `failedMessages`; events EventBridge could not put in the buffer go to `failedDeliveries`.
  */
-/** The forwarder function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions.forwarder`). */
-export const FORWARDER_MEMORY_MB = 384;
-
 export class BatchedForwarding extends Construct {
   public readonly rule: Rule;
   public readonly buffer: Queue;

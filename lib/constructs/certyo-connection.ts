@@ -39,6 +39,9 @@ export interface CertyoConnectionProps {
   readonly keySyncInterval?: Duration;
 }
 
+/** The connection-key-sync function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['connection-key-sync']`). */
+export const KEY_SYNC_MEMORY_MB = 128;
+
 /**
  * The EventBridge connection that authenticates every call EventBridge makes to Certyo (API
  * Destination in direct mode, Step Functions HTTP Task of the verification workflow), created in
@@ -51,9 +54,6 @@ export interface CertyoConnectionProps {
  * minutes, without a redeploy. That function may read only this secret and update only this
  * connection, and its failures alarm.
  */
-/** The connection-key-sync function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['connection-key-sync']`). */
-export const KEY_SYNC_MEMORY_MB = 128;
-
 export class CertyoConnection extends Construct {
   public readonly connection: Connection;
   public readonly keySyncFunction: CertyoFunction;

@@ -74,6 +74,9 @@ export interface IngestedTable {
   readonly mapping: EventSourceMapping;
 }
 
+/** The ddb-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['ddb-ingest']`). */
+export const DDB_INGEST_MEMORY_MB = 384;
+
 /**
  * DynamoDB → Certyo change data capture: the streams of the configured tables (or of a demo
  * table created here) are read by the `ddb-ingest` Lambda, one event source mapping per table,
@@ -84,9 +87,6 @@ export interface IngestedTable {
  * alarm. The function may read only those streams and, with `certyo:dynamodb.writeBack`,
  * update only those tables.
  */
-/** The ddb-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['ddb-ingest']`). */
-export const DDB_INGEST_MEMORY_MB = 384;
-
 export class DynamoDbIngest extends Construct {
   public readonly function: CertyoFunction;
   /** The demo table (`NEW_AND_OLD_IMAGES`, PITR, encrypted), when `certyo:dynamodb.tables` is empty. */

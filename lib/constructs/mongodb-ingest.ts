@@ -84,6 +84,9 @@ export interface AtlasRoute {
   readonly rule: Rule;
 }
 
+/** The mongo-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['mongo-ingest']`). */
+export const MONGO_INGEST_MEMORY_MB = 384;
+
 /**
  * MongoDB → Certyo change data capture, both managed ways (nothing created when neither key is
  * set):
@@ -96,9 +99,6 @@ export interface AtlasRoute {
  *   which runs in the clusters' VPC. Events that cannot be mapped or that Certyo refuses go to an
  *   encrypted dead-letter queue with their reason and an alarm.
  */
-/** The mongo-ingest function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['mongo-ingest']`). */
-export const MONGO_INGEST_MEMORY_MB = 384;
-
 export class MongoDbIngest extends Construct {
   /** `mongo-ingest`, when `config.mongodb.documentdb` is not empty. */
   public readonly function?: CertyoFunction;

@@ -100,10 +100,10 @@ export const DIRECT_MAX_CONCURRENCY = 2;
  */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
 
-/** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
 /** The verify-starter function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['verify-starter']`). */
 export const VERIFY_STARTER_MEMORY_MB = 256;
 
+/** What direct mode's verification is built from (`VerifyRecordWorkflow.ruleTarget()`). */
 export interface DirectVerificationStarter {
   readonly queue: Queue;
   readonly function: CertyoFunction;

@@ -41,6 +41,9 @@ export interface WebhookIntakeProps {
   readonly deliveryRetention?: Duration;
 }
 
+/** The webhook-intake function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['webhook-intake']`, with the floor of a function a caller waits on). */
+export const WEBHOOK_INTAKE_MEMORY_MB = 256;
+
 /**
  * `POST /webhooks/{source}` → `webhook-intake` Lambda → `domain-events` bus. The Lambda verifies
  * the HMAC-SHA256 signature with the source's secret, validates the body against the forwarding
@@ -49,9 +52,6 @@ export interface WebhookIntakeProps {
  * bus. It may read only the secrets under `secretPrefix`, write only its table, and put events
  * only on that bus.
  */
-/** The webhook-intake function's default memory size: `memorySizeFor` of its measured peak (`lambdaMemory.functions['webhook-intake']`, with the floor of a function a caller waits on). */
-export const WEBHOOK_INTAKE_MEMORY_MB = 256;
-
 export class WebhookIntake extends Construct {
   public readonly function: CertyoFunction;
   /** Delivery ids seen per source, forgotten by TTL (`expiresAt`). */
