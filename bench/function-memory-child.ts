@@ -28,6 +28,8 @@ export interface FunctionMemoryInput {
    */
   readonly mode: 'write' | 'measure';
   readonly payloadDir: string;
+  /** The `BatchSize` of the function's event source mapping in the template, for those that have one. */
+  readonly batchSize?: number;
 }
 
 export interface FunctionMemoryOutput {
@@ -95,14 +97,20 @@ async function shared() {
   return { staticApiKey, certyoClientFromEnv, verification, noVerification, MemoryDeadLetters, MemoryQueue, LAMBDA_PAYLOAD_BYTES, ingestClient };
 }
 
-const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: string) => Promise<Scenario>>> = {
-  forwarder: async (_scenario, apiKey) => {
+/** The deployed batch size, which a batch-reading function's largest input is built from. */
+function batchSizeOf(input: FunctionMemoryInput): number {
+  if (input.batchSize === undefined || !Number.isInteger(input.batchSize)) throw new Error(`${input.fn}: no event source mapping BatchSize in the templates`);
+  return input.batchSize;
+}
+
+const SCENARIOS: Readonly<Record<MeasuredFunction, (input: FunctionMemoryInput) => Promise<Scenario>>> = {
+  forwarder: async (input) => {
     const { ingestClient, verification, MemoryDeadLetters, MemoryQueue, LAMBDA_PAYLOAD_BYTES } = await shared();
     const { carryPolicy, forwardBatch } = await import('../lambdas/forwarder/forward-batch');
     const { recordEvent } = await import('../local/harness/record-events');
-    const batchSize = Number(process.env.BATCH_SIZE);
+    const batchSize = batchSizeOf(input);
     const deps = {
-      certyo: await ingestClient(apiKey),
+      certyo: await ingestClient(input.sandboxApiKey),
       deadLetters: new MemoryDeadLetters(),
       visibility: { postpone: async () => undefined },
       verification: verification(),
@@ -138,18 +146,18 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
       invoke: async (payload) => forwardBatch((JSON.parse(payload) as SQSEvent).Records, { ...deps, deadline: Date.now() + 60_000 }),
     };
   },
-  'ddb-ingest': async (scenario, apiKey) => {
+  'ddb-ingest': async (input) => {
     const { ingestClient, verification, MemoryDeadLetters, LAMBDA_PAYLOAD_BYTES } = await shared();
     const { processStreamBatch } = await import('../lambdas/ddb-ingest/process-stream');
     const { readDdbIngestSettings } = await import('../lambdas/ddb-ingest/settings');
     const { streamRecords } = await import('../local/harness/ddb-stream');
     const settings = readDdbIngestSettings();
-    const certyo = await ingestClient(apiKey);
+    const certyo = await ingestClient(input.sandboxApiKey);
     const starter = verification();
     // 1,000 items of ~6 KB (a full batch at 6 MB), or MODIFYs of items near DynamoDB's 400 KB
     // limit with both images (NEW_AND_OLD_IMAGES): as many as 6 MB carries.
-    const large = scenario === 'large-items';
-    const count = large ? 7 : Number(process.env.BATCH_SIZE ?? 1000);
+    const large = input.scenario === 'large-items';
+    const count = large ? 8 : batchSizeOf(input);
     const records = (i: number): DynamoDBRecord[] => {
       const base = streamRecords({ records: count, keyPrefix: `M${i}` });
       return padTo(count, LAMBDA_PAYLOAD_BYTES - ENVELOPE_SLACK, (n, pad) => {
@@ -161,7 +169,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
       }) as DynamoDBRecord[];
     };
     return {
-      input: large ? `${count} MODIFY stream records of ~400 KB items, old and new image (6 MB)` : `${count} INSERT stream records (the batch size) of ~6 KB items (6 MB)`,
+      input: large ? `${count} MODIFY stream records of ~390 KB items, old and new image (6 MB)` : `${count} INSERT stream records (the batch size) of ~6 KB items (6 MB)`,
       items: count,
       payload: (i) => JSON.stringify({ Records: records(i) }),
       invoke: async (payload) =>
@@ -179,12 +187,12 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
         }),
     };
   },
-  'mongo-ingest': async (_scenario, apiKey) => {
+  'mongo-ingest': async (input) => {
     const { ingestClient, verification, MemoryDeadLetters, LAMBDA_PAYLOAD_BYTES } = await shared();
     const { processDocumentDbBatch } = await import('../lambdas/mongo-ingest/process-batch');
     const { documentDbChanges } = await import('../local/harness/mongo-changes');
-    const count = Number(process.env.BATCH_SIZE ?? 1000);
-    const certyo = await ingestClient(apiKey);
+    const count = batchSizeOf(input);
+    const certyo = await ingestClient(input.sandboxApiKey);
     const starter = verification();
     const events = (i: number): { event: unknown }[] => {
       const changes = documentDbChanges(count, i * count);
@@ -211,7 +219,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
         }),
     };
   },
-  'proxy-tenant-guard': async (_scenario, apiKey) => {
+  'proxy-tenant-guard': async (input) => {
     const { staticApiKey, certyoClientFromEnv, LAMBDA_PAYLOAD_BYTES } = await shared();
     const { guardTenants } = await import('../lambdas/proxy-tenant-guard/guard');
     const { readGuardSettings } = await import('../lambdas/proxy-tenant-guard/settings');
@@ -220,7 +228,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
     const tenant = settings.tenants.get(consumer)?.[0] ?? TENANT;
     const deps = {
       tenantsOf: (name: string) => settings.tenants.get(name),
-      certyo: certyoClientFromEnv(process.env, { apiKey: staticApiKey(apiKey), maxAttempts: 1, requestTimeoutMs: settings.forwardTimeoutMs, log: quiet }),
+      certyo: certyoClientFromEnv(process.env, { apiKey: staticApiKey(input.sandboxApiKey), maxAttempts: 1, requestTimeoutMs: settings.forwardTimeoutMs, log: quiet }),
       log: quiet,
       now: Date.now,
       forwardTimeoutMs: settings.forwardTimeoutMs,
@@ -297,7 +305,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
       },
     };
   },
-  'proxy-authorizer': async (_scenario, apiKey) => {
+  'proxy-authorizer': async (input) => {
     const { staticApiKey } = await shared();
     const { authorize, CONSUMER_KEY_HEADER } = await import('../lambdas/proxy-authorizer/authorize');
     const { cachedConsumerDirectory } = await import('../lambdas/proxy-authorizer/consumers');
@@ -305,7 +313,7 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
     const deps = {
       consumers: cachedConsumerDirectory({ consumers: [{ name: 'bench', keyId: 'k1', scopes: ['ingest', 'verify', 'read', 'admin'] }], lookup: async () => ({ value: key, enabled: true }), log: quiet }),
       tenants: new Map([['bench', [TENANT]]]),
-      certyoKey: staticApiKey(apiKey),
+      certyoKey: staticApiKey(input.sandboxApiKey),
       log: quiet,
     };
     return {
@@ -324,11 +332,11 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
       invoke: async (payload) => authorize(JSON.parse(payload) as APIGatewayRequestAuthorizerEvent, deps),
     };
   },
-  'verify-starter': async () => {
+  'verify-starter': async (input) => {
     const { verification, noVerification, MemoryQueue, LAMBDA_PAYLOAD_BYTES } = await shared();
     const { startVerifications } = await import('../lambdas/verify-starter/start-verifications');
     const { recordEvent } = await import('../local/harness/record-events');
-    const count = 1000;
+    const count = batchSizeOf(input);
     const deps = { verification: verification(), tenantId: TENANT, log: quiet };
     if (deps.verification === noVerification) throw new Error('verify-starter: the template gives it no workflow (VERIFY_STATE_MACHINE_ARN)');
     return {
@@ -342,11 +350,11 @@ const SCENARIOS: Readonly<Record<MeasuredFunction, (scenario: string, apiKey: st
       invoke: async (payload) => startVerifications((JSON.parse(payload) as SQSEvent).Records.map((r) => r.body), deps),
     };
   },
-  'connection-key-sync': async (_scenario, apiKey) => {
+  'connection-key-sync': async (input) => {
     const { staticApiKey } = await shared();
     const { syncConnectionKey } = await import('../lambdas/connection-key-sync/sync-key');
     const { eventBridgeConnectionUpdater } = await import('../lambdas/connection-key-sync/connection-updater');
-    const deps = { key: staticApiKey(apiKey), connections: eventBridgeConnectionUpdater({ send: async () => ({}) }), log: quiet };
+    const deps = { key: staticApiKey(input.sandboxApiKey), connections: eventBridgeConnectionUpdater({ send: async () => ({}) }), log: quiet };
     const settings = { connectionName: process.env.CONNECTION_NAME ?? 'bench', headerName: process.env.API_KEY_HEADER ?? 'X-API-Key' };
     return {
       input: 'a Secrets Manager PutSecretValue event (CloudTrail via EventBridge)',
@@ -382,13 +390,13 @@ async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as FunctionMemoryInput;
   const payloadFile = (i: number): string => path.join(input.payloadDir, `${i}.json`);
   if (input.mode === 'write') {
-    const scenario = await SCENARIOS[input.fn](input.scenario, input.sandboxApiKey);
+    const scenario = await SCENARIOS[input.fn](input);
     for (let i = 0; i < input.invocations; i++) fs.writeFileSync(payloadFile(i), scenario.payload(i));
     process.stdout.write(`\n${JSON.stringify({ written: input.invocations })}\n`);
     return;
   }
   await HANDLERS[input.fn]();
-  const scenario = await SCENARIOS[input.fn](input.scenario, input.sandboxApiKey);
+  const scenario = await SCENARIOS[input.fn](input);
   const startRssMb = mb(process.memoryUsage.rss());
   const sampler = startSampler();
   const started = Date.now();

@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { HANDLER_FILE, toEsbuildOptions } from '../lib/bundling';
 import { memorySizeFor } from '../lib/constructs/certyo-function';
 import { startSandbox } from '../local/sandbox';
-import { lambdaMemoryMb, synthesizeTemplates } from '../local/harness/synthesized';
+import { CfnTemplate, lambdaMemoryMb, referencedId, resourceEntries, synthesizeTemplates } from '../local/harness/synthesized';
 import { BASE_ENV, environmentsFromTemplates } from './cold-start';
 import type { FunctionMemoryInput, FunctionMemoryOutput } from './function-memory-child';
 import { runChild } from './peak-memory';
@@ -64,13 +64,23 @@ const DOCUMENTDB_SOURCE = {
   securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
 };
 
-/** Every function's deployed environment and memory size: direct mode has verify-starter, batched mode the forwarder, and mongo-ingest needs a stream. */
-export function deployedFunctions(): { environments: Record<string, Record<string, string>>; memory: Record<string, number> } {
+/** The `BatchSize` of each function's event source mapping, by function (`POWERTOOLS_SERVICE_NAME`). */
+function batchSizes(templates: Readonly<Record<string, CfnTemplate>>): Record<string, number> {
+  const functions = new Map(resourceEntries(templates, 'AWS::Lambda::Function'));
+  const sizes: Record<string, number> = {};
+  for (const [, mapping] of resourceEntries(templates, 'AWS::Lambda::EventSourceMapping')) {
+    const fn = functions.get(referencedId(mapping.Properties?.FunctionName) ?? '');
+    const name = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME;
+    if (typeof name === 'string') sizes[name] = Number(mapping.Properties?.BatchSize);
+  }
+  return sizes;
+}
+
+/** Every function's deployed environment, memory size and batch size: direct mode has verify-starter, batched mode the forwarder, and mongo-ingest needs a stream. */
+export function deployedFunctions(): { environments: Record<string, Record<string, string>>; memory: Record<string, number>; batchSizes: Record<string, number> } {
   const templates = [synthesizeTemplates(), synthesizeTemplates({ 'certyo:forwardingMode': 'batched', 'certyo:mongodb.documentdb': [DOCUMENTDB_SOURCE] })];
-  return {
-    environments: Object.assign({}, ...templates.map(environmentsFromTemplates)) as Record<string, Record<string, string>>,
-    memory: Object.assign({}, ...templates.map(lambdaMemoryMb)) as Record<string, number>,
-  };
+  const merged = <T>(read: (t: Record<string, CfnTemplate>) => Record<string, T>): Record<string, T> => Object.assign({}, ...templates.map(read)) as Record<string, T>;
+  return { environments: merged(environmentsFromTemplates), memory: merged(lambdaMemoryMb), batchSizes: merged(batchSizes) };
 }
 
 /** Inputs per function: the largest realistic one; DynamoDB has two shapes of "largest". */
@@ -90,7 +100,7 @@ const PROXY_TENANTS = (tenant: string): string => JSON.stringify({ bench: [tenan
 
 export async function measureFunctionMemory(options: FunctionMemoryOptions = {}): Promise<FunctionMemoryFigure> {
   const { invocations = 3, only = MEASURED_FUNCTIONS, log = () => undefined } = options;
-  const { environments, memory } = deployedFunctions();
+  const { environments, memory, batchSizes: batches } = deployedFunctions();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-bench-function-memory-'));
   // Bundled with the deployed functions' options (ES modules split, minified), so a child loads
   // only the measured function's code, as its deployed bundle would.
@@ -117,7 +127,7 @@ export async function measureFunctionMemory(options: FunctionMemoryOptions = {})
       for (const scenario of SCENARIOS[fn]) {
         sandbox.reset();
         const payloadDir = fs.mkdtempSync(path.join(dir, `${fn}-`));
-        const input = (mode: FunctionMemoryInput['mode']): FunctionMemoryInput => ({ fn, scenario, sandboxApiKey: sandbox.apiKey, invocations, mode, payloadDir });
+        const input = (mode: FunctionMemoryInput['mode']): FunctionMemoryInput => ({ fn, scenario, sandboxApiKey: sandbox.apiKey, invocations, mode, payloadDir, batchSize: batches[fn] });
         await runChild(script, input('write'), { ...env, NODE_OPTIONS: '' }, `${fn} ${scenario} payloads`);
         const output = await runChild<FunctionMemoryOutput>(script, input('measure'), env, `${fn} ${scenario}`);
         fs.rmSync(payloadDir, { recursive: true, force: true });
