@@ -64,5 +64,10 @@ export function isTemplateSafe(part: string): boolean {
 
 /** A record and its idempotency key, derived from its identity fields. */
 export function withIdempotencyKey(record: Omit<CertyoRecord, 'idempotencyKey' | 'recordVersion'> & { readonly recordVersion: string }): CertyoRecord {
-  return { ...record, idempotencyKey: idempotencyKeyOf(record) };
+  // Same object as `{ ...record, idempotencyKey }`, built in two steps: V8 clones an object
+  // quickly only for a bare spread, and the spread-plus-member literal cost about 1 µs per
+  // record, a sixth of the S3 path's parse time (docs/performance.md).
+  const keyed = Object.assign({}, record) as { -readonly [K in keyof CertyoRecord]: CertyoRecord[K] };
+  keyed.idempotencyKey = idempotencyKeyOf(record);
+  return keyed;
 }
