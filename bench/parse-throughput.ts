@@ -1,9 +1,10 @@
 /**
  * `s3.parseThroughput`: MB/s of the S3 path's reading and mapping (`readRecordChunks`, then
  * `mapRecord` for each element: split without parsing, id and version read from the parsed
- * record, the raw text only for numbers, idempotency key) against a plain loop over the same chunks that splits lines with a string
- * carry-over and `JSON.parse`s each one — the least a reader of NDJSON can do. Same bytes, same
- * process, interleaved rounds, in memory (no network, no Certyo), so the two differ only in the code.
+ * record, the raw text only for numbers, idempotency key) against a plain loop over the same
+ * chunks that splits lines with a string carry-over and `JSON.parse`s each one — the least a
+ * reader of NDJSON can do. Same bytes, same process, interleaved rounds, in memory (no network,
+ * no Certyo), so the two differ only in the code.
  */
 import { median, roundTo } from './numbers';
 import { readRecordChunks } from '../lambdas/s3-ingest/record-reader';
