@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { lambdaNames, toEsbuildOptions } from '../lib/bundling';
+import { lambdaNames, PROJECT_ROOT, toEsbuildOptions } from '../lib/bundling';
 import { bundleBytes } from './bundle-analysis';
 import { CfnTemplate, resourcesOfType } from '../local/harness/synthesized';
 
@@ -27,6 +27,12 @@ export interface ColdStartFigure {
   /** Median wall time of `node -e "import(bundle)"` minus that of `node -e 0`. */
   readonly overNodeMs: number;
   /**
+   * Median wall time of the import minus that of the floor's (`sdk-floor-handler.ts`: one SDK
+   * client and the logger) in the same interleaved runs: what this function's own code and
+   * clients add to the least any function loads.
+   */
+  readonly overFloorMs: number;
+  /**
    * The baseline, timed in the same interleaved runs: the bundling this project used before
    * issue 21 (one CommonJS file with its source map, loaded with `--enable-source-maps`).
    */
@@ -37,9 +43,19 @@ export interface ColdStartFigure {
   readonly discovered: readonly string[];
 }
 
+/** The least any function of this project loads, built and timed like the functions. */
+export interface ColdStartFloor {
+  readonly bundleKiB: number;
+  readonly initKiB: number;
+  /** Median of (floor import − `node -e 0`) over every function's interleaved runs. */
+  readonly overNodeMs: number;
+  readonly what: string;
+}
+
 export interface ColdStartResult {
   readonly runs: number;
   readonly nodeMs: number;
+  readonly floor: ColdStartFloor;
   readonly lambdas: Readonly<Record<string, ColdStartFigure | { readonly error: string }>>;
 }
 
@@ -116,6 +132,12 @@ export interface ColdStartOptions {
   readonly log?: (line: string) => void;
 }
 
+/** `sdk-floor-handler.ts` with the deployed bundling options. */
+function floorBundling(outdir: string): BuildOptions & { outdir: string } {
+  const options = toEsbuildOptions('connection-key-sync', outdir);
+  return { ...options, entryPoints: { index: path.join(PROJECT_ROOT, 'bench', 'sdk-floor-handler.ts') }, outdir: path.join(outdir, 'sdk-floor') };
+}
+
 /** The pre-issue-21 bundling, kept only as this figure's baseline. */
 function previousBundling(name: string, outdir: string): BuildOptions & { outfile: string } {
   const { outdir: _, splitting: __, outExtension: ___, chunkNames: ____, banner: _____, ...rest } = toEsbuildOptions(name, outdir);
@@ -128,6 +150,9 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   try {
     const nodeEnv = { PATH: process.env.PATH, ...BASE_ENV };
     const nodeTimes: number[] = [];
+    const floorTimes: number[] = [];
+    const floorBytes = bundleBytes((await build({ ...floorBundling(outdir), logLevel: 'silent' })).metafile);
+    const floorEntry = path.resolve(floorBytes.entry);
     const lambdas: Record<string, ColdStartFigure | { error: string }> = {};
     for (const name of lambdaNames()) {
       let bytes: ReturnType<typeof bundleBytes>;
@@ -150,10 +175,12 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       const previousRequireTimes: number[] = [];
       const previousWallTimes: number[] = [];
       const ownNodeTimes: number[] = [];
+      const ownFloorTimes: number[] = [];
       const previousEnv = { ...discovered.env, NODE_OPTIONS: `--enable-source-maps ${discovered.env.NODE_OPTIONS ?? ''}`.trim() };
-      // Interleaved with bare `node -e 0` runs and the baseline so all three see the same machine load.
+      // Interleaved with bare `node -e 0`, the floor and the baseline so all four see the same machine load.
       for (let i = 0; i < runs; i++) {
         ownNodeTimes.push(timeNode(['-e', '0'], nodeEnv).ms);
+        ownFloorTimes.push(timeNode(['-e', IMPORT_SCRIPT, floorEntry], discovered.env).ms);
         const run = timeNode(['-e', IMPORT_SCRIPT, path.resolve(bytes.entry)], discovered.env);
         wallTimes.push(run.ms);
         requireTimes.push(Number(run.stdout));
@@ -162,6 +189,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         previousRequireTimes.push(Number(before.stdout));
       }
       nodeTimes.push(...ownNodeTimes);
+      floorTimes.push(...ownFloorTimes.map((t, i) => t - (ownNodeTimes[i] ?? 0)));
       const kib = (n: number): number => roundTo(n / 1024, 1);
       const ms = (n: number): number => roundTo(n, 1);
       const figure: ColdStartFigure = {
@@ -170,6 +198,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         initTopKiB: Object.fromEntries(bytes.initByPackage.slice(0, 6).map(([pkg, n]) => [pkg, kib(n)])),
         requireMs: ms(median(requireTimes)),
         overNodeMs: ms(median(wallTimes) - median(ownNodeTimes)),
+        overFloorMs: ms(median(wallTimes) - median(ownFloorTimes)),
         previous: {
           bundleKiB: kib(fs.statSync(previous.outfile).size),
           mapKiB: kib(fs.statSync(`${previous.outfile}.map`).size),
@@ -180,9 +209,16 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         discovered: discovered.added,
       };
       lambdas[name] = figure;
-      log(`coldStart ${name}: ${figure.bundleKiB} KiB (${figure.initKiB} KiB at start), import ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0 (before: ${figure.previous.bundleKiB} KiB + ${figure.previous.mapKiB} KiB map, +${figure.previous.overNodeMs} ms)`);
+      log(`coldStart ${name}: ${figure.bundleKiB} KiB (${figure.initKiB} KiB at start), import ${figure.requireMs} ms, +${figure.overNodeMs} ms over node -e 0, +${figure.overFloorMs} ms over the floor (before: ${figure.previous.bundleKiB} KiB + ${figure.previous.mapKiB} KiB map, +${figure.previous.overNodeMs} ms)`);
     }
-    return { runs, nodeMs: roundTo(median(nodeTimes.length > 0 ? nodeTimes : [0]), 1), lambdas };
+    const floor: ColdStartFloor = {
+      bundleKiB: roundTo(floorBytes.totalBytes / 1024, 1),
+      initKiB: roundTo(floorBytes.initBytes / 1024, 1),
+      overNodeMs: roundTo(median(floorTimes.length > 0 ? floorTimes : [0]), 1),
+      what: 'one bundled SDK client (Secrets Manager) and the Powertools logger, constructed and nothing else (bench/sdk-floor-handler.ts)',
+    };
+    log(`coldStart floor: ${floor.bundleKiB} KiB (${floor.initKiB} KiB at start), +${floor.overNodeMs} ms over node -e 0`);
+    return { runs, nodeMs: roundTo(median(nodeTimes.length > 0 ? nodeTimes : [0]), 1), floor, lambdas };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

@@ -93,7 +93,7 @@ export async function forwardBatch(messages: readonly QueueMessage[], deps: Forw
   const source = (message: QueueMessage): string => `sqs message ${message.messageId}`;
 
   for (const message of messages) {
-    const parsed = parseRecordMessage(message.body, deps.tenantId);
+    const parsed = await parseRecordMessage(message.body, deps.tenantId);
     if (parsed.ok === true) pending.push({ message, record: parsed.record });
     else if (parsed.ok === 'skip') deps.log.info('event skipped', { messageId: message.messageId, reason: parsed.reason });
     else letters.push({ message, letter: { body: message.body, reason: parsed.reason, source: source(message) } });

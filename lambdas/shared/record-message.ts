@@ -10,7 +10,6 @@ import { CertyoRecord } from './certyo-types';
 import { RawJson } from './json';
 import { toCertyoRecord, validateRecordEvent } from './record-event';
 import { rawAtPath } from './raw-json-path';
-import { toMongoChange } from './mongo-change';
 
 /** Partner event sources of MongoDB Atlas Triggers start with this. */
 export const ATLAS_SOURCE_PREFIX = 'aws.partner/mongodb.com/';
@@ -21,7 +20,14 @@ export type ParsedMessage =
   | { readonly ok: false; readonly reason: string }
   | { readonly ok: 'skip'; readonly reason: string };
 
-export function parseRecordMessage(body: string, defaultTenantId: string): ParsedMessage {
+/**
+ * The MongoDB mapping and the `bson` package under it are loaded on the first Atlas event, not at
+ * start: `bson` is the largest package besides the SDK that the forwarder and the verify starter
+ * would load on every cold start (docs/performance.md), and most deployments send no Atlas events.
+ */
+let mongoChange: Promise<typeof import('./mongo-change')> | undefined;
+
+export async function parseRecordMessage(body: string, defaultTenantId: string): Promise<ParsedMessage> {
   let event: unknown;
   try {
     event = JSON.parse(body);
@@ -33,6 +39,8 @@ export function parseRecordMessage(body: string, defaultTenantId: string): Parse
   }
   const source = (event as { source?: unknown }).source;
   if (typeof source === 'string' && source.startsWith(ATLAS_SOURCE_PREFIX)) {
+    mongoChange ??= import('./mongo-change');
+    const { toMongoChange } = await mongoChange;
     const change = toMongoChange((event as { detail: unknown }).detail, { tenantId: defaultTenantId });
     if (change.kind === 'ingest') return { ok: true, record: change.record };
     if (change.kind === 'skip') return { ok: 'skip', reason: `MongoDB ${change.operationType} skipped (${change.reason})` };

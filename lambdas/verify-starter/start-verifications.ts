@@ -24,7 +24,7 @@ export async function startVerifications(bodies: readonly string[], deps: StartV
   const records: VerifiableRecord[] = [];
   const reasons = new Map<string, number>();
   for (const body of bodies) {
-    const parsed = parseRecordMessage(body, deps.tenantId);
+    const parsed = await parseRecordMessage(body, deps.tenantId);
     if (parsed.ok === true) records.push({ record: parsed.record });
     else reasons.set(parsed.reason, (reasons.get(parsed.reason) ?? 0) + 1);
   }

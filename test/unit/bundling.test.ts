@@ -40,6 +40,18 @@ describe('Lambda bundling (the deployed esbuild definition)', () => {
     expect(run.stdout).toBe('function');
   }, 60_000);
 
+  it.each([
+    ['forwarder', false],
+    ['verify-starter', false],
+    ['mongo-ingest', true],
+  ])('%s ships bson and loads it at start: %s (only DocumentDB needs it for every event)', async (name, atStart) => {
+    const result = await build({ ...toEsbuildOptions(name, outdir), write: false, logLevel: 'silent' });
+    const outputs = result.metafile?.outputs ?? {};
+    const shipsBson = Object.values(outputs).some((output) => Object.keys(output.inputs).some((input) => packageOf(input) === 'bson'));
+    expect(shipsBson).toBe(true);
+    expect(bundleBytes(result.metafile).initByPackage.some(([pkg]) => pkg === 'bson')).toBe(atStart);
+  }, 60_000);
+
   it('attributes output bytes to npm packages (scoped or not) and to our own Lambda folders', () => {
     expect(packageOf('node_modules/@smithy/core/dist-es/index.js')).toBe('@smithy/core');
     expect(packageOf('node_modules/bson/lib/bson.mjs')).toBe('bson');
