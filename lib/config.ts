@@ -359,8 +359,9 @@ const consumers = jsonArray((entry, index): ProxyConsumerConfig => {
   const needsTenants = (scopes as ProxyScope[]).filter((s) => TENANT_SCOPES.includes(s));
   if (tenantIds !== undefined || needsTenants.length > 0) {
     if (!Array.isArray(tenantIds) || tenantIds.length === 0 || !tenantIds.every((t) => typeof t === 'string' && t.trim() !== '')) {
-      const why = needsTenants.length > 0 ? ` (its ${needsTenants.join(' and ')} scope sends records of tenants, which must be listed)` : '';
-      throw new InvalidValue(`consumer "${name}" to have tenantIds, a non-empty JSON array of the tenant ids it may write${why}`);
+      const scopeNames = needsTenants.length > 1 ? 'scopes name' : 'scope names';
+      const why = needsTenants.length > 0 ? ` (its ${needsTenants.join(' and ')} ${scopeNames} tenants, which must be listed)` : '';
+      throw new InvalidValue(`consumer "${name}" to have tenantIds, a non-empty JSON array of the tenant ids it may write, verify or read${why}`);
     }
   }
   const number = (field: string, min: number, max: number, whole: boolean): number | undefined => {
@@ -479,7 +480,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   setting('verify.horizonSeconds', 7200, integer(60, 86400), 'Longest an execution waits in all (anchoring wait, polls, rate-limit and outage pauses) before an `unverified` notification; a retried snapshot gets one more horizon.'),
   setting('verify.workflowType', 'STANDARD', oneOf<WorkflowType>('STANDARD', 'EXPRESS'), 'Step Functions workflow type (EXPRESS only with `certyo:verify.horizonSeconds` ≤ 150: twice the horizon must fit in 5 minutes).'),
   setting('apiProxy.enabled', true, boolean, 'Create `CertyoApiProxyStack`.'),
-  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","tenantIds"?,"rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). `tenantIds` (required with the `ingest` or `verify` scope): the tenants whose records the consumer may write or verify; a body naming another tenant is refused with 403 before it reaches Certyo. Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
+  setting('apiProxy.consumers', [], consumers, 'API consumers (JSON array of `{"name","scopes","tenantIds"?,"rateLimit"?,"burstLimit"?,"monthlyQuota"?}`). `tenantIds` (required with the `ingest`, `verify` or `read` scope): the tenants whose records the consumer may write, verify or read; a body or a `tenantId` query parameter naming another tenant is refused with 403 before it reaches Certyo. Unset `rateLimit`/`burstLimit` are derived from an equal part of `certyo:apiProxy.hourlyRequestShare`.'),
   setting('apiProxy.hourlyRequestShare', 200, integer(1, CERTYO_REQUESTS_PER_HOUR - 1), `Certyo requests per hour (of the key's ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}) all proxy consumers together may make; the pipeline keeps the rest. Each consumer's usage plan (burst + rate × 3600) stays within its part.`),
   setting('rateBudget.ingestHourlyShare', 700, integer(1, CERTYO_REQUESTS_PER_HOUR), `Certyo requests per hour the ingest Lambdas (forwarder, S3, DynamoDB, DocumentDB) may spend before the lending point; with the verification and proxy shares at most ${CERTYO_REQUESTS_PER_HOUR.toLocaleString('en-US')}.`),
   setting('rateBudget.verificationHourlyShare', 100, integer(0, CERTYO_REQUESTS_PER_HOUR), 'Certyo requests per hour the verification workflows are counted against (docs/rate-budget.md: not enforced on the workflows themselves).'),

@@ -2,8 +2,9 @@
  * The REQUEST authorizer of the Certyo proxy: identifies the consumer by its API Gateway key,
  * allows exactly the routes of its scopes, and hands API Gateway the Certyo key to inject.
  * A request outside the proxy's route table, or with a path parameter that is not one segment
- * of safe characters, is denied whatever the scopes (see `routes.ts`); routes with a path
- * parameter use an uncached authorizer, so that check runs on every such request.
+ * of safe characters, is denied whatever the scopes (see `routes.ts`), and so is a read route
+ * whose query names a tenant that is not the consumer's (`tenant-query.ts`); routes with a path
+ * parameter or a tenant query use an uncached authorizer, so those checks run on every request.
  *
  * Header names, chosen so the consumer's own key is never forwarded to Certyo:
  * - consumers send their key in `X-Consumer-Key` (not `x-api-key`, which is the same header as
@@ -16,8 +17,9 @@
 import type { APIGatewayAuthorizerWithContextResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { ApiKeyProvider } from '../shared/api-key';
 import { headerValue } from '../shared/headers';
-import { ConsumerDirectory } from './consumers';
-import { allowedResources, unsafeRequest } from './routes';
+import { Consumer, ConsumerDirectory } from './consumers';
+import { allowedResources, proxyRouteOf, unsafeRequest } from './routes';
+import { tenantQueryProblem } from './tenant-query';
 
 /** Not `x-api-key`: that is the same header as Certyo's `X-API-Key`. */
 export const CONSUMER_KEY_HEADER = 'X-Consumer-Key';
@@ -41,6 +43,8 @@ export interface AuthorizerLog {
 
 export interface AuthorizerDeps {
   readonly consumers: ConsumerDirectory;
+  /** Consumer name → the tenants its read routes may name (`PROXY_TENANTS`); a consumer not listed may name none. */
+  readonly tenants: ReadonlyMap<string, readonly string[]>;
   readonly certyoKey: ApiKeyProvider;
   readonly log: AuthorizerLog;
 }
@@ -70,14 +74,15 @@ export async function authorize(event: APIGatewayRequestAuthorizerEvent, deps: A
   }
   const unsafe = unsafeRequest(event);
   if (unsafe !== undefined) {
-    // Denied whatever the scopes, and without the Certyo key: this request never reaches Certyo.
     deps.log.warn('Request refused: not a proxy route or an unsafe path parameter', { ...request, consumer: consumer.name, reason: unsafe });
-    return {
-      principalId: consumer.name,
-      policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }] },
-      context: { consumer: consumer.name, scopes: consumer.scopes.join(' '), certyoApiKey: '' },
-      usageIdentifierKey: presented,
-    };
+    return deny(event, consumer, presented);
+  }
+  if (proxyRouteOf(event)?.tenantQuery === true) {
+    const problem = tenantQueryProblem(event.multiValueQueryStringParameters, consumer.name, deps.tenants.get(consumer.name) ?? []);
+    if (problem !== undefined) {
+      deps.log.warn('Request refused: tenant in the query', { ...request, consumer: consumer.name, reason: problem });
+      return deny(event, consumer, presented);
+    }
   }
   const resources = allowedResources(event.methodArn, consumer.scopes);
   const certyoApiKey = await deps.certyoKey.get();
@@ -90,6 +95,16 @@ export async function authorize(event: APIGatewayRequestAuthorizerEvent, deps: A
     },
     context: { consumer: consumer.name, scopes: consumer.scopes.join(' '), certyoApiKey },
     // With the API's key source AUTHORIZER, this is the key whose usage plan is metered.
+    usageIdentifierKey: presented,
+  };
+}
+
+/** Denied whatever the scopes, and without the Certyo key: this request never reaches Certyo. */
+function deny(event: APIGatewayRequestAuthorizerEvent, consumer: Consumer, presented: string): ProxyAuthorizerResult {
+  return {
+    principalId: consumer.name,
+    policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }] },
+    context: { consumer: consumer.name, scopes: consumer.scopes.join(' '), certyoApiKey: '' },
     usageIdentifierKey: presented,
   };
 }

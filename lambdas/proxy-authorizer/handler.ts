@@ -20,6 +20,7 @@ const deps = {
     log: logger,
     maxAgeMs: settings.cacheMaxAgeMs,
   }),
+  tenants: settings.tenants,
   certyoKey: secretsManagerApiKey({ secretId: readRuntimeEnv().secretId, maxAgeMs: settings.cacheMaxAgeMs }),
   log: logger,
 };

@@ -25,6 +25,13 @@ export interface ProxyRoute {
    * @default - no body tenant: an HTTP proxy straight to Certyo
    */
   readonly tenantBody?: TenantBody;
+  /**
+   * The route reads records of the tenant named by its `tenantId` query parameter, so the
+   * authorizer (uncached for such routes) lets it through only for one of the consumer's tenants
+   * (`tenant-query.ts`).
+   * @default false
+   */
+  readonly tenantQuery?: boolean;
 }
 
 export type TenantBody = 'record' | 'bulk';
@@ -34,8 +41,8 @@ export const PROXY_ROUTES: readonly ProxyRoute[] = [
   { scope: 'ingest', method: 'POST', path: 'records', tenantBody: 'record' },
   { scope: 'ingest', method: 'POST', path: 'records/bulk', tenantBody: 'bulk' },
   { scope: 'verify', method: 'POST', path: 'verify/record', tenantBody: 'record' },
-  { scope: 'verify', method: 'GET', path: 'verify/history' },
-  { scope: 'read', method: 'GET', path: 'records' },
+  { scope: 'verify', method: 'GET', path: 'verify/history', tenantQuery: true },
+  { scope: 'read', method: 'GET', path: 'records', tenantQuery: true },
   { scope: 'read', method: 'GET', path: 'snapshots/{snapshotId}' },
   { scope: 'read', method: 'GET', path: 'snapshots/{snapshotId}/lifecycle' },
   { scope: 'admin', method: 'POST', path: 'snapshots/{snapshotId}/retry' },
@@ -53,8 +60,15 @@ export function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
 }
 
-/** Scopes whose routes carry tenants in their bodies: a consumer with one of them must be given its tenants. */
-export const TENANT_SCOPES: readonly ProxyScope[] = PROXY_SCOPES.filter((scope) => PROXY_ROUTES.some((route) => route.scope === scope && route.tenantBody !== undefined));
+/** Scopes with a route that names tenants (in its body or its query): a consumer with one of them must be given its tenants. */
+export const TENANT_SCOPES: readonly ProxyScope[] = PROXY_SCOPES.filter((scope) =>
+  PROXY_ROUTES.some((route) => route.scope === scope && (route.tenantBody !== undefined || route.tenantQuery === true)),
+);
+
+/** Routes whose authorizer answer may not be cached: a path parameter or a tenant query is checked on every request. */
+export function checkedPerRequest(route: ProxyRoute): boolean {
+  return pathParameters(route.path).length > 0 || route.tenantQuery === true;
+}
 
 export function isProxyScope(value: unknown): value is ProxyScope {
   return typeof value === 'string' && (PROXY_SCOPES as readonly string[]).includes(value);
@@ -85,17 +99,25 @@ export function allowedResources(methodArn: string, scopes: readonly ProxyScope[
   return [...new Set(resources)].sort();
 }
 
+/** What the authorizer knows of the request it decides on (a REQUEST authorizer event). */
+export interface ProxyRequest {
+  readonly httpMethod: string;
+  readonly resource: string;
+  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
+}
+
+/** The proxy route of a request (by method and resource), or `undefined`. */
+export function proxyRouteOf(request: ProxyRequest): ProxyRoute | undefined {
+  return PROXY_ROUTES.find((r) => r.method === request.httpMethod && `/${r.path}` === request.resource);
+}
+
 /**
  * Why a request may not reach Certyo whatever the consumer's scopes, or `undefined` when it may:
  * it must be one of the proxy's routes (by method and resource) and every path parameter one
  * segment of safe characters.
  */
-export function unsafeRequest(request: {
-  readonly httpMethod: string;
-  readonly resource: string;
-  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
-}): string | undefined {
-  const route = PROXY_ROUTES.find((r) => r.method === request.httpMethod && `/${r.path}` === request.resource);
+export function unsafeRequest(request: ProxyRequest): string | undefined {
+  const route = proxyRouteOf(request);
   if (!route) return `${request.httpMethod} ${request.resource} is not a proxy route`;
   const given = request.pathParameters ?? {};
   const expected = pathParameters(route.path);

@@ -1,8 +1,11 @@
+import { parseTenants } from '../shared/proxy-tenants';
 import { requireEnv } from '../shared/runtime-env';
 import { ConsumerDefinition, parseConsumers } from './consumers';
 
 export interface AuthorizerSettings {
   readonly consumers: readonly ConsumerDefinition[];
+  /** Consumer name → the tenants its read routes may name. */
+  readonly tenants: ReadonlyMap<string, readonly string[]>;
   /** How long the Certyo key and the consumers' key values are cached. */
   readonly cacheMaxAgeMs: number;
 }
@@ -15,5 +18,5 @@ export function readAuthorizerSettings(env: NodeJS.ProcessEnv = process.env): Au
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
     throw new Error(`Environment variable CACHE_MAX_AGE_SECONDS = "${raw}" must be a whole number of seconds from 0 to 3600`);
   }
-  return { consumers, cacheMaxAgeMs: seconds * 1000 };
+  return { consumers, tenants: parseTenants(requireEnv('PROXY_TENANTS', env)), cacheMaxAgeMs: seconds * 1000 };
 }

@@ -1,30 +1,10 @@
+import { parseTenants } from '../shared/proxy-tenants';
 import { requireEnv } from '../shared/runtime-env';
 
 export interface GuardSettings {
   /** Consumer name → the tenants it may write. */
   readonly tenants: ReadonlyMap<string, readonly string[]>;
   readonly forwardTimeoutMs: number;
-}
-
-/** Parses `PROXY_TENANTS` (written by the stack from `certyo:apiProxy.consumers`): `{"<consumer>": ["<tenant>", ...]}`. */
-export function parseTenants(json: string, variable = 'PROXY_TENANTS'): Map<string, readonly string[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new Error(`Environment variable ${variable} is not JSON: expected {"<consumer>": ["<tenant>", ...]}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`Environment variable ${variable} must be a JSON object {"<consumer>": ["<tenant>", ...]}`);
-  }
-  return new Map(
-    Object.entries(parsed).map(([consumer, tenants]: [string, unknown]) => {
-      if (!Array.isArray(tenants) || !tenants.every((t) => typeof t === 'string' && t !== '')) {
-        throw new Error(`Environment variable ${variable}: consumer "${consumer}" must map to a list of tenant ids`);
-      }
-      return [consumer, tenants as string[]];
-    }),
-  );
 }
 
 /** Reads the guard's environment; a missing or malformed variable fails the cold start naming it. */

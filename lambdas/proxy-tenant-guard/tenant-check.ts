@@ -11,22 +11,14 @@
  * Only the record level is read: `recordPayload` is the business's data and may hold anything.
  */
 import type { TenantBody } from '../proxy-authorizer/routes';
+import { bindsTo, TENANT_FIELD } from '../shared/proxy-tenants';
 import { rawElements, rawMembers } from '../shared/raw-json-path';
 
 export type TenantCheck =
   | { readonly ok: true; readonly records: number }
   | { readonly ok: false; readonly status: 400 | 403; readonly message: string };
 
-export const TENANT_FIELD = 'tenantId';
 export const ITEMS_FIELD = 'items';
-
-/** A member name some JSON reader could bind to `field`: case-insensitively, after NFKC, or cut at a NUL. */
-export function bindsTo(name: string, field: string): boolean {
-  const cut = name.split('\u0000')[0] as string;
-  return [name, cut, name.normalize('NFKC'), cut.normalize('NFKC')].some(
-    (spelling) => spelling.toUpperCase() === field.toUpperCase() || spelling.toLowerCase() === field.toLowerCase(),
-  );
-}
 
 const refuse = (status: 400 | 403, message: string): TenantCheck => ({ ok: false, status, message });
 

@@ -165,7 +165,34 @@ function namespaceLabel(ns: unknown): string {
   return `${typeof ns.db === 'string' ? ns.db : '?'}.${typeof ns.coll === 'string' ? ns.coll : '?'}`;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The first `$numberLong` beyond 64 bits, named by its path. `bson` brings such a value into range
+ * by wrapping it (`9223372036854775808` becomes `-9223372036854775808`), so it would be anchored as
+ * another number; no BSON document can hold it, so the event is rejected instead.
+ */
+function outOfRangeLong(value: unknown, path: string): string | undefined {
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : isObject(value)
+      ? Object.entries(value).map(([k, v]) => [path === '' ? k : `${path}.${k}`, v])
+      : [];
+  if (isObject(value) && typeof value.$numberLong === 'string' && /^-?\d{1,20}$/.test(value.$numberLong)) {
+    const n = BigInt(value.$numberLong);
+    if (n < INT64_MIN || n > INT64_MAX) return `${path} is $numberLong "${value.$numberLong}", outside the 64-bit integer range`;
+  }
+  for (const [childPath, child] of entries) {
+    const problem = outOfRangeLong(child, childPath);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 function deserialize(event: unknown): Record<string, unknown> {
+  const outOfRange = outOfRangeLong(event, '');
+  if (outOfRange !== undefined) throw new MongoMappingError(`the event is not valid Extended JSON: ${outOfRange}`);
   try {
     return EJSON.deserialize(event as never, { relaxed: false }) as Record<string, unknown>;
   } catch (error) {

@@ -25,7 +25,7 @@ import { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CONSUMER_KEY_HEADER } from '../../lambdas/proxy-authorizer/authorize';
-import { PATH_PARAMETER, pathParameters, PROXY_ROUTES, ProxyRoute } from '../../lambdas/proxy-authorizer/routes';
+import { checkedPerRequest, PATH_PARAMETER, pathParameters, PROXY_ROUTES, ProxyRoute } from '../../lambdas/proxy-authorizer/routes';
 import { CertyoConfig, ProxyConsumerConfig } from '../config';
 import { awsManagedPolicyFinding } from '../nag';
 import { CertyoFunction } from './certyo-function';
@@ -65,7 +65,7 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 /** Gateway-generated errors in Certyo's `{error, message}` shape, so clients parse one error format. */
 const GATEWAY_ERRORS: readonly { type: ResponseType; status: string; error: string; message?: string }[] = [
   { type: ResponseType.UNAUTHORIZED, status: '401', error: 'unauthorized', message: `Missing or unknown ${CONSUMER_KEY_HEADER}` },
-  { type: ResponseType.ACCESS_DENIED, status: '403', error: 'forbidden', message: "This route is outside the consumer's scopes" },
+  { type: ResponseType.ACCESS_DENIED, status: '403', error: 'forbidden', message: "This route, or the tenantId in its query, is outside the consumer's scopes or tenants" },
   { type: ResponseType.INVALID_API_KEY, status: '403', error: 'forbidden', message: 'The consumer key is not enabled for this API' },
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', error: 'not_found', message: 'No route for this method and path' },
   { type: ResponseType.THROTTLED, status: '429', error: 'rate_limit_exceeded' },
@@ -146,11 +146,13 @@ export class CertyoApiProxy extends Construct {
   /** `accessLogs`' name as a plain string (no token), for dashboards in other stacks. */
   public readonly accessLogGroupName: string;
   public readonly authorizerFunction: CertyoFunction;
-  /** Authorizes the routes without path parameters; its answer is cached per consumer key for `authorizerCacheTtl`. */
+  /** Authorizes the routes without path parameters or tenant queries; its answer is cached per consumer key for `authorizerCacheTtl`. */
   public readonly authorizer: RequestAuthorizer;
   /**
-   * Authorizes the routes with a path parameter, uncached: the authorizer checks every value
-   * (one segment of safe characters) before API Gateway puts it into the Certyo URL.
+   * Authorizes the routes with a path parameter or a tenant in the query (`GET records`,
+   * `GET verify/history`), uncached: the authorizer checks every path value (one segment of safe
+   * characters) before API Gateway puts it into the Certyo URL, and the query's `tenantId`
+   * against the consumer's `tenantIds`; a cached answer would let a later query name any tenant.
    */
   public readonly parameterAuthorizer: RequestAuthorizer;
   /**
@@ -244,6 +246,7 @@ export class CertyoApiProxy extends Construct {
       Stack.of(this).toJsonString(this.consumers.map((c) => ({ name: c.config.name, keyId: c.apiKey.keyId, scopes: c.config.scopes }))),
     );
     this.authorizerFunction.addEnvironment('CACHE_MAX_AGE_SECONDS', String(cacheMaxAge.toSeconds()));
+    this.authorizerFunction.addEnvironment('PROXY_TENANTS', tenantsJson(consumers));
     if (this.consumers.length > 0) {
       // GetApiKey on exactly the consumers' keys: the authorizer cannot list or read other keys.
       this.authorizerFunction.addToRolePolicy(
@@ -313,7 +316,7 @@ export class CertyoApiProxy extends Construct {
         });
     const method = resource.addMethod(route.method, integration, {
       authorizationType: AuthorizationType.CUSTOM,
-      authorizer: parameters.length > 0 ? this.parameterAuthorizer : this.authorizer,
+      authorizer: checkedPerRequest(route) ? this.parameterAuthorizer : this.authorizer,
       apiKeyRequired: true,
       requestParameters: {
         ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
@@ -416,7 +419,7 @@ export function routePathPattern(stageName: string, resourcePaths: readonly stri
   return `^/${escape(stageName)}(${paths.join('|')})$`;
 }
 
-/** `PROXY_TENANTS` of the tenant guard: each consumer that has tenants, with them. */
+/** `PROXY_TENANTS` of the tenant guard and the authorizer: each consumer that has tenants, with them. */
 function tenantsJson(consumers: readonly ProxyConsumerConfig[]): string {
   return JSON.stringify(Object.fromEntries(consumers.filter((c) => c.tenantIds.length > 0).map((c) => [c.name, c.tenantIds])));
 }
@@ -438,12 +441,12 @@ function validate(
 ): void {
   const problems = new PropProblems(`CertyoApiProxy ${id}`);
   const consumersJson = JSON.stringify(values.consumers.map((c) => ({ name: c.name, keyId: 'x'.repeat(KEY_ID_LENGTH), scopes: c.scopes })));
-  if (consumersJson.length > MAX_CONSUMERS_JSON_BYTES) {
-    problems.add(`config.apiProxy.consumers: ${values.consumers.length} consumers do not fit the authorizer's environment (${consumersJson.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names or fewer consumers`);
-  }
-  const tenants = tenantsJson(values.consumers);
-  if (tenants.length > MAX_CONSUMERS_JSON_BYTES) {
-    problems.add(`config.apiProxy.consumers: the consumers' tenantIds do not fit the tenant guard's environment (${tenants.length} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use fewer or shorter tenant ids`);
+  // The authorizer holds both lists (the tenant guard only the tenants).
+  const bytes = consumersJson.length + tenantsJson(values.consumers).length;
+  if (bytes > MAX_CONSUMERS_JSON_BYTES) {
+    problems.add(
+      `config.apiProxy.consumers: ${values.consumers.length} consumers and their tenantIds do not fit the authorizer's environment (${bytes} of ${MAX_CONSUMERS_JSON_BYTES} bytes); use shorter names, fewer consumers or fewer tenant ids`,
+    );
   }
   for (const c of values.consumers) {
     if (c.burstLimit > 5_000) problems.add(`config.apiProxy.consumers: consumer "${c.name}" burstLimit must be at most 5000, got ${c.burstLimit}`);

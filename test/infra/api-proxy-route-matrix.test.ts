@@ -98,9 +98,26 @@ function deps(): AuthorizerDeps {
       },
       log: silent,
     }),
+    tenants: new Map(SCOPE_SETS.map((scopes) => [consumerName(scopes), ['acme']])),
     certyoKey: { get: async () => 'certyo-key', refresh: async () => 'certyo-key' },
     log: silent,
   };
+}
+
+/** `multiValueQueryStringParameters` as API Gateway hands them to the authorizer (decoded once). */
+type Query = Readonly<Record<string, readonly string[]>>;
+
+/** Every value a query gives under a name some reader could take for `tenantId` (case, NFKC, NUL, one more decoding). */
+function tenantsNamed(query: Query): string[] {
+  const fold = (name: string): string => (name.split('\u0000')[0] as string).normalize('NFKC').toLowerCase().replace('\u0131', 'i');
+  const decoded = (name: string): string => {
+    try {
+      return decodeURIComponent(name);
+    } catch {
+      return name;
+    }
+  };
+  return Object.entries(query).flatMap(([name, values]) => (fold(name) === 'tenantid' || fold(decoded(name)) === 'tenantid' ? [...values] : []));
 }
 
 type Outcome = { forwarded: false; why: string } | { forwarded: true; url: URL; method: SynthMethod };
@@ -113,7 +130,7 @@ async function send(
   d: AuthorizerDeps,
   cache: Map<string, ProxyAuthorizerResult>,
   cacheKey: (authorizerId: string, stage: string, key: string) => string,
-  request: { scopes: readonly ProxyScope[]; httpMethod: string; rawPath: string; stage: string; decode: boolean; waf: boolean },
+  request: { scopes: readonly ProxyScope[]; httpMethod: string; rawPath: string; stage: string; decode: boolean; waf: boolean; query?: Query },
 ): Promise<Outcome> {
   // The web ACL is associated with the deployed stage; another stage is modelled without it.
   if (request.waf && request.stage === deployedStage && !wafPattern.test(`/${request.stage}${request.rawPath}`)) return { forwarded: false, why: 'waf' };
@@ -135,8 +152,8 @@ async function send(
       headers: { 'x-consumer-key': key },
       multiValueHeaders: {},
       pathParameters: Object.keys(parameters).length > 0 ? parameters : null,
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
+      queryStringParameters: request.query ? Object.fromEntries(Object.entries(request.query).map(([name, values]) => [name, values.at(-1)])) : null,
+      multiValueQueryStringParameters: request.query ?? null,
       stageVariables: null,
       requestContext: { stage: request.stage, requestId: 'r', identity: { sourceIp: '10.0.0.1' } },
     } as unknown as APIGatewayRequestAuthorizerEvent;
@@ -145,8 +162,10 @@ async function send(
   }
   if (!policyAllows(answer.policyDocument as PolicyDocument, methodArn)) return { forwarded: false, why: 'policy' };
   if (method.uri === LAMBDA) return throughTenantGuard(method, request.httpMethod, answer);
-  const target = Object.entries(parameters).reduce((uri, [name, value]) => uri.replace(`{${name}}`, value), method.uri);
-  return { forwarded: true, url: new URL(target), method };
+  const target = new URL(Object.entries(parameters).reduce((uri, [name, value]) => uri.replace(`{${name}}`, value), method.uri));
+  // HTTP_PROXY hands the query on as sent.
+  for (const [name, values] of Object.entries(request.query ?? {})) for (const value of values) target.searchParams.append(name, value);
+  return { forwarded: true, url: target, method };
 }
 
 /** A Lambda-integrated method is the tenant guard: what it sends Certyo for a body of an allowed tenant. */
@@ -215,11 +234,23 @@ const REQUEST_PATH = fc
   )
   .map((segments) => `/${segments.join('/')}`);
 
+/** A query naming the consumers' tenant (acme), another, several, or lookalike and encoded spellings of `tenantId`. */
+const QUERY: fc.Arbitrary<Query> = fc
+  .uniqueArray(
+    fc.tuple(
+      fc.constantFrom('tenantId', 'TenantId', 'tenantid', 'tenant\u0131d', '\uFF54enantId', 'tenantId\u0000', 'tenant%49d', 'recordId', 'database'),
+      fc.array(fc.constantFrom('acme', 'globex', 'ACME'), { minLength: 1, maxLength: 2 }),
+    ),
+    { maxLength: 3, selector: ([name]) => name },
+  )
+  .map((entries) => Object.fromEntries(entries));
+
 const REQUEST = fc.record({
   httpMethod: fc.oneof(METHOD, ROUTE.map((r) => r.method)),
   rawPath: REQUEST_PATH,
   stage: fc.constantFrom(...STAGES),
   decode: fc.boolean(),
+  query: fc.oneof(QUERY, fc.constant({ tenantId: ['acme'] })),
 });
 
 describe('synthesized proxy: allow/deny matrix', () => {
@@ -247,6 +278,8 @@ describe('synthesized proxy: allow/deny matrix', () => {
           expect(scope).toBeDefined();
           expect(scopes).toContain(scope);
           expect(outcome.url.pathname).not.toMatch(/\.\.|%|;|\/\/|\\/);
+          // A read of records names exactly the consumer's tenant, once, as every reader of the query sees it.
+          if (['/api/v1/records', '/api/v1/verify/history'].includes(outcome.url.pathname) && request.httpMethod === 'GET') expect(tenantsNamed(request.query)).toEqual(['acme']);
         }
       }),
       { numRuns: 400 },
@@ -273,7 +306,7 @@ describe('synthesized proxy: allow/deny matrix', () => {
         const cache = new Map<string, ProxyAuthorizerResult>();
         for (const [r, id, stage] of calls) {
           const rawPath = `/${r.path.replace('{snapshotId}', id)}`;
-          const outcome = await send(d, cache, (authorizerId, s, key) => `${authorizerId}|${s}|${key}`, { scopes, httpMethod: r.method, rawPath, stage, decode: true, waf: true });
+          const outcome = await send(d, cache, (authorizerId, s, key) => `${authorizerId}|${s}|${key}`, { scopes, httpMethod: r.method, rawPath, stage, decode: true, waf: true, query: { tenantId: ['acme'] } });
           expect(outcome.forwarded).toBe(scopes.includes(r.scope));
           if (outcome.forwarded) expect(outcome.url.pathname).toBe(`/api/v1${rawPath}`);
         }
@@ -282,10 +315,10 @@ describe('synthesized proxy: allow/deny matrix', () => {
     );
   });
 
-  it('reuses a cached answer only through the cached authorizer: the parameter routes ask the authorizer every time', () => {
+  it('reuses a cached answer only through the cached authorizer: the parameter and tenant-query routes ask the authorizer every time', () => {
     const cached = methods.filter((m) => m.authorizer && m.authorizer.ttl > 0).map((m) => m.resourcePath);
     const uncached = methods.filter((m) => m.authorizer && m.authorizer.ttl === 0).map((m) => m.resourcePath);
     expect(cached.every((p) => !p.includes('{'))).toBe(true);
-    expect(uncached.sort()).toEqual(['/snapshots/{snapshotId}', '/snapshots/{snapshotId}/lifecycle', '/snapshots/{snapshotId}/retry']);
+    expect(uncached.sort()).toEqual(['/records', '/snapshots/{snapshotId}', '/snapshots/{snapshotId}/lifecycle', '/snapshots/{snapshotId}/retry', '/verify/history']);
   });
 });

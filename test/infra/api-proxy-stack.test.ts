@@ -83,11 +83,22 @@ describe('CertyoApiProxyStack', () => {
         },
       },
     });
-    template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'GET',
-      AuthorizerId: { Ref: authorizer },
-      Integration: { Uri: 'https://www.certyos.com/api/v1/verify/history', RequestParameters: { 'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey' } },
-    });
+    // Reads naming a tenant in their query: the uncached authorizer checks that tenant on every request.
+    for (const uri of ['https://www.certyos.com/api/v1/verify/history', 'https://www.certyos.com/api/v1/records']) {
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'GET',
+        AuthorizerId: { Ref: parameterAuthorizer },
+        Integration: { Uri: uri, RequestParameters: { 'integration.request.header.X-API-Key': 'context.authorizer.certyoApiKey' } },
+      });
+    }
+  });
+
+  it('gives the authorizer the consumers\u2019 tenants, the same list as the tenant guard', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const tenantsOf = (service: string): unknown =>
+      Object.values(functions).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service)?.Properties.Environment.Variables.PROXY_TENANTS;
+    expect(tenantsOf('proxy-authorizer')).toBeDefined();
+    expect(tenantsOf('proxy-authorizer')).toEqual(tenantsOf('proxy-tenant-guard'));
   });
 
   it('sends every route whose body names tenants, and only those, through the tenant guard Lambda', () => {

@@ -74,9 +74,9 @@ describe('loadConfig', () => {
     [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['write'] }] }, 'consumer "a" to have scopes'],
     [
       { ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read', 'ingest'] }] },
-      'certyo:apiProxy.consumers = [{"name":"a","scopes":["read","ingest"]}]: expected consumer "a" to have tenantIds, a non-empty JSON array of the tenant ids it may write (its ingest scope sends records of tenants, which must be listed)',
+      'certyo:apiProxy.consumers = [{"name":"a","scopes":["read","ingest"]}]: expected consumer "a" to have tenantIds, a non-empty JSON array of the tenant ids it may write, verify or read (its read and ingest scopes name tenants, which must be listed)',
     ],
-    [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'v', scopes: ['verify'], tenantIds: [] }] }, 'expected consumer "v" to have tenantIds, a non-empty JSON array of the tenant ids it may write (its verify scope'],
+    [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'v', scopes: ['verify'], tenantIds: [] }] }, 'expected consumer "v" to have tenantIds, a non-empty JSON array of the tenant ids it may write, verify or read (its verify scope'],
     [{ ...valid, 'certyo:apiProxy.consumers': [{ name: 'r', scopes: ['read'], tenantIds: ['acme', ' '] }] }, 'expected consumer "r" to have tenantIds, a non-empty JSON array of the tenant ids it may write'],
     [{ ...valid, 'certyo:alarmEmail': 'ops' }, 'certyo:alarmEmail = "ops": expected an e-mail address'],
     [{ ...valid, 'certyo:batched.batchWindowSeconds': 0 }, 'certyo:batched.batchWindowSeconds = 0: expected at least 1'],
@@ -123,7 +123,7 @@ describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
         try {
           // The other shares leave the proxy any share the key allows.
           const otherShares = { 'certyo:rateBudget.ingestHourlyShare': 1, 'certyo:rateBudget.verificationHourlyShare': 0 };
-          config = loadConfig({ ...valid, ...otherShares, 'certyo:apiProxy.hourlyRequestShare': share, 'certyo:apiProxy.consumers': consumers.map((c) => ({ ...c, scopes: ['read'] })) });
+          config = loadConfig({ ...valid, ...otherShares, 'certyo:apiProxy.hourlyRequestShare': share, 'certyo:apiProxy.consumers': consumers.map((c) => ({ ...c, scopes: ['read'], tenantIds: ['acme'] })) });
         } catch (error) {
           // Refused: and then the message names both keys.
           expect(error).toBeInstanceOf(ConfigError);
@@ -143,7 +143,7 @@ describe('proxy budget partition (certyo:apiProxy.hourlyRequestShare)', () => {
 
   it('splits the default share of 200 requests/hour equally among consumers without their own throttle', () => {
     // Act
-    const config = loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['read'] }, { name: 'b', scopes: ['verify'], tenantIds: ['acme'] }] });
+    const config = loadConfig({ ...valid, 'certyo:apiProxy.consumers': [{ name: 'a', scopes: ['admin'] }, { name: 'b', scopes: ['verify'], tenantIds: ['acme'] }] });
 
     // Assert: 100 each, a burst of 10 and 90 over the hour (0.025/s).
     expect(config.apiProxy.hourlyRequestShare).toBe(200);

@@ -153,6 +153,18 @@ describe('BSON exactness', () => {
     );
   });
 
+  it('every $numberLong beyond 64 bits is rejected naming its path, never wrapped into another number', () => {
+    const beyond = fc.oneof(fc.bigInt({ min: 2n ** 63n, max: 10n ** 20n - 1n }), fc.bigInt({ min: -(10n ** 20n) + 1n, max: -(2n ** 63n) - 1n }));
+    fc.assert(
+      fc.property(beyond, fc.constantFrom('n', 'items[1]', 'a.b'), (n, where) => {
+        const value = { $numberLong: n.toString() };
+        const fullDocument = where === 'n' ? { n: value } : where === 'a.b' ? { a: { b: value } } : { items: [1, value] };
+        const change = toMongoChange({ ...fixture('change-update-string-id.json'), operationType: 'insert', fullDocument }, OPTIONS);
+        expect(change).toMatchObject({ kind: 'reject', reason: expect.stringContaining(`fullDocument.${where} is $numberLong "${n.toString()}", outside the 64-bit integer range`) });
+      }),
+    );
+  });
+
   it('every 34-digit Decimal128 keeps its digits as a string', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[1-9][0-9]{33}$/), fc.boolean(), (digits, negative) => {

@@ -33,12 +33,17 @@ describe('parseConsumers', () => {
 describe('readAuthorizerSettings', () => {
   const consumers = '[{"name":"a","keyId":"k","scopes":["read"]}]';
 
-  it('caches for five minutes unless told otherwise', () => {
+  it('caches for five minutes unless told otherwise, and reads the consumers\u2019 tenants', () => {
     // Act
-    const settings = readAuthorizerSettings({ PROXY_CONSUMERS: consumers });
+    const settings = readAuthorizerSettings({ PROXY_CONSUMERS: consumers, PROXY_TENANTS: '{"a":["acme","initech"]}' });
 
     // Assert
     expect(settings.cacheMaxAgeMs).toBe(300_000);
+    expect(settings.tenants.get('a')).toEqual(['acme', 'initech']);
+  });
+
+  it('fails the cold start without PROXY_TENANTS, naming it', () => {
+    expect(() => readAuthorizerSettings({ PROXY_CONSUMERS: consumers })).toThrow('Environment variable PROXY_TENANTS is not set');
   });
 
   it('names the variable that is missing or malformed', () => {

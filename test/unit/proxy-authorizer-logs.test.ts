@@ -37,6 +37,7 @@ describe('proxy authorizer logs (real Powertools logger)', () => {
     logger.setLogLevel('DEBUG');
     const deps = {
       consumers: cachedConsumerDirectory({ consumers: [{ name: 'billing', keyId: 'kid-billing', scopes: ['ingest'] }], lookup: apiGatewayKeyLookup(new APIGatewayClient({})), log: logger }),
+      tenants: new Map([['billing', ['acme']]]),
       certyoKey: secretsManagerApiKey({ secretId: 'certyo/api-key', client: new SecretsManagerClient({}) }),
       log: logger,
     };

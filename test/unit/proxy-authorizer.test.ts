@@ -25,6 +25,13 @@ const KEY_VALUES: Record<string, string> = {
 };
 const keyOf = (name: string): string => KEY_VALUES[(CONSUMERS.find((c) => c.name === name) as ConsumerDefinition).keyId] as string;
 
+/** The tenants each consumer's read and verify routes may name (the fixtures ask for acme-corp). */
+const TENANTS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['audit', ['acme-corp']],
+  ['reporting', ['acme-corp', 'initech']],
+  ['platform', ['acme-corp']],
+]);
+
 const apiGateway = mockClient(APIGatewayClient);
 const secrets = mockClient(SecretsManagerClient);
 
@@ -41,6 +48,7 @@ function deps(options: { now?: () => number } = {}): AuthorizerDeps & { log: Ret
   const secretsClient = new SecretsManagerClient({});
   return {
     consumers: cachedConsumerDirectory({ consumers: CONSUMERS, lookup: apiGatewayKeyLookup(new APIGatewayClient({})), log, now: options.now }),
+    tenants: TENANTS,
     certyoKey: secretsManagerApiKey({ secretId: 'certyo/api-key', client: secretsClient, maxAgeMs: 300_000, now: options.now }),
     log,
   };
@@ -291,6 +299,7 @@ describe('proxy authorizer without consumers', () => {
     const log = recordingLog();
     const d: AuthorizerDeps = {
       consumers: cachedConsumerDirectory({ consumers: [], lookup: apiGatewayKeyLookup(new APIGatewayClient({})), log }),
+      tenants: new Map(),
       certyoKey: secretsManagerApiKey({ secretId: 'certyo/api-key', client: new SecretsManagerClient({}) }),
       log,
     };
@@ -357,6 +366,100 @@ describe('proxy authorizer: path parameters and unknown routes', () => {
 
     // Assert
     expect(policyAllows(result.policyDocument, event.methodArn)).toBe(false);
+    expect(result.policyDocument.Statement).toEqual([{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }]);
+  });
+});
+
+describe('proxy authorizer: the tenant in a read route\u2019s query', () => {
+  /**
+   * Query parameter names labelled by hand with what a reader (ASP.NET binds query parameters
+   * case-insensitively; NFKC; a NUL-terminated name; one more percent-decoding) could take them
+   * for. The oracle below reads only these labels, not the authorizer's code.
+   */
+  const NAMES: readonly { readonly name: string; readonly tenant: 'exact' | 'lookalike' | 'encoded' | 'other' }[] = [
+    { name: 'tenantId', tenant: 'exact' },
+    { name: 'TenantId', tenant: 'lookalike' },
+    { name: 'TENANTID', tenant: 'lookalike' },
+    { name: 'tenantid', tenant: 'lookalike' },
+    { name: 'tenant\u0131d', tenant: 'lookalike' },
+    { name: '\uFF54enantId', tenant: 'lookalike' },
+    { name: 'tenantId\u0000x', tenant: 'lookalike' },
+    { name: 'tenant%49d', tenant: 'encoded' },
+    { name: '%74enantId', tenant: 'encoded' },
+    { name: 'recordId%00', tenant: 'encoded' },
+    { name: 'tenant', tenant: 'other' },
+    { name: 'tenantIds', tenant: 'other' },
+    { name: 'tenant_id', tenant: 'other' },
+    { name: 'recordId', tenant: 'other' },
+    { name: 'database', tenant: 'other' },
+  ];
+  const TENANT_VALUES = ['acme-corp', 'initech', 'globex', 'ACME-CORP', 'acme-corp ', '', 'acme%2Dcorp'];
+  const QUERY_ROUTES = PROXY_ROUTES.filter((r) => r.method === 'GET' && (r.path === 'records' || r.path === 'verify/history'));
+
+  const QUERY = fc.uniqueArray(fc.tuple(fc.constantFrom(...NAMES), fc.array(fc.constantFrom(...TENANT_VALUES), { minLength: 1, maxLength: 2 })), {
+    maxLength: 4,
+    selector: ([n]) => n.name,
+  });
+
+  /** Allowed by hand: exactly one tenant-like name, spelled exactly, with one value among the consumer's tenants; no encoded name. */
+  function expectedAllowed(consumer: string, query: readonly (readonly [(typeof NAMES)[number], readonly string[]])[]): boolean {
+    if (query.some(([n]) => n.tenant === 'encoded')) return false;
+    const tenantLike = query.filter(([n]) => n.tenant !== 'other');
+    if (tenantLike.length !== 1) return false;
+    const [name, values] = tenantLike[0] as readonly [(typeof NAMES)[number], readonly string[]];
+    return name.tenant === 'exact' && values.length === 1 && (TENANTS.get(consumer) ?? []).includes(values[0] as string);
+  }
+
+  it('allows a read route only when its query names exactly one of the consumer\u2019s tenants, once, under exactly tenantId', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...CONSUMERS.map((c) => c.name)), fc.constantFrom(...QUERY_ROUTES), QUERY, async (consumer, route, query) => {
+        // Arrange
+        const base = onRoute(authorizerEvent('authorizer-request-get-history', keyOf(consumer)), route.method, route.path);
+        const multi = Object.fromEntries(query.map(([n, values]) => [n.name, [...values]]));
+        const event = { ...base, multiValueQueryStringParameters: multi, queryStringParameters: Object.fromEntries(query.map(([n, values]) => [n.name, values.at(-1) as string])) };
+        const scoped = (CONSUMERS.find((c) => c.name === consumer) as ConsumerDefinition).scopes.includes(route.scope);
+
+        // Act
+        const result = await authorize(event, deps());
+
+        // Assert
+        expect(policyAllows(result.policyDocument, event.methodArn)).toBe(scoped && expectedAllowed(consumer, query));
+        if (!expectedAllowed(consumer, query)) expect(result.context.certyoApiKey).toBe('');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    [{ tenantId: ['acme-corp'] }, true, undefined],
+    [{ tenantId: ['globex'] }, false, 'tenantId "globex" is not a tenant consumer platform may read (acme-corp)'],
+    [{ recordId: ['INV-1'] }, false, 'query parameter tenantId is required: consumer platform may read only its tenants (acme-corp)'],
+    [{ tenantId: ['acme-corp', 'globex'] }, false, 'query parameter tenantId is given 2 times; give it once'],
+    [{ tenantId: ['acme-corp'], TenantId: ['globex'] }, false, 'query parameter tenantId is given under 2 names ("tenantId", "TenantId"); give it once'],
+    [{ TENANTID: ['acme-corp'] }, false, 'query parameter "TENANTID" may be read as tenantId; spell it tenantId'],
+    [{ tenantId: ['acme-corp'], 'tenant%49d': ['globex'] }, false, 'query parameter "tenant%49d" is still percent-encoded; send parameter names decoded once'],
+  ])('GET /records?%j: allowed = %s, the refusal logged with its reason', async (query, allowed, reason) => {
+    // Arrange
+    const event = { ...onRoute(authorizerEvent('authorizer-request-get-history', keyOf('platform')), 'GET', 'records'), multiValueQueryStringParameters: query };
+    const d = deps();
+
+    // Act
+    const result = await authorize(event, d);
+
+    // Assert
+    expect(policyAllows(result.policyDocument, event.methodArn)).toBe(allowed);
+    const refusal = d.log.entries.find((e) => e.message === 'Request refused: tenant in the query');
+    expect(refusal?.details.reason).toBe(reason);
+  });
+
+  it('lets a consumer without tenants read no tenant', async () => {
+    // Arrange: ops has only the admin scope, so no tenants; give it the read route's query anyway.
+    const event = onRoute(authorizerEvent('authorizer-request-get-history', keyOf('ops')), 'GET', 'records');
+
+    // Act
+    const result = await authorize(event, deps());
+
+    // Assert
     expect(result.policyDocument.Statement).toEqual([{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: event.methodArn }]);
   });
 });

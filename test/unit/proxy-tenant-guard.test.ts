@@ -7,7 +7,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { guardTenants, GuardDeps } from '../../lambdas/proxy-tenant-guard/guard';
-import { parseTenants, readGuardSettings } from '../../lambdas/proxy-tenant-guard/settings';
+import { readGuardSettings } from '../../lambdas/proxy-tenant-guard/settings';
+import { parseTenants } from '../../lambdas/shared/proxy-tenants';
 import { checkTenants } from '../../lambdas/proxy-tenant-guard/tenant-check';
 import type { ForwardedRequest } from '../../lambdas/shared/certyo-client';
 import { AuthError, RateLimitedError, RetryableError } from '../../lambdas/shared/certyo-types';
