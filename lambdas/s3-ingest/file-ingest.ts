@@ -19,7 +19,7 @@ import { VerificationStarter } from '../shared/verification-starter';
 import { describeFile, FileTask } from './file-task';
 import { FileFormatError, RawElement, ResumePoint } from './json-splitter';
 import { MappingOptions, mapRecord } from './record-mapping';
-import { isGzip, isJsonLines, readRecords } from './record-reader';
+import { isGzip, isJsonLines, readRecordChunks } from './record-reader';
 import { ObjectSource } from './object-source';
 
 export interface BatchLimits {
@@ -362,31 +362,33 @@ export async function readFile(task: FileTask, deps: FileIngestDeps, batches: Sh
   let before: ResumePoint | undefined = task.resume;
   let unparsable = 0;
   try {
-    const elements = readRecords(opened.object.body, {
+    const chunks = readRecordChunks(opened.object.body, {
       gzip: run.gzip,
       preferLines: isJsonLines(task.key, opened.object.contentType),
       maxRecordBytes: deps.limits.recordBytes,
       resume: task.resume,
     });
-    for await (const element of elements) {
-      const here = before;
-      before = element.next;
-      if (element.index < task.nextIndex) continue; // confirmed by an earlier invocation
-      const stopped = batches.stopped ?? (deps.now() >= deps.deadline ? { cause: 'Lambda time ran out' } : undefined);
-      if (stopped || run.failure) {
-        if (stopped) run.stopAt({ index: element.index, before: here }, stopped);
-        break;
+    reading: for await (const elements of chunks) {
+      for (const element of elements) {
+        const here = before;
+        before = element.next;
+        if (element.index < task.nextIndex) continue; // confirmed by an earlier invocation
+        const stopped = batches.stopped ?? (deps.now() >= deps.deadline ? { cause: 'Lambda time ran out' } : undefined);
+        if (stopped || run.failure) {
+          if (stopped) run.stopAt({ index: element.index, before: here }, stopped);
+          break reading;
+        }
+        run.summary.records++;
+        run.nextIndex = element.index + 1;
+        const mapped = mapRecord(element, task, deps.mapping, deps.limits.recordBytes);
+        if (mapped.ok) {
+          await batches.add({ file: run, index: element.index, line: element.line, before: here, record: mapped.record }, itemBytes(mapped.record, element.size));
+        } else {
+          unparsable++;
+          run.reject(element.index, element.line, rawText(element), mapped.reason);
+        }
+        await run.flushLettersIfMany();
       }
-      run.summary.records++;
-      run.nextIndex = element.index + 1;
-      const mapped = mapRecord(element, task, deps.mapping, deps.limits.recordBytes);
-      if (mapped.ok) {
-        await batches.add({ file: run, index: element.index, line: element.line, before: here, record: mapped.record }, itemBytes(mapped.record, element.size));
-      } else {
-        unparsable++;
-        run.reject(element.index, element.line, rawText(element), mapped.reason);
-      }
-      await run.flushLettersIfMany();
     }
   } catch (error) {
     if (error instanceof FileFormatError) run.formatError = error;

@@ -31,7 +31,10 @@ export interface RawElement {
   readonly index: number;
   /** 1-based line on which the record starts. */
   readonly line: number;
-  /** The record's bytes, or `undefined` when it exceeds the size limit (see `size`). */
+  /**
+   * The record's bytes, or `undefined` when it exceeds the size limit (see `size`). A record
+   * inside one chunk is a view of that chunk (not a copy): read it before the next chunk.
+   */
   readonly bytes: Buffer | undefined;
   /** Size in bytes of the whole record. */
   readonly size: number;
@@ -317,8 +320,8 @@ export class JsonSplitter {
   }
 
   /**
-   * Keeps a reference to the record's bytes in the chunk (copied once, when the record is
-   * complete). Past the size limit only the excerpt is kept, so memory stays bounded.
+   * Keeps a reference to the record's bytes in the chunk (joined when the record is complete, if
+   * it spans chunks). Past the size limit only the excerpt is kept, so memory stays bounded.
    */
   private collect(piece: Buffer): void {
     const p = this.pending as Pending;
@@ -330,6 +333,10 @@ export class JsonSplitter {
         p.excerpt = Buffer.concat(p.pieces).subarray(0, EXCERPT_BYTES);
         p.pieces = [];
       }
+    } else if (p.excerpt.length < EXCERPT_BYTES) {
+      // Under a limit smaller than the excerpt, the excerpt still ends where the record's first
+      // EXCERPT_BYTES do, not where a chunk happened to.
+      p.excerpt = Buffer.concat([p.excerpt, piece]).subarray(0, EXCERPT_BYTES);
     }
   }
 
@@ -341,8 +348,8 @@ export class JsonSplitter {
   }
 
   private emit(p: Pending, out: RawElement[], next: ResumePoint): void {
-    const bytes = p.excerpt === undefined ? Buffer.concat(p.pieces, p.size) : undefined;
-    out.push({ index: this.nextIndex, line: p.line, bytes, size: p.size, excerpt: bytes?.subarray(0, EXCERPT_BYTES) ?? (p.excerpt as Buffer), next });
+    const bytes = p.excerpt === undefined ? joined(p) : undefined;
+    out.push({ index: this.nextIndex, line: p.line, bytes, size: p.size, excerpt: bytes === undefined ? (p.excerpt as Buffer) : excerptOf(bytes), next });
     this.nextIndex++;
   }
 
@@ -367,14 +374,14 @@ export class JsonSplitter {
 
   /** Emits a line unless it is blank; surrounding whitespace (a Windows CR too) is not part of the record. */
   private emitLine(p: Pending, out: RawElement[], end: number): void {
-    const bytes = p.excerpt === undefined ? trimWhitespace(Buffer.concat(p.pieces, p.size)) : undefined;
+    const bytes = p.excerpt === undefined ? trimWhitespace(joined(p)) : undefined;
     if (bytes !== undefined && bytes.length === 0) return;
     out.push({
       index: this.nextIndex,
       line: p.line,
       bytes,
       size: bytes?.length ?? p.size,
-      excerpt: bytes?.subarray(0, EXCERPT_BYTES) ?? trimWhitespace(p.excerpt as Buffer),
+      excerpt: bytes === undefined ? trimWhitespace(p.excerpt as Buffer) : excerptOf(bytes),
       next: { mode: 'lines', offset: end, index: this.nextIndex + 1, line: this.line },
     });
     this.nextIndex++;
@@ -385,12 +392,24 @@ export class JsonSplitter {
   }
 }
 
+/**
+ * The record's bytes: a record inside one chunk is used where it lies (every record pays a copy
+ * otherwise, a measurable share of the parse time: docs/performance.md).
+ */
+function joined(p: Pending): Buffer {
+  return p.pieces.length === 1 ? (p.pieces[0] as Buffer) : Buffer.concat(p.pieces, p.size);
+}
+
+function excerptOf(bytes: Buffer): Buffer {
+  return bytes.length <= EXCERPT_BYTES ? bytes : bytes.subarray(0, EXCERPT_BYTES);
+}
+
 function trimWhitespace(buffer: Buffer): Buffer {
   let start = 0;
   let end = buffer.length;
   while (start < end && isWhitespace(buffer[start] as number)) start++;
   while (end > start && isWhitespace(buffer[end - 1] as number)) end--;
-  return buffer.subarray(start, end);
+  return start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end);
 }
 
 function countLines(buffer: Buffer): number {

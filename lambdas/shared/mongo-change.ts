@@ -165,34 +165,61 @@ function namespaceLabel(ns: unknown): string {
   return `${typeof ns.db === 'string' ? ns.db : '?'}.${typeof ns.coll === 'string' ? ns.coll : '?'}`;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+const INT32 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+const UINT32_MAX = 2 ** 32 - 1;
+const DOUBLE_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function integerProblem(text: unknown, range: { min: bigint; max: bigint }, kind: string): string | undefined {
+  if (typeof text !== 'string' || !/^-?(0|[1-9]\d*)$/.test(text)) return `is ${kind} ${JSON.stringify(text)}, not a whole number in decimal digits`;
+  const n = BigInt(text);
+  return n < range.min || n > range.max ? `is ${kind} "${text}", outside the ${kind === '$numberInt' ? '32' : '64'}-bit integer range` : undefined;
+}
+
+/** Why a canonical Extended JSON number wrapper holds no number of its BSON type, or `undefined`. */
+function numberWrapperProblem(value: Record<string, unknown>): string | undefined {
+  if ('$numberInt' in value) return integerProblem(value.$numberInt, INT32, '$numberInt');
+  if ('$numberLong' in value) return integerProblem(value.$numberLong, INT64, '$numberLong');
+  if ('$numberDouble' in value) {
+    const text = value.$numberDouble;
+    if (text === 'Infinity' || text === '-Infinity' || text === 'NaN') return undefined;
+    if (typeof text !== 'string' || !DOUBLE_TEXT.test(text) || !Number.isFinite(Number(text))) return `is $numberDouble ${JSON.stringify(text)}, not a finite double, Infinity, -Infinity or NaN`;
+  }
+  if ('$timestamp' in value) {
+    const ts = value.$timestamp;
+    const part = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= UINT32_MAX;
+    if (!isObject(ts) || !part(ts.t) || !part(ts.i)) return `is $timestamp ${JSON.stringify(ts)}: t and i must be whole numbers from 0 to ${UINT32_MAX}`;
+  }
+  return undefined;
+}
 
 /**
- * The first `$numberLong` beyond 64 bits, named by its path. `bson` brings such a value into range
- * by wrapping it (`9223372036854775808` becomes `-9223372036854775808`), so it would be anchored as
- * another number; no BSON document can hold it, so the event is rejected instead.
+ * The first number wrapper (`$numberInt`, `$numberLong`, `$numberDouble`, `$timestamp`) that holds
+ * no value of its type, named by its path. `bson` does not refuse them: it wraps `$numberLong`
+ * `9223372036854775808` to `-9223372036854775808` and `$numberInt` `2147483648` to `-2147483648`,
+ * reads `$numberInt` `"abc"` as 0 and `$numberDouble` `"1.5abc"` as 1.5, so the record would be
+ * anchored with another number than its source holds; no BSON document can hold such values.
  */
-function outOfRangeLong(value: unknown, path: string): string | undefined {
-  const entries: [string, unknown][] = Array.isArray(value)
+function invalidNumber(value: unknown, path: string): string | undefined {
+  if (isObject(value)) {
+    const problem = numberWrapperProblem(value);
+    if (problem !== undefined) return `${path} ${problem}`;
+  }
+  const children: [string, unknown][] = Array.isArray(value)
     ? value.map((v, i) => [`${path}[${i}]`, v])
     : isObject(value)
       ? Object.entries(value).map(([k, v]) => [path === '' ? k : `${path}.${k}`, v])
       : [];
-  if (isObject(value) && typeof value.$numberLong === 'string' && /^-?\d{1,20}$/.test(value.$numberLong)) {
-    const n = BigInt(value.$numberLong);
-    if (n < INT64_MIN || n > INT64_MAX) return `${path} is $numberLong "${value.$numberLong}", outside the 64-bit integer range`;
-  }
-  for (const [childPath, child] of entries) {
-    const problem = outOfRangeLong(child, childPath);
+  for (const [childPath, child] of children) {
+    const problem = invalidNumber(child, childPath);
     if (problem !== undefined) return problem;
   }
   return undefined;
 }
 
 function deserialize(event: unknown): Record<string, unknown> {
-  const outOfRange = outOfRangeLong(event, '');
-  if (outOfRange !== undefined) throw new MongoMappingError(`the event is not valid Extended JSON: ${outOfRange}`);
+  const invalid = invalidNumber(event, '');
+  if (invalid !== undefined) throw new MongoMappingError(`the event is not valid Extended JSON: ${invalid}`);
   try {
     return EJSON.deserialize(event as never, { relaxed: false }) as Record<string, unknown>;
   } catch (error) {

@@ -165,6 +165,31 @@ describe('BSON exactness', () => {
     );
   });
 
+  it.each([
+    [{ $numberInt: '2147483648' }, 'is $numberInt "2147483648", outside the 32-bit integer range'],
+    [{ $numberInt: '-2147483649' }, 'is $numberInt "-2147483649", outside the 32-bit integer range'],
+    [{ $numberInt: '1.5' }, 'is $numberInt "1.5", not a whole number in decimal digits'],
+    [{ $numberInt: 'abc' }, 'is $numberInt "abc", not a whole number in decimal digits'],
+    [{ $numberInt: 7 }, 'is $numberInt 7, not a whole number in decimal digits'],
+    [{ $numberLong: '' }, 'is $numberLong "", not a whole number in decimal digits'],
+    [{ $numberDouble: '1.5abc' }, 'is $numberDouble "1.5abc", not a finite double, Infinity, -Infinity or NaN'],
+    [{ $numberDouble: '1e400' }, 'is $numberDouble "1e400", not a finite double, Infinity, -Infinity or NaN'],
+    [{ $timestamp: { t: 4294967296, i: 1 } }, 'is $timestamp {"t":4294967296,"i":1}: t and i must be whole numbers from 0 to 4294967295'],
+    [{ $date: { $numberLong: '9223372036854775808' } }, '.$date is $numberLong "9223372036854775808", outside the 64-bit integer range'],
+  ])('rejects %j, which bson would turn into another value, naming its path', (value, problem) => {
+    const change = toMongoChange({ ...fixture('change-update-string-id.json'), operationType: 'insert', fullDocument: { _id: 1, list: [0, { v: value }] } }, OPTIONS);
+    expect(change).toMatchObject({ kind: 'reject', reason: expect.stringContaining(`fullDocument.list[1].v${problem.startsWith('.') ? '' : ' '}${problem}`) });
+  });
+
+  it('every Int32 and every finite double keeps its value', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.double({ noNaN: true, noDefaultInfinity: true }), (i, d) => {
+        const payload = JSON.parse(withDocument({ i: { $numberInt: String(i) }, d: { $numberDouble: String(d) } }) as string) as { i: number; d: number };
+        expect(payload).toEqual({ i, d: Object.is(d, -0) ? 0 : d });
+      }),
+    );
+  });
+
   it('every 34-digit Decimal128 keeps its digits as a string', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[1-9][0-9]{33}$/), fc.boolean(), (digits, negative) => {

@@ -18,6 +18,7 @@ import {
   KEY_SEPARATOR,
   MAX_KEY_BYTES,
   RecordIdentity,
+  withIdempotencyKey,
 } from '../../lambdas/shared/record-identity';
 import { recordBodyToDetail } from '../../lambdas/webhook-intake/record-body';
 import { directForwardingVariants, invalidEventRoutes } from '../../lib/record-event-rules';
@@ -101,6 +102,29 @@ describe('idempotencyKeyOf', () => {
       ],
     ];
     for (const [a, b] of pairs) expect(idempotencyKeyOf(a)).not.toBe(idempotencyKeyOf(b));
+  });
+});
+
+describe('withIdempotencyKey', () => {
+  it('is the record with its key appended: same members in the same order, input untouched', () => {
+    // Member order is what a bulk body serializes, so it is compared through JSON text.
+    const optional = fc.record(
+      { clientId: part, sourceTimestamp: part, operationType: fc.constantFrom('upsert' as const, 'insert' as const, 'delete' as const), recordPayload: fc.jsonValue() },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(identity, optional, fc.boolean(), (i, extra, extraFirst) => {
+        const record = extraFirst ? { recordPayload: null, ...extra, ...i } : { ...i, recordPayload: null, ...extra };
+        const before = JSON.stringify(record);
+
+        const keyed = withIdempotencyKey(record);
+
+        expect(JSON.stringify(keyed)).toBe(`${before.slice(0, -1)},"idempotencyKey":${JSON.stringify(idempotencyKeyOf(i))}}`);
+        expect(JSON.stringify(record)).toBe(before);
+        expect(keyed).not.toBe(record);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

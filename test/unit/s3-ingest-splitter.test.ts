@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { FileFormatError, JsonSplitter, RawElement, SplitterOptions } from '../../lambdas/s3-ingest/json-splitter';
 
 const MAX = 1024;
@@ -126,5 +127,94 @@ describe('JsonSplitter', () => {
     expect(point?.mode).toBe(mode);
     expect(texts(rest)).toEqual(texts(all.slice(2)));
     expect(rest.map((e) => [e.index, e.line])).toEqual(all.slice(2).map((e) => [e.index, e.line]));
+  });
+});
+
+/** What reading `bytes` cut at `cuts` gives: every record, then the error that stopped reading, if any. */
+function outcome(bytes: Buffer, cuts: readonly number[], options: Partial<SplitterOptions>) {
+  const splitter = new JsonSplitter({ maxElementBytes: PROPERTY_MAX, ...options });
+  const records: RawElement[] = [];
+  let error: string | undefined;
+  try {
+    let from = 0;
+    for (const to of [...cuts, bytes.length]) {
+      records.push(...splitter.push(bytes.subarray(from, to)));
+      from = to;
+    }
+    records.push(...splitter.end());
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  // Text rather than Buffers: a record inside one chunk is a view, which toEqual compares by bytes anyway.
+  return { records: records.map((r) => ({ ...r, bytes: r.bytes?.toString('utf8'), excerpt: r.excerpt.toString('utf8') })), error };
+}
+
+/** Small, so that generated records cross the limit. */
+const PROPERTY_MAX = 48;
+
+const record = fc.oneof(
+  { weight: 5, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ id: 1, v })) },
+  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('{', '}', '"', '\\', ':', ',', '[', ']', 'a', '1', ' ', 'é', '☕', '\r'), maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.constantFrom('', '   ', '\t', '\r') },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('x', 'y', ' '), minLength: 50, maxLength: 120 }).map((s) => JSON.stringify({ big: s })) },
+);
+const spacing = fc.constantFrom('', ' ', '\n', '\r\n', '\n\n', '\t');
+
+const files = fc.oneof(
+  fc.record({ options: fc.constant({ preferLines: true }), text: fc.array(record, { maxLength: 15 }).map((lines) => lines.join('\n')) }),
+  fc.record({ options: fc.constant({}), text: fc.tuple(fc.array(record, { maxLength: 15 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol)) }),
+  fc.record({
+    options: fc.constant({}),
+    text: fc.tuple(fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 10 }), spacing, fc.boolean()).map(([values, gap, closed]) => `[${gap}${values.map((v) => JSON.stringify(v)).join(`${gap},${gap}`)}${gap}${closed ? ']' : ''}`),
+  }),
+  fc.record({
+    options: fc.constant({}),
+    text: fc.tuple(fc.array(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }), { minLength: 1, maxLength: 8 }), spacing).map(([values, gap]) => values.map((v) => JSON.stringify(v, null, gap === '' ? undefined : 1)).join(gap || ' ')),
+  }),
+);
+
+/** Cut points in a file of `length` bytes, from fractions, in order (repeats make empty chunks). */
+const cutsFor = (length: number, fractions: readonly number[]): number[] => fractions.map((f) => Math.floor(f * (length + 1))).sort((a, b) => a - b);
+const fractions = fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { maxLength: 40 });
+
+describe('JsonSplitter, every chunking of the same bytes', () => {
+  it('yields the same records, positions, resume points and errors as the file in one chunk', () => {
+    fc.assert(
+      fc.property(files, fractions, fc.boolean(), ({ text, options }, cut, bom) => {
+        const bytes = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
+
+        const whole = outcome(bytes, [], options);
+        const chunked = outcome(bytes, cutsFor(bytes.length, cut), options);
+
+        expect(chunked).toEqual(whole);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('byte by byte too: each non-blank line once, verbatim and trimmed when within the limit, as a size and an excerpt when not', () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), (rest, eol) => {
+        // The first line opens an object: a file that starts otherwise is not JSON at all.
+        const lines = ['{"id":0}', ...rest];
+        const bytes = Buffer.from(lines.join(eol), 'utf8');
+
+        const byByte = outcome(bytes, Array.from({ length: bytes.length }, (_, i) => i), { preferLines: true });
+
+        expect(byByte).toEqual(outcome(bytes, [], { preferLines: true }));
+        // What lies between two line feeds (a CRLF's CR included) is what the limit applies to.
+        const kept = lines.map((l, i) => (i < lines.length - 1 ? l + eol.slice(0, -1) : l)).filter((l) => l.trim() !== '');
+        expect(byByte.error).toBeUndefined();
+        expect(byByte.records.map((r) => r.index)).toEqual(kept.map((_, i) => i));
+        byByte.records.forEach((r, i) => {
+          const line = kept[i] as string;
+          const tooLarge = Buffer.byteLength(line) > PROPERTY_MAX;
+          expect(r.bytes).toBe(tooLarge ? undefined : line.trim());
+          expect(r.excerpt).toBe(line.trim());
+          expect(r.size).toBe(Buffer.byteLength(tooLarge ? line : line.trim()));
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
