@@ -79,6 +79,9 @@ export interface S3IngestProps {
   readonly backlogAgeAlarm?: Duration;
 }
 
+/** The s3-ingest function's default memory size (see `S3IngestProps.memorySize`). */
+export const S3_INGEST_MEMORY_MB = 256;
+
 /**
  * S3 → Certyo: `ObjectCreated` notifications of a bucket (created here, or an existing one by
  * `certyo:s3.bucketName`) go to an encrypted SQS queue read by the `s3-ingest` Lambda, which
@@ -87,9 +90,6 @@ export interface S3IngestProps {
  * Both alarm. The function may read only that bucket (and prefix) and send only to its own
  * queue (continuations of large files) and the rejected-records queue.
  */
-/** The s3-ingest function's default memory size (see `S3IngestProps.memorySize`). */
-export const S3_INGEST_MEMORY_MB = 256;
-
 export class S3Ingest extends Construct {
   public readonly bucket: IBucket;
   /** Server access logs of the created bucket; `undefined` for an existing bucket. */
