@@ -2,7 +2,8 @@
  * Child process of the `s3.peakRssMb` figure: ingests one generated NDJSON object of the size
  * given on the command line through the S3 path into the sandbox at the given URL, then prints
  * its own peak resident set size. Bundled and run with plain `node` (as Lambda would), so no
- * TypeScript tooling is counted.
+ * TypeScript tooling is counted; the s3-ingest handler module is loaded first, in the deployed
+ * environment, so its start-up memory counts too.
  */
 import { staticApiKey } from '../lambdas/shared/api-key';
 import { createCertyoClient } from '../lambdas/shared/certyo-client';
@@ -24,7 +25,7 @@ export interface MemoryChildOutput {
   /** Peak RSS of this process (see `peakRssBytes`). */
   readonly maxRssMb: number;
   readonly maxRssFrom: 'VmHWM' | 'maxRSS';
-  /** RSS after loading the code, before the object is read: what the process costs empty. */
+  /** RSS after loading the code and the handler module, before the object is read: what the process costs empty. */
   readonly startRssMb: number;
   readonly sampledPeakMb: SampledPeak;
   readonly rejected: number;
@@ -32,6 +33,9 @@ export interface MemoryChildOutput {
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as MemoryChildInput;
+  // What the function's initialisation holds (SDK clients, logger, settings) counts, as in the
+  // lambdaMemory figure; the handler itself is not called (no S3 here).
+  await import('../lambdas/s3-ingest/handler');
   const records = recordsForBytes(input.bytes, input.lineBytes);
   const key = `memory/${input.bytes}.ndjson`;
   const startRssMb = mb(process.memoryUsage.rss());

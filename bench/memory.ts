@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { startSandbox } from '../local/sandbox';
 import { synthesizeTemplates } from '../local/harness/synthesized';
-import { environmentsFromTemplates } from './cold-start';
+import { BASE_ENV, environmentsFromTemplates } from './cold-start';
 import type { MemoryChildOutput } from './memory-child';
 import { runChild } from './peak-memory';
 import { requestsTo } from './sandbox-counts';
@@ -44,7 +44,8 @@ export interface MemoryOptions {
 
 export async function measureMemory(options: MemoryOptions = {}): Promise<MemoryFigure> {
   const { sizes = [10 * 1024 ** 2, 1024 ** 3], lineBytes = 1024, log = () => undefined } = options;
-  const nodeOptions = options.nodeOptions ?? environmentsFromTemplates(synthesizeTemplates())['s3-ingest']?.NODE_OPTIONS ?? '';
+  const deployed = environmentsFromTemplates(synthesizeTemplates())['s3-ingest'] ?? {};
+  const nodeOptions = options.nodeOptions ?? deployed.NODE_OPTIONS ?? '';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certyo-bench-memory-'));
   const script = path.join(dir, 'memory-child.js');
   await build({ entryPoints: [path.join(__dirname, 'memory-child.ts')], outfile: script, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' });
@@ -53,7 +54,8 @@ export async function measureMemory(options: MemoryOptions = {}): Promise<Memory
     const measure = async (bytes: number, options: string, label: string): Promise<MemoryRun> => {
       // Each run starts from an empty sandbox so the parent's memory does not grow across runs.
       sandbox.reset();
-      const env = { PATH: process.env.PATH, NODE_OPTIONS: options, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      // The deployed environment, so the child can load the handler module as a cold start does.
+      const env = { PATH: process.env.PATH, ...BASE_ENV, ...deployed, NODE_OPTIONS: options };
       const output = await runChild<MemoryChildOutput>(script, { sandboxUrl: sandbox.url, apiKey: sandbox.apiKey, bytes, lineBytes }, env, `${bytes} bytes`);
       const stats = sandbox.stats();
       if (stats.recordsStored !== output.records) throw new Error(`memory bench: ${stats.recordsStored} of ${output.records} records stored for ${bytes} bytes`);
