@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { lambdaNames, PROJECT_ROOT, toEsbuildOptions } from '../lib/bundling';
+import { entryEsbuildOptions, lambdaNames, PROJECT_ROOT, toEsbuildOptions } from '../lib/bundling';
 import { bundleBytes } from './bundle-analysis';
 import { CfnTemplate, resourcesOfType } from '../local/harness/synthesized';
 
@@ -134,8 +134,7 @@ export interface ColdStartOptions {
 
 /** `sdk-floor-handler.ts` with the deployed bundling options. */
 function floorBundling(outdir: string): BuildOptions & { outdir: string } {
-  const options = toEsbuildOptions('connection-key-sync', outdir);
-  return { ...options, entryPoints: { index: path.join(PROJECT_ROOT, 'bench', 'sdk-floor-handler.ts') }, outdir: path.join(outdir, 'sdk-floor') };
+  return entryEsbuildOptions(path.join(PROJECT_ROOT, 'bench', 'sdk-floor-handler.ts'), path.join(outdir, 'sdk-floor'));
 }
 
 /** The pre-issue-21 bundling, kept only as this figure's baseline. */

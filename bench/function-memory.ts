@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { HANDLER_FILE, toEsbuildOptions } from '../lib/bundling';
+import { entryEsbuildOptions, HANDLER_FILE } from '../lib/bundling';
 import { memorySizeFor } from '../lib/constructs/certyo-function';
 import { startSandbox } from '../local/sandbox';
 import { CfnTemplate, lambdaMemoryMb, referencedId, resourceEntries, synthesizeTemplates } from '../local/harness/synthesized';
@@ -105,7 +105,7 @@ export async function measureFunctionMemory(options: FunctionMemoryOptions = {})
   // Bundled with the deployed functions' options (ES modules split, minified), so a child loads
   // only the measured function's code, as its deployed bundle would.
   const childDir = path.join(dir, 'child');
-  await build({ ...toEsbuildOptions('forwarder', dir), entryPoints: { index: path.join(__dirname, 'function-memory-child.ts') }, outdir: childDir, metafile: false });
+  await build({ ...entryEsbuildOptions(path.join(__dirname, 'function-memory-child.ts'), childDir), metafile: false });
   const script = path.join(childDir, HANDLER_FILE);
   // The guard's bulk body is near 6 MB: above cdk.json's bulk body cap, which is the ingest paths' own packing limit, not Certyo's.
   const sandbox = await startSandbox({ rateLimit: 1_000_000_000, flushMs: 3_600_000, anchorDelayMs: 3_600_000, maxBodyBytes: 8 * 1024 ** 2 });

@@ -34,9 +34,18 @@ const ESM_REQUIRE_BANNER = "import{createRequire as __certyoCreateRequire}from'n
  *   version that runs; ESM entry points of dependencies are preferred so esbuild can tree-shake.
  */
 export function toEsbuildOptions(name: string, outdir: string): BuildOptions & { outdir: string } {
+  return entryEsbuildOptions(lambdaEntry(name), path.join(outdir, name));
+}
+
+/**
+ * The same options for any entry file written to `outdir` as `index.mjs` and its chunks: the
+ * benchmarks build their own children and the cold-start floor this way, so they load code
+ * exactly as the deployed functions do.
+ */
+export function entryEsbuildOptions(entry: string, outdir: string): BuildOptions & { outdir: string } {
   return {
-    entryPoints: { index: lambdaEntry(name) },
-    outdir: path.join(outdir, name),
+    entryPoints: { index: entry },
+    outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
