@@ -200,26 +200,29 @@ function numberWrapperProblem(value: Record<string, unknown>): string | undefine
  * reads `$numberInt` `"abc"` as 0 and `$numberDouble` `"1.5abc"` as 1.5, so the record would be
  * anchored with another number than its source holds; no BSON document can hold such values.
  */
-function invalidNumber(value: unknown, path: string): string | undefined {
-  if (isObject(value)) {
-    const problem = numberWrapperProblem(value);
-    if (problem !== undefined) return `${path} ${problem}`;
+function invalidNumber(value: unknown): { readonly path: string; readonly problem: string } | undefined {
+  // The path is built on the way back from a problem only: every change event of both MongoDB
+  // paths is walked, and almost none has one.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = invalidNumber(value[i]);
+      if (found !== undefined) return { path: `[${i}]${found.path}`, problem: found.problem };
+    }
+    return undefined;
   }
-  const children: [string, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [`${path}[${i}]`, v])
-    : isObject(value)
-      ? Object.entries(value).map(([k, v]) => [path === '' ? k : `${path}.${k}`, v])
-      : [];
-  for (const [childPath, child] of children) {
-    const problem = invalidNumber(child, childPath);
-    if (problem !== undefined) return problem;
+  if (!isObject(value)) return undefined;
+  const problem = numberWrapperProblem(value);
+  if (problem !== undefined) return { path: '', problem };
+  for (const key of Object.keys(value)) {
+    const found = invalidNumber(value[key]);
+    if (found !== undefined) return { path: `.${key}${found.path}`, problem: found.problem };
   }
   return undefined;
 }
 
 function deserialize(event: unknown): Record<string, unknown> {
-  const invalid = invalidNumber(event, '');
-  if (invalid !== undefined) throw new MongoMappingError(`the event is not valid Extended JSON: ${invalid}`);
+  const invalid = invalidNumber(event);
+  if (invalid !== undefined) throw new MongoMappingError(`the event is not valid Extended JSON: ${invalid.path.replace(/^\./, '')} ${invalid.problem}`);
   try {
     return EJSON.deserialize(event as never, { relaxed: false }) as Record<string, unknown>;
   } catch (error) {
